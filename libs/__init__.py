@@ -1,0 +1,1 @@
+"""Shared runtime of every Conveyor service: written once, used everywhere."""

@@ -1,0 +1,1 @@
+"""PostgreSQL access: async SQLAlchemy over asyncpg, schema managed by alembic."""

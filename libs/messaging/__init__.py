@@ -1,0 +1,1 @@
+"""The messaging runtime: one connection, one publisher, one consumer runner."""

@@ -1,0 +1,118 @@
+"""The one consumer runner: decode -> bind log context -> handler -> ack, or by error class:
+`Permanent` and undecodable messages are dead-lettered at once; anything else is requeued and
+the quorum queue's delivery limit dead-letters it if it keeps failing.
+
+A handler acks only by returning: it must have committed its effect first.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import msgspec
+import structlog
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+
+from libs.errors import Permanent
+from libs.logging import get_logger
+from proto.codec import Decoder
+
+log = get_logger(__name__)
+
+Handler = Callable[[Any, AbstractIncomingMessage], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Any]], Awaitable[None]]
+
+
+def _bind_context(message: AbstractIncomingMessage) -> None:
+    headers = message.headers or {}
+    structlog.contextvars.bind_contextvars(
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        task_id=headers.get("x-task-id"),
+    )
+
+
+async def _settle_failure(message: AbstractIncomingMessage, exc: BaseException) -> None:
+    try:
+        if isinstance(exc, Permanent | msgspec.DecodeError | msgspec.ValidationError):
+            log.error("message.dead_lettered", error=str(exc), queue=message.routing_key)
+            await message.reject(requeue=False)
+        else:
+            log.warning("message.requeued", error=repr(exc), redelivered=message.redelivered)
+            await message.nack(requeue=True)
+    except Exception:  # channel already gone: the broker redelivers by itself
+        log.warning("message.settle_failed", exc_info=True)
+
+
+async def _ack(message: AbstractIncomingMessage) -> None:
+    try:
+        await message.ack()
+    except Exception:  # reconnected meanwhile: the old delivery tag is void and will be redelivered
+        log.warning("message.ack_failed", exc_info=True)
+
+
+async def consume(queue: AbstractQueue, contract: Any, handler: Handler) -> str:
+    """Handle each message on its own, concurrently up to the channel's prefetch. The handler
+    also gets the raw message (for `redelivered`). Returns the consumer tag."""
+    decoder = Decoder(contract)
+
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        with structlog.contextvars.bound_contextvars():
+            _bind_context(message)
+            try:
+                decoded = decoder.decode(message.body)
+                await handler(decoded, message)
+            except Exception as exc:
+                await _settle_failure(message, exc)
+                return
+            await _ack(message)
+
+    return await queue.consume(on_message)
+
+
+async def consume_batches(
+    queue: AbstractQueue,
+    contract: Any,
+    handler: BatchHandler,
+    *,
+    max_batch: int,
+    max_wait_s: float = 0.0,
+) -> asyncio.Task[None]:
+    """Hand messages to `handler` in batches, one batch at a time, so its database work is one
+    transaction per batch; while a batch is handled the next one accumulates."""
+    decoder = Decoder(contract)
+    inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        await inbox.put(message)
+
+    async def drain() -> None:
+        while True:
+            batch = [await inbox.get()]
+            if max_wait_s:
+                await asyncio.sleep(max_wait_s)
+            while len(batch) < max_batch and not inbox.empty():
+                batch.append(inbox.get_nowait())
+            decoded: list[Any] = []
+            accepted: list[AbstractIncomingMessage] = []
+            for message in batch:
+                try:
+                    decoded.append(decoder.decode(message.body))
+                    accepted.append(message)
+                except Exception as exc:
+                    await _settle_failure(message, exc)
+            if not accepted:
+                continue
+            try:
+                await handler(decoded)
+            except Exception as exc:
+                log.exception("batch.failed", size=len(accepted))
+                for message in accepted:
+                    await _settle_failure(message, exc)
+                await asyncio.sleep(0.5)  # a failing dependency: don't spin
+                continue
+            for message in accepted:
+                await _ack(message)
+
+    await queue.consume(on_message)
+    return asyncio.create_task(drain(), name=f"drain:{queue.name}")

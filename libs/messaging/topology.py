@@ -1,0 +1,86 @@
+"""Declares exchanges and queues. Every queue is declared here and only here, so the
+arguments (which RabbitMQ compares on every re-declare) can never disagree between services."""
+
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractQueue
+
+from proto.topology import EventKey, Exchange, Queue, dead_letter_queue, work_queue
+
+# RabbitMQ 3.10 quorum queues have no default delivery limit: without one a poison message
+# loops forever. After this many deliveries it goes to the dead-letter queue instead.
+DELIVERY_LIMIT = 5
+
+_EXCHANGE_TYPES = {
+    Exchange.WORK: aio_pika.ExchangeType.DIRECT,
+    Exchange.RESULTS: aio_pika.ExchangeType.DIRECT,
+    Exchange.CONTROL: aio_pika.ExchangeType.DIRECT,
+    Exchange.EVENTS: aio_pika.ExchangeType.TOPIC,
+    Exchange.REGISTRY: aio_pika.ExchangeType.DIRECT,
+    Exchange.DLX: aio_pika.ExchangeType.DIRECT,
+}
+
+
+async def declare_exchanges(channel: AbstractChannel) -> None:
+    for name, kind in _EXCHANGE_TYPES.items():
+        await channel.declare_exchange(name, kind, durable=True)
+
+
+async def _declare_quorum(channel: AbstractChannel, name: str) -> AbstractQueue:
+    dlq = dead_letter_queue(name)
+    await channel.declare_queue(dlq, durable=True, arguments={"x-queue-type": "quorum"})
+    dlx = await channel.get_exchange(Exchange.DLX)
+    queue_dlq = await channel.get_queue(dlq)
+    await queue_dlq.bind(dlx, routing_key=name)
+    arguments: dict[str, Any] = {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": Exchange.DLX.value,
+        "x-dead-letter-routing-key": name,
+        # at-least-once dead-lettering needs reject-publish overflow; without it a message
+        # dead-lettered during a broker hiccup can vanish.
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
+    return await channel.declare_queue(name, durable=True, arguments=arguments)
+
+
+async def declare_work_queue(channel: AbstractChannel, route: str) -> AbstractQueue:
+    name = work_queue(route)
+    queue = await _declare_quorum(channel, name)
+    await queue.bind(Exchange.WORK, routing_key=name)
+    return queue
+
+
+async def declare_results_queue(channel: AbstractChannel) -> AbstractQueue:
+    queue = await _declare_quorum(channel, Queue.RESULTS)
+    await queue.bind(Exchange.RESULTS, routing_key=Queue.RESULTS)
+    return queue
+
+
+async def declare_control_queue(channel: AbstractChannel) -> AbstractQueue:
+    queue = await _declare_quorum(channel, Queue.CONTROL)
+    await queue.bind(Exchange.CONTROL, routing_key=Queue.CONTROL)
+    return queue
+
+
+async def declare_heartbeat_queue(channel: AbstractChannel) -> AbstractQueue:
+    # Heartbeats are only worth their freshness: a short TTL keeps a stopped registry's backlog
+    # from replaying stale liveness when it comes back.
+    queue = await channel.declare_queue(
+        Queue.HEARTBEATS,
+        durable=True,
+        arguments={"x-message-ttl": 15_000, "x-max-length": 10_000},
+    )
+    await queue.bind(Exchange.REGISTRY, routing_key=Queue.HEARTBEATS)
+    return queue
+
+
+async def declare_event_subscription(
+    channel: AbstractChannel, binding: str = EventKey.ALL
+) -> AbstractQueue:
+    """A private, auto-deleted queue on the events exchange (for a gateway's live streams)."""
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(Exchange.EVENTS, routing_key=binding)
+    return queue

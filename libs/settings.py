@@ -1,0 +1,58 @@
+"""Typed settings from the environment.
+
+Common fields read `CONVEYOR_<FIELD>`; a service's own fields read `CONVEYOR_<SERVICE>_<FIELD>`
+first and fall back to `CONVEYOR_<FIELD>`. Loaded once in a service's `__main__` and passed down.
+"""
+
+import os
+import socket
+from collections.abc import Mapping
+from typing import TypeVar
+
+import msgspec
+
+PREFIX = "CONVEYOR_"
+
+
+class CommonSettings(msgspec.Struct, kw_only=True):
+    env: str = "dev"  # dev: console logs; prod: JSON logs
+    log_level: str = "info"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/conveyor"
+    db_pool_size: int = 10
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/conveyor"
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_public_endpoint: str = ""  # host clients use for presigned URLs; defaults to s3_endpoint
+    s3_access_key: str = "conveyor"
+    s3_secret_key: str = "conveyor-secret"
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "conveyor"
+    presign_ttl_s: int = 300
+    instance_name: str = ""
+    heartbeat_interval_s: float = 5.0
+
+    @property
+    def json_logs(self) -> bool:
+        return self.env != "dev"
+
+    def instance(self, service: str) -> str:
+        return self.instance_name or f"{service}@{socket.gethostname()}:{os.getpid()}"
+
+
+S = TypeVar("S", bound=CommonSettings)
+
+
+def load_settings(cls: type[S], service: str, environ: Mapping[str, str] | None = None) -> S:
+    env = os.environ if environ is None else environ
+    own = f"{PREFIX}{service.upper()}_"
+    values: dict[str, str] = {}
+    for field in msgspec.structs.fields(cls):
+        key = field.name.upper()
+        for name in (own + key, PREFIX + key):
+            if name in env:
+                values[field.name] = env[name]
+                break
+    try:
+        return msgspec.convert(values, cls, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SystemExit(f"invalid configuration for {service}: {exc}") from exc

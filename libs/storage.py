@@ -1,0 +1,105 @@
+"""Artifacts in MinIO (any S3 endpoint). The minio client is synchronous, so calls run in a
+thread; downloads go to clients as short-lived presigned URLs, never through our processes."""
+
+import asyncio
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import BinaryIO
+
+from minio import Minio
+from minio.deleteobjects import DeleteObject
+
+from libs.settings import CommonSettings
+
+
+class Storage:
+    def __init__(self, settings: CommonSettings) -> None:
+        self.bucket = settings.s3_bucket
+        self._ttl = timedelta(seconds=settings.presign_ttl_s)
+        self._client = Minio(
+            settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+        # Presigned URLs are signed for the host clients reach, which may differ from ours.
+        self._signer = Minio(
+            settings.s3_public_endpoint or settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+
+    async def ensure_bucket(self) -> None:
+        def ensure() -> None:
+            if not self._client.bucket_exists(self.bucket):
+                self._client.make_bucket(self.bucket)
+
+        await asyncio.to_thread(ensure)
+
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(
+            self._client.put_object, self.bucket, key, io.BytesIO(data), len(data),
+            content_type=content_type,
+        )
+
+    async def put_stream(self, key: str, stream: BinaryIO, content_type: str) -> None:
+        """Upload a stream of unknown length in 10 MiB parts (memory stays flat)."""
+        await asyncio.to_thread(
+            self._client.put_object, self.bucket, key, stream, -1,
+            content_type=content_type, part_size=10 * 1024 * 1024,
+        )
+
+    async def get_bytes(self, key: str, max_bytes: int) -> bytes:
+        def get() -> bytes:
+            response = self._client.get_object(self.bucket, key)
+            try:
+                data = response.read(max_bytes + 1)
+            finally:
+                response.close()
+                response.release_conn()
+            if len(data) > max_bytes:
+                raise ValueError(f"object {key} is larger than {max_bytes} bytes")
+            return data
+
+        return await asyncio.to_thread(get)
+
+    async def exists(self, key: str) -> bool:
+        def stat() -> bool:
+            try:
+                self._client.stat_object(self.bucket, key)
+            except Exception:
+                return False
+            return True
+
+        return await asyncio.to_thread(stat)
+
+    def presigned_get(self, key: str, *, filename: str | None = None) -> str:
+        headers = (
+            {"response-content-disposition": f'attachment; filename="{filename}"'}
+            if filename
+            else None
+        )
+        return self._signer.presigned_get_object(
+            self.bucket, key, expires=self._ttl, response_headers=headers
+        )
+
+    async def delete_prefix(self, prefix: str) -> None:
+        def delete() -> None:
+            keys: Iterator[DeleteObject] = (
+                DeleteObject(obj.object_name or "")
+                for obj in self._client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            )
+            errors = list(self._client.remove_objects(self.bucket, keys))
+            if errors:
+                raise RuntimeError(f"could not delete {len(errors)} objects under {prefix}")
+
+        return await asyncio.to_thread(delete)
+
+
+def task_prefix(task_id: str) -> str:
+    """Every artifact of a task lives under this prefix, so retention removes them in one sweep."""
+    return f"tasks/{task_id}/"

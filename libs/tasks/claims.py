@@ -1,0 +1,37 @@
+"""Workers claim items before starting them. The claim is the moment an item "starts": it only
+succeeds while the task is running, so once a pause or cancel is committed no further item of
+that task starts, even one already waiting in the queue."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from proto.work import WorkItem
+
+
+async def claim(
+    conn: AsyncConnection, task_id: str, items: Sequence[WorkItem], *, redelivered: bool
+) -> set[int]:
+    """Mark the items `processing` and return the seqs this worker may run.
+
+    A redelivered message may re-claim items left `processing` by a worker that died; stale
+    messages (an older attempt, an item already settled) claim nothing."""
+    rows = await conn.execute(
+        text(
+            """UPDATE task_items i SET status = 'processing', started_at = now(),
+                lease_until = now() + t.item_timeout_s * interval '1 second'
+            FROM tasks t, unnest(CAST(:seqs AS int[]), CAST(:attempts AS int[])) AS m(seq, attempt)
+            WHERE t.id = :task_id AND t.status = 'running'
+              AND i.task_id = t.id AND i.seq = m.seq AND i.attempt = m.attempt
+              AND (i.status = 'dispatched' OR (i.status = 'processing' AND :redelivered))
+            RETURNING i.seq"""
+        ),
+        {
+            "task_id": task_id,
+            "seqs": [item.seq for item in items],
+            "attempts": [item.attempt for item in items],
+            "redelivered": redelivered,
+        },
+    )
+    return {row.seq for row in rows}

@@ -1,0 +1,144 @@
+"""The worker process: consume `ProcessItems`, claim, run each item under its timeout, report.
+
+The work message is acked only after every one of its items has a confirmed report, so a worker
+killed at any point loses nothing: the broker redelivers and the redelivery re-claims what the
+dead worker had claimed (items already reported are skipped by the claim)."""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+import structlog
+from aio_pika.abc import AbstractIncomingMessage
+
+from libs.db.engine import create_engine
+from libs.errors import Permanent
+from libs.heartbeat import Heartbeater
+from libs.logging import get_logger
+from libs.messaging.connection import connect
+from libs.messaging.consumer import consume
+from libs.messaging.publisher import Publisher
+from libs.messaging.topology import declare_work_queue
+from libs.service import wait_for_stop
+from libs.settings import CommonSettings
+from libs.tasks.claims import claim
+from libs.worker.handler import ItemContext, ItemHandler
+from libs.worker.reporter import ResultReporter
+from proto.work import ItemResult, Outcome, ProcessItems, WorkItem
+
+log = get_logger(__name__)
+
+
+class Worker:
+    def __init__(
+        self, settings: CommonSettings, service: str, handlers: Mapping[str, ItemHandler], *,
+        concurrency: int, prefetch: int, capabilities: dict[str, Any] | None = None,
+        stop_grace_s: float = 30.0,
+    ) -> None:
+        self._settings = settings
+        self._service = service
+        self._handlers = dict(handlers)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._prefetch = prefetch
+        self._capabilities = {"routes": sorted(handlers), "concurrency": concurrency,
+                              **(capabilities or {})}
+        self._stop_grace_s = stop_grace_s
+        self._engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        self._reporter: ResultReporter | None = None
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def run(self) -> None:
+        name = self._settings.instance(self._service)
+        connection = await connect(self._settings.amqp_url, name=name)
+        publisher = await Publisher.open(connection)
+        heartbeat = Heartbeater(publisher, self._settings, self._service, self._capabilities)
+        self._reporter = ResultReporter(publisher, heartbeat.instance_id)
+        self._reporter.start()
+        heartbeat.start()
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=self._prefetch)
+        consumers = []
+        for route in self._handlers:
+            queue = await declare_work_queue(channel, route)
+            consumers.append((queue, await consume(queue, ProcessItems, self._on_work)))
+        log.info("worker.ready", routes=sorted(self._handlers))
+        await wait_for_stop()
+        for queue, tag in consumers:
+            await queue.cancel(tag)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), self._stop_grace_s)
+        await heartbeat.stop()
+        await self._reporter.stop()
+        await connection.close()
+        await self._engine.dispose()
+
+    async def _on_work(self, work: ProcessItems, message: AbstractIncomingMessage) -> None:
+        handler = self._handlers.get(work.kind)
+        if handler is None:
+            raise Permanent(f"no handler for kind {work.kind!r}")
+        self._busy += 1
+        self._idle.clear()
+        try:
+            async with self._engine.begin() as conn:
+                claimed = await claim(
+                    conn, work.task_id, work.items, redelivered=bool(message.redelivered)
+                )
+            released = [
+                ItemResult(task_id=work.task_id, seq=item.seq, attempt=item.attempt,
+                           outcome=Outcome.RELEASED)
+                for item in work.items if item.seq not in claimed
+            ]
+            runs = [self._run_item(handler, work, item) for item in work.items
+                    if item.seq in claimed]
+            assert self._reporter is not None
+            reports = [self._reporter.report(released)] if released else []
+            await asyncio.gather(*reports, *runs)
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    async def _run_item(self, handler: ItemHandler, work: ProcessItems, item: WorkItem) -> None:
+        assert self._reporter is not None
+        reporter = self._reporter
+
+        async def report_step(step: str) -> None:
+            await reporter.report([ItemResult(task_id=work.task_id, seq=item.seq,
+                                              attempt=item.attempt, outcome=Outcome.PROGRESS,
+                                              step=step)])
+
+        ctx = ItemContext(task_id=work.task_id, kind=work.kind, tenant_id=work.tenant_id,
+                          params=work.params, item=item, report_step=report_step)
+        async with self._slots:
+            with structlog.contextvars.bound_contextvars(item_seq=item.seq, attempt=item.attempt):
+                started = time.perf_counter()
+                result = await self._outcome(handler, ctx, work.item_timeout_s)
+                duration_ms = int((time.perf_counter() - started) * 1000)
+                log.debug("item.finished", outcome=result.outcome, duration_ms=duration_ms)
+        await reporter.report([_with_duration(result, duration_ms)])
+
+    async def _outcome(self, handler: ItemHandler, ctx: ItemContext, timeout_s: int) -> ItemResult:
+        base = {"task_id": ctx.task_id, "seq": ctx.item.seq, "attempt": ctx.item.attempt}
+        try:
+            done = await asyncio.wait_for(handler(ctx), timeout=timeout_s)
+        except Permanent as exc:
+            log.warning("item.failed", error=str(exc), retryable=False)
+            return ItemResult(**base, outcome=Outcome.FAILED, error=str(exc), retryable=False)
+        except TimeoutError:
+            log.warning("item.timed_out", timeout_s=timeout_s)
+            return ItemResult(**base, outcome=Outcome.FAILED, retryable=True,
+                              error=f"item timed out after {timeout_s}s")
+        except Exception as exc:
+            log.warning("item.failed", error=repr(exc), retryable=True, exc_info=True)
+            return ItemResult(**base, outcome=Outcome.FAILED, retryable=True,
+                              error=f"{type(exc).__name__}: {exc}")
+        return ItemResult(**base, outcome=Outcome.DONE, result=done.result, usage=done.usage)
+
+
+def _with_duration(result: ItemResult, duration_ms: int) -> ItemResult:
+    return msgspec.structs.replace(result, duration_ms=duration_ms)

@@ -1,0 +1,1 @@
+"""Contracts between Conveyor services: the only place a message shape is defined."""

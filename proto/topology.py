@@ -1,0 +1,46 @@
+"""Exchange, queue and routing-key names. Services never spell these as literals."""
+
+from enum import StrEnum
+
+
+class Exchange(StrEnum):
+    WORK = "conveyor.work"  # direct: scheduler -> workers, routing key = work queue name
+    RESULTS = "conveyor.results"  # direct: workers -> scheduler
+    CONTROL = "conveyor.control"  # direct: gateway -> scheduler wake-ups
+    EVENTS = "conveyor.events"  # topic: public, see proto/schema/events.asyncapi.json
+    REGISTRY = "conveyor.registry"  # direct: heartbeats -> registry
+    DLX = "conveyor.dlx"  # direct: dead letters, routing key = origin queue name
+
+
+class Queue(StrEnum):
+    RESULTS = "scheduler.results"
+    CONTROL = "scheduler.control"
+    HEARTBEATS = "registry.heartbeats"
+
+
+def work_queue(route: str) -> str:
+    """Work queue of a worker kind (`echo`) or of one registered server (`server.<name>`)."""
+    return f"{route}.items"
+
+
+def dead_letter_queue(queue: str) -> str:
+    return f"{queue}.dlq"
+
+
+class EventKey:
+    """Routing keys on the events exchange: `task.<kind>.<status>` and friends."""
+
+    @staticmethod
+    def task(kind: str, status: str) -> str:
+        return f"task.{kind}.{status}"
+
+    @staticmethod
+    def items(kind: str) -> str:
+        return f"item.{kind}.settled"
+
+    @staticmethod
+    def instance(service: str, status: str) -> str:
+        return f"server.{service}.{status}"
+
+    ALL_TASKS = "task.#"
+    ALL = "#"

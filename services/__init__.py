@@ -1,0 +1,1 @@
+"""Conveyor's service processes; each folder runs with `python -m services.<name>`."""

@@ -1,0 +1,23 @@
+"""Echo an item back, after an optional delay, or fail on request (for tests and drills)."""
+
+import asyncio
+
+from libs.errors import Permanent
+from libs.worker.handler import ItemContext, ItemDone
+
+MAX_SLEEP_MS = 60_000
+
+
+async def echo(ctx: ItemContext) -> ItemDone:
+    payload = ctx.payload
+    sleep_ms = min(int(payload.get("sleep_ms", 0)), MAX_SLEEP_MS)
+    if sleep_ms:
+        await asyncio.sleep(sleep_ms / 1000)
+    if payload.get("fail") == "permanent":
+        raise Permanent("asked to fail")
+    if ctx.item.attempt <= int(payload.get("fail_attempts", 0)):
+        raise RuntimeError(f"asked to fail attempt {ctx.item.attempt}")
+    return ItemDone(
+        result={"echo": payload.get("value"), "attempt": ctx.item.attempt},
+        usage={"items": 1},
+    )

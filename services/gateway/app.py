@@ -1,0 +1,95 @@
+"""The gateway's Litestar app: factory and lifespan (database, broker, event hub)."""
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from litestar import Litestar
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from libs.db.engine import create_engine
+from libs.heartbeat import Heartbeater
+from libs.messaging.connection import connect
+from libs.messaging.publisher import Publisher
+from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
+from services.gateway.deps import DEPENDENCIES
+from services.gateway.errors import EXCEPTION_HANDLERS
+from services.gateway.health import health
+from services.gateway.settings import GatewaySettings
+from services.gateway.stream.hub import EventHub
+from services.gateway.stream.routes import STREAM_HANDLERS
+from services.gateway.tasks.commands import TaskCommands
+from services.gateway.tasks.routes import task_router
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Every request gets an id: in the logs of every line it causes, in the error envelope,
+    in the `X-Request-ID` response header, and as the correlation id of what it publishes."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await app(scope, receive, send)
+            return
+        request_id = f"req_{uuid.uuid4().hex[:16]}"
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(correlation_id=request_id):
+            await app(scope, receive, send_with_id)
+
+    return middleware
+
+
+def create_app(settings: GatewaySettings) -> Litestar:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        connection = await connect(settings.amqp_url, name=settings.instance("gateway"))
+        publisher = await Publisher.open(connection)
+        hub = EventHub()
+        await hub.start(connection)
+        heartbeat = Heartbeater(publisher, settings, "gateway")
+        heartbeat.start()
+        app.state.update(db=db, publisher=publisher, hub=hub, settings=settings,
+                         commands=TaskCommands(db, publisher), token_cache=TokenCache(db))
+        try:
+            yield
+        finally:
+            await heartbeat.stop()
+            await connection.close()
+            await db.dispose()
+
+    openapi = OpenAPIConfig(
+        title="Conveyor",
+        version="0.1.0",
+        description="Long-running batch jobs: submit, watch, control, download.",
+        path="/",
+        render_plugins=[SwaggerRenderPlugin(path="/docs"), RedocRenderPlugin(path="/redoc"),
+                        JsonRenderPlugin(path="/openapi.json")],
+    )
+    handlers: list[Any] = [health, task_router, *STREAM_HANDLERS]
+    return Litestar(
+        route_handlers=handlers,
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[
+            request_id_middleware,
+            DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
+        ],
+        lifespan=[lifespan],
+        openapi_config=openapi,
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+        logging_config=None,  # structlog, configured in __main__
+    )

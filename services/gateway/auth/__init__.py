@@ -1,0 +1,1 @@
+"""Bearer-token authentication: tenants, users and their API tokens."""

@@ -1,0 +1,34 @@
+"""Dependencies handlers declare by name; built once in the app's lifespan (no globals)."""
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.gateway.auth.repository import Principal
+from services.gateway.tasks.commands import TaskCommands
+
+
+def _principal(request: Request[Any, Any, Any]) -> Principal:
+    principal = request.user
+    assert isinstance(principal, Principal)  # the auth middleware guarantees it
+    return principal
+
+
+def _commands(state: State) -> TaskCommands:
+    commands: TaskCommands = state.commands
+    return commands
+
+
+def _db(state: State) -> AsyncEngine:
+    db: AsyncEngine = state.db
+    return db
+
+
+DEPENDENCIES = {
+    "principal": Provide(_principal, sync_to_thread=False),
+    "commands": Provide(_commands, sync_to_thread=False),
+    "db": Provide(_db, sync_to_thread=False),
+}

@@ -1,0 +1,150 @@
+"""One error envelope for every route, readable by each seed's clients:
+
+    {"success": false, "code": 404, "message": "...", "data": null, "detail": "...",
+     "error": {"code": "TASK_NOT_FOUND", "message": "...", "details": ..., "requestId": "...",
+               "timestamp": "..."},
+     "timestamp": "..."}
+
+seed 000 reads `success` and `error.{code,message,details}`; seed 002 reads `code`, `message`
+and `data`; seed 003 reads `error.{code,message,details}`; seed 004 (FastAPI-style) `detail`.
+"""
+
+import re
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from libs.logging import get_logger
+from libs.tasks.model import utcnow
+from libs.tasks.store import ExclusivityConflict, InvalidTransition
+
+log = get_logger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers
+
+
+def validation_error(field: str, message: str) -> ApiError:
+    return ApiError(400, "VALIDATION_ERROR", f"{field}: {message}",
+                    [{"field": field, "message": message}])
+
+
+def task_not_found(task_id: str) -> ApiError:
+    return ApiError(404, "TASK_NOT_FOUND", f"task {task_id} does not exist")
+
+
+def envelope(request: Request[Any, Any, Any] | None, error: ApiError) -> dict[str, Any]:
+    timestamp = iso_now()
+    request_id = request.state.get("request_id") if request is not None else None
+    return {
+        "success": False,
+        "code": error.status,
+        "message": error.message,
+        "data": None,
+        "detail": error.message,
+        "error": {
+            "code": error.code,
+            "message": error.message,
+            "details": error.details,
+            "requestId": request_id,
+            "timestamp": timestamp,
+        },
+        "timestamp": timestamp,
+    }
+
+
+def iso_now() -> str:
+    return utcnow().isoformat().replace("+00:00", "Z")
+
+
+def _respond(request: Request[Any, Any, Any], error: ApiError) -> Response[Any]:
+    return Response(envelope(request, error), status_code=error.status,
+                    media_type=MediaType.JSON, headers=error.headers)
+
+
+_AT_PATH = re.compile(r"`\$\.([^`]+)`")
+
+
+def _field_details(exc: ValidationException) -> list[dict[str, str]]:
+    """Litestar reports msgspec errors as `Expected int, got str - at $.options.concurrency`;
+    turn each into {field, message} with the field's dotted path."""
+    details = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        message = str(item.get("message", "invalid value"))
+        match = _AT_PATH.search(message)
+        field = match.group(1) if match else str(item.get("key") or "body")
+        details.append({"field": field, "message": _AT_PATH.sub(field, message)})
+    return details or [{"field": "body", "message": str(exc.detail)}]
+
+
+def handle_api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
+    return _respond(request, exc)
+
+
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    details = _field_details(exc)
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+    return _respond(request, ApiError(400, "VALIDATION_ERROR", f"invalid request: {summary}",
+                                      details))
+
+
+_CODES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+          413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 429: "TOO_MANY_REQUESTS"}
+
+
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if isinstance(exc, NotAuthorizedException):
+        return _respond(request, ApiError(401, "UNAUTHORIZED", exc.detail,
+                                          headers={"WWW-Authenticate": "Bearer"}))
+    code = _CODES.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
+    return _respond(request, ApiError(status, code, exc.detail))
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("request.failed", path=request.url.path)
+    return _respond(request, ApiError(HTTP_500_INTERNAL_SERVER_ERROR, "INTERNAL_ERROR",
+                                      "internal error; the request id identifies it in the logs"))
+
+
+def handle_invalid_transition(
+    request: Request[Any, Any, Any], exc: InvalidTransition
+) -> Response[Any]:
+    return _respond(request, ApiError(
+        400, "INVALID_TASK_STATE",
+        f"task cannot be {_PAST[exc.action]} (current status: {exc.task.status})",
+        {"task_id": exc.task.id, "current_status": exc.task.status.value},
+    ))
+
+
+_PAST = {"start": "started", "pause": "paused", "resume": "resumed", "cancel": "cancelled",
+         "fail": "failed", "time out": "timed out"}
+
+
+def handle_conflict(request: Request[Any, Any, Any], exc: ExclusivityConflict) -> Response[Any]:
+    return _respond(request, ApiError(
+        409, "TASK_CONFLICT", f"another unfinished task holds {exc.key}",
+        {"running_task_id": exc.holder_task_id},
+    ))
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    ApiError: handle_api_error,
+    InvalidTransition: handle_invalid_transition,
+    ExclusivityConflict: handle_conflict,
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,38 @@
+"""`GET /api/v2/health` in seed 000's shape; each service's state comes from the registry's
+view of heartbeats, so "is a scheduler running?" has one answer everywhere."""
+
+from typing import Any
+
+from litestar import Response, get
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.gateway.errors import iso_now
+
+REQUIRED = ("scheduler", "registry")
+
+
+async def service_states(db: AsyncEngine) -> dict[str, str]:
+    async with db.connect() as conn:
+        rows = await conn.execute(text(
+            """SELECT service, bool_or(status = 'online') AS online FROM instances
+            GROUP BY service ORDER BY service"""
+        ))
+        return {row.service: "running" if row.online else "stopped" for row in rows}
+
+
+@get("/api/v2/health", tags=["health"], summary="Cluster health (no auth)")
+async def health(db: AsyncEngine) -> Response[dict[str, Any]]:
+    try:
+        states = await service_states(db)
+    except Exception as exc:
+        return Response({"status": "unhealthy", "timestamp": iso_now(),
+                         "services": {"database": "unreachable"}, "error": str(exc)},
+                        status_code=503)
+    services = {name: states.get(name, "stopped") for name in REQUIRED}
+    services.update(states)
+    # The gateway answering is itself the proof that these two are up: they live in it.
+    services.update(gateway="running", templateManager="running", websocketServer="running")
+    healthy = all(services[name] == "running" for name in REQUIRED)
+    return Response({"status": "healthy" if healthy else "degraded", "timestamp": iso_now(),
+                     "services": services})

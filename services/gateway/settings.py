@@ -1,0 +1,17 @@
+from libs.settings import CommonSettings
+
+
+class GatewaySettings(CommonSettings, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""  # how clients reach us (for websocketUrl); defaults to host:port
+    max_body_bytes: int = 20 * 1024 * 1024
+    workers: int = 1
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http", "ws", 1)

@@ -1,0 +1,73 @@
+"""Fans task events from the events exchange out to this gateway's live subscribers.
+
+Each gateway process binds its own private queue, so any number of gateways each see every
+event. Subscribers are indexed by tenant: an event is only ever offered to its own tenant."""
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+
+from libs.messaging.consumer import consume
+from libs.messaging.topology import declare_event_subscription
+from proto.events import TaskEvent
+from proto.topology import Exchange
+from services.gateway.auth.repository import Principal
+from services.gateway.stream.wire import TASK_CHANNEL, channel_of, to_wire
+
+
+class Subscriber:
+    """One live client. Its queue is bounded: a client too slow to read loses the oldest
+    progress messages, never the gateway's memory."""
+
+    def __init__(self, principal: Principal, max_queued: int = 1000) -> None:
+        self.principal = principal
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(max_queued)
+        self.task_ids: set[str] = set()
+        self.all_tasks = False
+        self.channels: set[str] = {TASK_CHANNEL}
+
+    def wants(self, event: TaskEvent) -> bool:
+        owner = self.principal.owner_filter
+        if owner is not None and event.user_id != owner:
+            return False
+        if channel_of(event) not in self.channels:
+            return False
+        return self.all_tasks or event.task_id in self.task_ids
+
+    def offer(self, message: dict[str, Any]) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(message)
+
+
+class EventHub:
+    def __init__(self) -> None:
+        self._by_tenant: dict[str, set[Subscriber]] = defaultdict(set)
+
+    async def start(self, connection: AbstractRobustConnection) -> None:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=500)
+        queue = await declare_event_subscription(channel, "task.#")
+        await queue.bind(Exchange.EVENTS, routing_key="item.#")
+        await consume(queue, TaskEvent, self._dispatch)
+
+    def add(self, subscriber: Subscriber) -> None:
+        self._by_tenant[subscriber.principal.tenant_id].add(subscriber)
+
+    def remove(self, subscriber: Subscriber) -> None:
+        subscribers = self._by_tenant.get(subscriber.principal.tenant_id)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                del self._by_tenant[subscriber.principal.tenant_id]
+
+    async def _dispatch(self, event: TaskEvent, _: AbstractIncomingMessage) -> None:
+        subscribers = self._by_tenant.get(event.tenant_id)
+        if not subscribers:
+            return
+        message = to_wire(event)
+        for subscriber in subscribers:
+            if subscriber.wants(event):
+                subscriber.offer(message)

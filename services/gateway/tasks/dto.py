@@ -1,0 +1,16 @@
+"""Request bodies of the generic task API."""
+
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+
+class CreateTaskRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    kind: Annotated[str, Meta(min_length=1, max_length=64)]
+    items: Annotated[list[dict[str, Any]], Meta(min_length=1)]
+    name: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
+    concurrency: Annotated[int, Meta(ge=1, le=10_000)] | None = None
+    max_attempts: Annotated[int, Meta(ge=1, le=20)] | None = None
+    continue_on_error: bool = True
+    auto_start: bool = True

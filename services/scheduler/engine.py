@@ -1,0 +1,192 @@
+"""The task engine: applies worker reports in batches, keeps each task's window of in-flight
+items topped up, and finalises tasks. It holds no state that matters: everything is read from
+and written to PostgreSQL in one transaction per batch, then published after the commit."""
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from libs.logging import get_logger
+from libs.messaging.publisher import Outgoing, Publisher
+from libs.messaging.topology import declare_work_queue
+from libs.tasks import store
+from libs.tasks.events import finished_event, items_settled_event, task_event
+from libs.tasks.model import Task, TaskStatus
+from proto.events import SettledItem, TaskProgressed
+from proto.topology import Exchange, work_queue
+from proto.work import ItemResult, ItemsReported, Outcome, ProcessItems, WorkItem
+from services.scheduler import repository as repo
+
+log = get_logger(__name__)
+
+
+class Engine:
+    def __init__(
+        self, db: AsyncEngine, publisher: Publisher, *, backoff_base_s: float,
+        progress_interval_s: float,
+    ) -> None:
+        self._db = db
+        self._publisher = publisher
+        self._backoff_base_s = backoff_base_s
+        self._progress_interval_s = progress_interval_s
+        self._last_progress: dict[str, float] = {}
+        self._declared_routes: set[str] = set()
+
+    async def apply_reports(self, reports: Sequence[ItemsReported]) -> None:
+        results = [result for report in reports for result in report.results]
+        await self.apply_results(results)
+
+    async def apply_results(self, results: Sequence[ItemResult]) -> None:
+        by_outcome: dict[Outcome, list[ItemResult]] = defaultdict(list)
+        for result in results:
+            by_outcome[result.outcome].append(result)
+        async with self._db.begin() as conn:
+            tasks = await repo.lock_tasks(conn, sorted({r.task_id for r in results}))
+            settled = await repo.settle_items(
+                conn, by_outcome[Outcome.DONE] + by_outcome[Outcome.FAILED],
+                backoff_base_s=self._backoff_base_s,
+            )
+            released = await repo.release_items(conn, by_outcome[Outcome.RELEASED])
+            await repo.extend_leases(conn, by_outcome[Outcome.PROGRESS])
+            deltas = _deltas(results, settled, released)
+            tasks.update(await repo.apply_deltas(conn, deltas.values()))
+            outgoing = _settled_events(tasks, results, settled)
+            for task_id, delta in deltas.items():
+                task = tasks[task_id]
+                if delta.failed and not task.continue_on_error and not task.status.finished:
+                    task = await store.stop_task(
+                        conn, task, TaskStatus.FAILED, "fail",
+                        error=_first_error(results, task_id) or "an item failed",
+                    )
+                    tasks[task_id] = task
+                    outgoing.append(finished_event(task))
+            outgoing += await self.advance(conn, [tasks[t] for t in deltas])
+        await self.publish(outgoing)
+
+    async def advance(self, conn: AsyncConnection, tasks: Iterable[Task]) -> list[Outgoing]:
+        """Finalise tasks with nothing left; top up the windows of the running ones."""
+        outgoing: list[Outgoing] = []
+        touched: list[Task] = []
+        for task in tasks:
+            if task.status != TaskStatus.RUNNING:
+                touched.append(task)
+                continue
+            if task.done + task.failed + task.cancelled >= task.total:
+                task = await repo.finish(conn, task, _final_status(task))
+                self._last_progress.pop(task.id, None)
+                outgoing.append(finished_event(task))
+                touched.append(task)
+                log.info("task.finished", task_id=task.id, status=task.status,
+                         done=task.done, failed=task.failed)
+                continue
+            touched.append(task)
+            free = task.concurrency - task.inflight
+            if free > 0:
+                items = await repo.dispatch(conn, task, free)
+                outgoing += await self._work_messages(task, items)
+            if self._progress_due(task.id):
+                outgoing.append(task_event(TaskProgressed, task))
+        await repo.sync_stages(conn, touched)
+        return outgoing
+
+    async def publish(self, outgoing: list[Outgoing]) -> None:
+        """Publish after commit. Work that cannot be published is undone (its items go back to
+        pending) so a broker outage delays items but never strands them."""
+        work = [out for out in outgoing if out.exchange is Exchange.WORK]
+        events = [out for out in outgoing if out.exchange is not Exchange.WORK]
+        try:
+            await self._publisher.publish_many(work)
+        except Exception as exc:
+            log.warning("dispatch.publish_failed", error=repr(exc), messages=len(work))
+            await self._undo_dispatch(work)
+        try:
+            await self._publisher.publish_many(events)
+        except Exception as exc:  # events are notifications: state is already committed
+            log.warning("events.publish_failed", error=repr(exc), messages=len(events))
+
+    async def _undo_dispatch(self, work: list[Outgoing]) -> None:
+        async with self._db.begin() as conn:
+            for out in work:
+                assert isinstance(out.message, ProcessItems)
+                await repo.undispatch(conn, out.message.task_id, out.message.items)
+
+    async def _work_messages(self, task: Task, items: list[WorkItem]) -> list[Outgoing]:
+        if not items:
+            return []
+        if task.route not in self._declared_routes:
+            # Declaring is idempotent; doing it before the first publish makes sure the
+            # mandatory publish has a queue to land in even before any worker started.
+            channel = self._publisher.channel
+            await declare_work_queue(channel, task.route)
+            self._declared_routes.add(task.route)
+        size = task.pack_size
+        return [
+            Outgoing(
+                Exchange.WORK,
+                work_queue(task.route),
+                ProcessItems(
+                    task_id=task.id, kind=task.kind, tenant_id=task.tenant_id, params=task.params,
+                    items=items[i : i + size], item_timeout_s=task.item_timeout_s,
+                ),
+                task_id=task.id,
+            )
+            for i in range(0, len(items), size)
+        ]
+
+    def _progress_due(self, task_id: str) -> bool:
+        now = time.monotonic()
+        if now - self._last_progress.get(task_id, 0.0) < self._progress_interval_s:
+            return False
+        self._last_progress[task_id] = now
+        return True
+
+
+def _final_status(task: Task) -> TaskStatus:
+    if task.failed == 0 and task.cancelled == 0:
+        return TaskStatus.COMPLETED
+    if task.done == 0:
+        return TaskStatus.FAILED
+    return TaskStatus.PARTIAL_SUCCESS
+
+
+def _deltas(
+    results: Sequence[ItemResult], settled: list[tuple[str, int, str]],
+    released: list[tuple[str, int]],
+) -> dict[str, repo.Delta]:
+    deltas: dict[str, repo.Delta] = {}
+    usage_of = {(r.task_id, r.seq): r.usage for r in results if r.outcome == Outcome.DONE}
+    for task_id, seq, status in settled:
+        delta = deltas.setdefault(task_id, repo.Delta(task_id=task_id))
+        delta.freed += 1
+        if status == "done":
+            delta.done += 1
+            for key, value in usage_of.get((task_id, seq), {}).items():
+                delta.usage[key] = delta.usage.get(key, 0) + value
+        elif status == "failed":
+            delta.failed += 1
+    for task_id, _ in released:
+        deltas.setdefault(task_id, repo.Delta(task_id=task_id)).freed += 1
+    for result in results:
+        if result.outcome == Outcome.PROGRESS and result.step:
+            deltas.setdefault(result.task_id, repo.Delta(task_id=result.task_id)).step = result.step
+    return deltas
+
+
+def _settled_events(
+    tasks: dict[str, Task], results: Sequence[ItemResult], settled: list[tuple[str, int, str]]
+) -> list[Outgoing]:
+    reported = {(r.task_id, r.seq): r for r in results}
+    per_task: dict[str, list[SettledItem]] = defaultdict(list)
+    for task_id, seq, status in settled:
+        if status in ("done", "failed"):
+            result = reported[(task_id, seq)]
+            per_task[task_id].append(
+                SettledItem(seq=seq, status=status, error=result.error, result=result.result)
+            )
+    return [items_settled_event(tasks[task_id], items) for task_id, items in per_task.items()]
+
+
+def _first_error(results: Sequence[ItemResult], task_id: str) -> str | None:
+    return next((r.error for r in results if r.task_id == task_id and r.error), None)

@@ -1,0 +1,82 @@
+"""SQL of the periodic sweep: what needs attention that no message announced."""
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from libs.tasks.model import TASK_COLUMNS, Task, task_from_row
+from proto.work import ItemResult, Outcome
+
+
+async def pending_autostart(conn: AsyncConnection, limit: int = 100) -> list[Task]:
+    rows = await conn.execute(
+        text(
+            f"""SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'pending' AND autostart
+            ORDER BY created_at LIMIT :limit FOR UPDATE SKIP LOCKED"""
+        ),
+        {"limit": limit},
+    )
+    return [task_from_row(row) for row in rows]
+
+
+async def expired_leases(conn: AsyncConnection, limit: int = 1000) -> list[ItemResult]:
+    """Items whose worker went silent past the timeout, as failure reports of their attempt."""
+    rows = await conn.execute(
+        text(
+            """SELECT i.task_id, i.seq, i.attempt, i.status, t.item_timeout_s
+            FROM task_items i JOIN tasks t ON t.id = i.task_id
+            WHERE i.status IN ('dispatched', 'processing') AND i.lease_until < now()
+            ORDER BY i.lease_until LIMIT :limit"""
+        ),
+        {"limit": limit},
+    )
+    return [
+        ItemResult(
+            task_id=str(row.task_id), seq=row.seq, attempt=row.attempt, outcome=Outcome.FAILED,
+            retryable=True,
+            error=(f"item timed out after {row.item_timeout_s}s" if row.status == "processing"
+                   else "item was never picked up by a worker"),
+        )
+        for row in rows
+    ]
+
+
+async def overdue_tasks(conn: AsyncConnection) -> list[Task]:
+    rows = await conn.execute(
+        text(
+            f"""SELECT {TASK_COLUMNS} FROM tasks
+            WHERE status = 'running' AND deadline_at < now() FOR UPDATE SKIP LOCKED"""
+        )
+    )
+    return [task_from_row(row) for row in rows]
+
+
+async def needing_attention(conn: AsyncConnection, limit: int = 200) -> list[Task]:
+    """Running tasks with room in their window and an eligible item (a lost wake-up, a retry
+    whose backoff elapsed), or with nothing left (a lost finalisation)."""
+    rows = await conn.execute(
+        text(
+            f"""SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'running' AND (
+                t.done + t.failed + t.cancelled >= t.total
+                OR (t.inflight < t.concurrency AND EXISTS (
+                    SELECT 1 FROM task_items i WHERE i.task_id = t.id AND i.status = 'pending'
+                    AND (i.not_before IS NULL OR i.not_before <= now()))))
+            ORDER BY t.updated_at LIMIT :limit FOR UPDATE SKIP LOCKED"""
+        ),
+        {"limit": limit},
+    )
+    return [task_from_row(row) for row in rows]
+
+
+async def expired_finished(conn: AsyncConnection, retention_s: int, limit: int = 100) -> list[str]:
+    rows = await conn.execute(
+        text(
+            """SELECT id FROM tasks WHERE completed_at < now() - :keep * interval '1 second'
+            ORDER BY completed_at LIMIT :limit"""
+        ),
+        {"keep": retention_s, "limit": limit},
+    )
+    return [str(row.id) for row in rows]
+
+
+async def delete_task(conn: AsyncConnection, task_id: str) -> None:
+    await conn.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": task_id})
