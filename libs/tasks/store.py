@@ -44,6 +44,8 @@ class NewTask(msgspec.Struct, kw_only=True):
     parent_task_id: str | None = None
     route: str | None = None  # e.g. one registered server's own queue
     stages: tuple[tuple[str, str], ...] | None = None
+    item_timeout_s: int | None = None
+    task_timeout_s: int | None = None
 
 
 class ExclusivityConflict(Exception):
@@ -75,8 +77,8 @@ async def insert_task(conn: AsyncConnection, new: NewTask) -> Task:
         "pack_size": spec.pack_size,
         "max_attempts": new.max_attempts or spec.max_attempts,
         "continue_on_error": new.continue_on_error,
-        "item_timeout_s": spec.item_timeout_s,
-        "task_timeout_s": spec.task_timeout_s,
+        "item_timeout_s": new.item_timeout_s or spec.item_timeout_s,
+        "task_timeout_s": new.task_timeout_s or spec.task_timeout_s,
         "autostart": new.autostart,
         "exclusivity_key": new.exclusivity_key,
         "parent_task_id": new.parent_task_id,

@@ -74,7 +74,13 @@ def _respond(request: Request[Any, Any, Any], error: ApiError) -> Response[Any]:
                     media_type=MediaType.JSON, headers=error.headers)
 
 
-_AT_PATH = re.compile(r"`\$\.([^`]+)`")
+_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
+_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _field_details(exc: ValidationException) -> list[dict[str, str]]:
@@ -83,9 +89,14 @@ def _field_details(exc: ValidationException) -> list[dict[str, str]]:
     details = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         message = str(item.get("message", "invalid value"))
-        match = _AT_PATH.search(message)
-        field = match.group(1) if match else str(item.get("key") or "body")
-        details.append({"field": field, "message": _AT_PATH.sub(field, message)})
+        at, named = _AT_PATH.search(message), _NAMED_FIELD.search(message)
+        path = [at.group(1)] if at and at.group(1) else []
+        if named:
+            path.append(named.group(1))
+        # Query parameters are reported by their Python name; clients know them in camelCase.
+        key = _camel(str(item.get("key") or "body"))
+        field = ".".join(path) if path or item.get("source") != "query" else key
+        details.append({"field": field or key, "message": _AT_PATH.sub("", message)})
     return details or [{"field": "body", "message": str(exc.detail)}]
 
 
@@ -109,6 +120,9 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     if isinstance(exc, NotAuthorizedException):
         return _respond(request, ApiError(401, "UNAUTHORIZED", exc.detail,
                                           headers={"WWW-Authenticate": "Bearer"}))
+    if status == 400:  # e.g. a body that is not JSON at all
+        return _respond(request, ApiError(400, "VALIDATION_ERROR", f"body: {exc.detail}",
+                                          [{"field": "body", "message": exc.detail}]))
     code = _CODES.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
     return _respond(request, ApiError(status, code, exc.detail))
 

@@ -92,6 +92,7 @@ class TaskCommands:
                 max_attempts=original.max_attempts, continue_on_error=original.continue_on_error,
                 autostart=True, exclusivity_key=original.exclusivity_key,
                 parent_task_id=original.id, route=original.route,
+                item_timeout_s=original.item_timeout_s, task_timeout_s=original.task_timeout_s,
             ))
         await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task, [seq for seq, _ in failed]

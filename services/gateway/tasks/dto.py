@@ -14,3 +14,5 @@ class CreateTaskRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=Tr
     max_attempts: Annotated[int, Meta(ge=1, le=20)] | None = None
     continue_on_error: bool = True
     auto_start: bool = True
+    item_timeout_seconds: Annotated[int, Meta(ge=1, le=3600)] | None = None
+    timeout_seconds: Annotated[int, Meta(ge=1, le=7 * 24 * 3600)] | None = None

@@ -61,6 +61,7 @@ class TaskController(Controller):
             items=[store.NewItem(payload) for payload in data.items],
             concurrency=data.concurrency, max_attempts=data.max_attempts,
             continue_on_error=data.continue_on_error, autostart=data.auto_start,
+            item_timeout_s=data.item_timeout_seconds, task_timeout_s=data.timeout_seconds,
         ))
         return ok(task_status(task, []))
 
