@@ -14,21 +14,21 @@ from libs.settings import CommonSettings
 log = get_logger(__name__)
 
 
-async def wait_for_stop() -> None:
-    """Return when the process is asked to stop."""
-    stop = asyncio.Event()
+async def _with_stop_signals(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    # Handlers go in before anything starts: a SIGTERM during start-up still stops cleanly.
+    stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("service.stopping")
+        loop.add_signal_handler(sig, stopping.set)
+    await main(stopping)
 
 
 def run_service(
-    service: str, settings: CommonSettings, main: Callable[[], Awaitable[None]]
+    service: str, settings: CommonSettings, main: Callable[[asyncio.Event], Awaitable[None]]
 ) -> None:
+    """Run `main(stopping)`; `stopping` is set when the process is asked to stop."""
     configure_logging(service, json_logs=settings.json_logs, level=settings.log_level)
     log.info("service.starting", instance=settings.instance(service))
     with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(main())
+        uvloop.run(_with_stop_signals(main))
     log.info("service.stopped")

@@ -22,7 +22,6 @@ from libs.messaging.connection import connect
 from libs.messaging.consumer import consume
 from libs.messaging.publisher import Publisher
 from libs.messaging.topology import declare_work_queue
-from libs.service import wait_for_stop
 from libs.settings import CommonSettings
 from libs.tasks.claims import claim
 from libs.worker.handler import ItemContext, ItemHandler
@@ -52,7 +51,7 @@ class Worker:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def run(self) -> None:
+    async def run(self, stopping: asyncio.Event) -> None:
         name = self._settings.instance(self._service)
         connection = await connect(self._settings.amqp_url, name=name)
         publisher = await Publisher.open(connection)
@@ -67,7 +66,8 @@ class Worker:
             queue = await declare_work_queue(channel, route)
             consumers.append((queue, await consume(queue, ProcessItems, self._on_work)))
         log.info("worker.ready", routes=sorted(self._handlers))
-        await wait_for_stop()
+        await stopping.wait()
+        log.info("service.stopping")
         for queue, tag in consumers:
             await queue.cancel(tag)
         with contextlib.suppress(TimeoutError):

@@ -5,7 +5,7 @@ from services.registry.app import RegistrySettings, run
 
 def main() -> None:
     settings = load_settings(RegistrySettings, "registry")
-    run_service("registry", settings, lambda: run(settings))
+    run_service("registry", settings, lambda stopping: run(settings, stopping))
 
 
 if __name__ == "__main__":

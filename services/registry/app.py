@@ -14,7 +14,6 @@ from libs.messaging.connection import connect
 from libs.messaging.consumer import consume
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_heartbeat_queue
-from libs.service import wait_for_stop
 from libs.settings import CommonSettings
 from libs.tasks.model import utcnow
 from proto.events import InstanceStatusChanged
@@ -76,7 +75,7 @@ class Registry:
         )
 
 
-async def run(settings: RegistrySettings) -> None:
+async def run(settings: RegistrySettings, stopping: asyncio.Event) -> None:
     db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     connection = await connect(settings.amqp_url, name=settings.instance("registry"))
     publisher = await Publisher.open(connection)
@@ -89,7 +88,8 @@ async def run(settings: RegistrySettings) -> None:
     heartbeat = Heartbeater(publisher, settings, "registry")
     heartbeat.start()
     log.info("registry.ready")
-    await wait_for_stop()
+    await stopping.wait()
+    log.info("service.stopping")
     sweeping.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await sweeping

@@ -5,7 +5,7 @@ from services.scheduler.app import SchedulerSettings, run
 
 def main() -> None:
     settings = load_settings(SchedulerSettings, "scheduler")
-    run_service("scheduler", settings, lambda: run(settings))
+    run_service("scheduler", settings, lambda stopping: run(settings, stopping))
 
 
 if __name__ == "__main__":

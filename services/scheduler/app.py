@@ -10,7 +10,6 @@ from libs.messaging.connection import connect
 from libs.messaging.consumer import consume, consume_batches
 from libs.messaging.publisher import Publisher
 from libs.messaging.topology import declare_control_queue, declare_results_queue
-from libs.service import wait_for_stop
 from libs.settings import CommonSettings
 from libs.storage import Storage
 from proto.control import TaskChanged
@@ -31,7 +30,7 @@ class SchedulerSettings(CommonSettings, kw_only=True):
     results_batch: int = 100
 
 
-async def run(settings: SchedulerSettings) -> None:
+async def run(settings: SchedulerSettings, stopping: asyncio.Event) -> None:
     db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     connection = await connect(settings.amqp_url, name=settings.instance("scheduler"))
     publisher = await Publisher.open(connection)
@@ -59,7 +58,8 @@ async def run(settings: SchedulerSettings) -> None:
     sweeping = asyncio.create_task(sweeper.run(), name="sweeper")
     heartbeat.start()
     log.info("scheduler.ready")
-    await wait_for_stop()
+    await stopping.wait()
+    log.info("service.stopping")
     for task in (sweeping, drain):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

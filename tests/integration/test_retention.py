@@ -1,0 +1,44 @@
+"""Retention: finished tasks past the retention period go, with their artifacts; others stay."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from libs.db.engine import create_engine
+from libs.settings import CommonSettings, load_settings
+from libs.storage import Storage, task_prefix
+from libs.tasks import store
+from libs.tasks.kinds import ECHO
+from services.scheduler.sweeper import Sweeper
+
+
+async def test_expired_tasks_and_their_artifacts_are_removed(env: dict[str, str]) -> None:
+    settings = load_settings(CommonSettings, "test", env)
+    storage = Storage(settings)
+    db = create_engine(settings.database_url, pool_size=2)
+    async with db.begin() as conn:
+        tenant = await conn.scalar(text(
+            "INSERT INTO tenants (name) VALUES ('retention') RETURNING id"))
+        user = await conn.scalar(text(
+            "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"), {"t": tenant})
+        tasks = [await store.insert_task(conn, store.NewTask(
+            tenant_id=str(tenant), user_id=str(user), kind=ECHO, name=name,
+            items=[store.NewItem({})])) for name in ("old", "recent", "running")]
+        await conn.execute(text("""UPDATE tasks SET status = 'completed',
+            completed_at = now() - interval '2 days' WHERE id = :id"""), {"id": tasks[0].id})
+        await conn.execute(text("""UPDATE tasks SET status = 'completed',
+            completed_at = now() - interval '1 hour' WHERE id = :id"""), {"id": tasks[1].id})
+    for task in tasks:
+        await storage.put_bytes(task_prefix(task.id) + "result.bin", b"x", "application/zip")
+
+    sweeper = Sweeper(db, engine=None, storage=storage, interval_s=1,  # type: ignore[arg-type]
+                      retention_s=24 * 3600)
+    await sweeper._clean_expired()
+
+    async with db.connect() as conn:
+        left = set((await conn.execute(text(
+            "SELECT name FROM tasks WHERE tenant_id = :t"), {"t": tenant})).scalars())
+    await db.dispose()
+    assert left == {"recent", "running"}
+    assert not await storage.exists(task_prefix(tasks[0].id) + "result.bin")
+    assert await storage.exists(task_prefix(tasks[1].id) + "result.bin")
