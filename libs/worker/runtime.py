@@ -95,15 +95,19 @@ class Worker:
             ]
             runs = [self._run_item(handler, work, item) for item in work.items
                     if item.seq in claimed]
+            outcomes = await asyncio.gather(*runs)
             assert self._reporter is not None
-            reports = [self._reporter.report(released)] if released else []
-            await asyncio.gather(*reports, *runs)
+            # One report per message: its items' results travel together and the message is
+            # acked once they are confirmed.
+            await self._reporter.report([*released, *outcomes])
         finally:
             self._busy -= 1
             if not self._busy:
                 self._idle.set()
 
-    async def _run_item(self, handler: ItemHandler, work: ProcessItems, item: WorkItem) -> None:
+    async def _run_item(
+        self, handler: ItemHandler, work: ProcessItems, item: WorkItem
+    ) -> ItemResult:
         assert self._reporter is not None
         reporter = self._reporter
 
@@ -120,12 +124,13 @@ class Worker:
                 result = await self._outcome(handler, ctx, work.item_timeout_s)
                 duration_ms = int((time.perf_counter() - started) * 1000)
                 log.debug("item.finished", outcome=result.outcome, duration_ms=duration_ms)
-        await reporter.report([_with_duration(result, duration_ms)])
+        return msgspec.structs.replace(result, duration_ms=duration_ms)
 
     async def _outcome(self, handler: ItemHandler, ctx: ItemContext, timeout_s: int) -> ItemResult:
         base = {"task_id": ctx.task_id, "seq": ctx.item.seq, "attempt": ctx.item.attempt}
         try:
-            done = await asyncio.wait_for(handler(ctx), timeout=timeout_s)
+            async with asyncio.timeout(timeout_s):
+                done = await handler(ctx)
         except Permanent as exc:
             log.warning("item.failed", error=str(exc), retryable=False)
             return ItemResult(**base, outcome=Outcome.FAILED, error=str(exc), retryable=False)
@@ -139,6 +144,3 @@ class Worker:
                               error=f"{type(exc).__name__}: {exc}")
         return ItemResult(**base, outcome=Outcome.DONE, result=done.result, usage=done.usage)
 
-
-def _with_duration(result: ItemResult, duration_ms: int) -> ItemResult:
-    return msgspec.structs.replace(result, duration_ms=duration_ms)

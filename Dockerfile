@@ -1,0 +1,20 @@
+# One image for every Conveyor service; compose.yaml picks the process with `command`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependencies first: this layer is reused until requirements.lock changes.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
+
+COPY . .
+RUN pip install --no-deps -e . \
+    && useradd --system --create-home --uid 10001 conveyor
+
+USER conveyor
+CMD ["python", "-m", "services.gateway"]

@@ -1,0 +1,14 @@
+"""`python -m bench`: every benchmark, one after the other."""
+
+import uvloop
+
+from bench import engine
+
+
+async def main() -> None:
+    print("== engine (issue 2): no-op items through the whole engine vs bare broker")
+    await engine.run()
+
+
+if __name__ == "__main__":
+    uvloop.run(main())

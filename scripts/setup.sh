@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Prepare this machine and the project for running and testing Conveyor without Docker.
+# Idempotent: every step checks before it acts, so a re-run takes a few seconds.
+#
+#   scripts/setup.sh            run every step in STEPS order
+#   scripts/setup.sh venv ...   run only the named steps
+#
+# Settings come from the same CONVEYOR_* variables the services read (docs/running.md).
+# Needs root for apt-get, pg_ctlcluster and rabbitmqctl.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+DATABASE_URL=${CONVEYOR_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/conveyor}
+AMQP_URL=${CONVEYOR_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/conveyor}
+
+# Adding a step (apt packages, fonts, a source build): write a step_<name> function below,
+# using apt_ensure for Debian packages, and list <name> here in the order it must run.
+STEPS=(packages venv postgres rabbitmq database vhost migrations)
+
+# Debian packages the local stack needs; apt-get runs only when one is missing.
+APT_PACKAGES=(postgresql rabbitmq-server)
+
+log() { printf '==> %s\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+wait_for() { # wait_for WHAT SECONDS COMMAND...: poll COMMAND every 0.25 s until it succeeds
+    local what=$1 seconds=$2 i
+    shift 2
+    for ((i = 0; i < seconds * 4; i++)); do
+        "$@" && return 0
+        sleep 0.25
+    done
+    die "$what did not become ready within ${seconds}s"
+}
+
+APT_UPDATED=0
+apt_ensure() { # apt_ensure PACKAGE...: install the packages that are not installed yet
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
+    log "apt-get install ${missing[*]}"
+    if ((!APT_UPDATED)); then apt-get update -qq && APT_UPDATED=1; fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# --- URL parts (libpq does not understand SQLAlchemy's "+asyncpg" driver suffix) ------------
+PG_URL=${DATABASE_URL/+asyncpg/}
+PG_DB=${PG_URL##*/}
+PG_DB=${PG_DB%%\?*}
+PG_ADMIN_URL=${PG_URL%/*}/postgres
+amqp_rest=${AMQP_URL#*://}
+AMQP_USER=guest
+if [[ $amqp_rest == *@* ]]; then
+    AMQP_USER=${amqp_rest%%@*}
+    AMQP_USER=${AMQP_USER%%:*}
+    amqp_rest=${amqp_rest#*@}
+fi
+AMQP_HOSTPORT=${amqp_rest%%/*}
+AMQP_HOST=${AMQP_HOSTPORT%:*}
+AMQP_PORT=5672
+[[ $AMQP_HOSTPORT == *:* ]] && AMQP_PORT=${AMQP_HOSTPORT##*:}
+VHOST=${amqp_rest#*/}
+[[ $amqp_rest == */* && -n $VHOST ]] || VHOST=/
+
+# --- steps ----------------------------------------------------------------------------------
+step_packages() {
+    apt_ensure "${APT_PACKAGES[@]}"
+}
+
+step_venv() {
+    # Editable installs map the top-level packages that exist at install time, so a new
+    # top-level package needs a re-install too: hash the package list with the lock files.
+    local stamp=$VENV/.conveyor-setup want
+    want=$(shopt -s nullglob; { cat requirements.lock pyproject.toml; printf '%s\n' */__init__.py; } \
+        | sha256sum | cut -d' ' -f1)
+    if [[ -x $VENV/bin/python && -f $stamp && $(<"$stamp") == "$want" ]]; then return 0; fi
+    if [[ ! -x $VENV/bin/python ]]; then
+        "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+            || die "$PYTHON is older than 3.11 (set PYTHON=/path/to/python3.11)"
+        log "creating $VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    log "installing requirements.lock and the project into $VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.lock
+    # The build backend warns about editable installs on every run: show its output on failure only.
+    local out
+    out=$("$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e . 2>&1) \
+        || { printf '%s\n' "$out" >&2; die "pip install -e . failed"; }
+    echo "$want" >"$stamp"
+}
+
+pg_ready() { pg_isready -q -d "$PG_ADMIN_URL"; }
+
+step_postgres() {
+    pg_ready && return 0
+    local version
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    [[ -n $version ]] || die "no PostgreSQL cluster under /etc/postgresql"
+    if ! pg_ctlcluster "$version" main status >/dev/null 2>&1; then
+        log "starting PostgreSQL $version"
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start
+    fi
+    wait_for PostgreSQL 60 pg_ready
+}
+
+rabbit_ready() { (exec 3<>"/dev/tcp/$AMQP_HOST/$AMQP_PORT") 2>/dev/null; }
+
+step_rabbitmq() {
+    rabbit_ready && return 0
+    # A node that is still booting has no listener yet; starting a second one would fail.
+    if ! rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
+        log "starting RabbitMQ"
+        rabbitmq-server -detached
+    fi
+    wait_for RabbitMQ 90 rabbit_ready
+}
+
+step_database() {
+    psql "$PG_ADMIN_URL" -Atqc 'select 1' >/dev/null \
+        || die "cannot connect to $PG_ADMIN_URL (local setup expects trust auth for postgres)"
+    if [[ -z $(psql "$PG_ADMIN_URL" -Atqc "select 1 from pg_database where datname = '$PG_DB'") ]]; then
+        log "creating database $PG_DB"
+        psql "$PG_ADMIN_URL" -qc "create database \"$PG_DB\""
+    fi
+}
+
+step_vhost() {
+    # One rabbitmqctl call on the fast path: each costs about a second of Erlang start-up.
+    local perms
+    if ! perms=$(rabbitmqctl -q --no-table-headers list_permissions -p "$VHOST" 2>/dev/null); then
+        log "creating RabbitMQ vhost $VHOST"
+        rabbitmqctl -q add_vhost "$VHOST"
+        perms=
+    fi
+    if ! cut -f1 <<<"$perms" | grep -qxF "$AMQP_USER"; then
+        log "granting $AMQP_USER all permissions on vhost $VHOST"
+        rabbitmqctl -q set_permissions -p "$VHOST" "$AMQP_USER" '.*' '.*' '.*'
+    fi
+}
+
+step_migrations() {
+    CONVEYOR_DATABASE_URL=$DATABASE_URL "$VENV/bin/python" -m libs.db.migrate
+}
+
+main() {
+    local steps=("$@") step
+    ((${#steps[@]})) || steps=("${STEPS[@]}")
+    for step in "${steps[@]}"; do
+        declare -F "step_$step" >/dev/null || die "unknown step '$step' (steps: ${STEPS[*]})"
+        "step_$step"
+    done
+}
+
+main "$@"

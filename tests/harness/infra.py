@@ -1,0 +1,137 @@
+"""Per-run infrastructure on the local PostgreSQL, RabbitMQ and an in-process S3 endpoint.
+
+Every function connects only when called, so importing the harness touches nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+AMQP_HOST, AMQP_PORT, AMQP_USER, AMQP_PASSWORD = "127.0.0.1", 5672, "guest", "guest"
+S3_ACCESS_KEY, S3_SECRET_KEY = "conveyor", "conveyor-secret"
+COMMAND_WITHIN_S = 120.0  # migrations, rabbitmqctl, the gateway CLI
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def clean_environ() -> dict[str, str]:
+    """os.environ without CONVEYOR_*: a developer's shell may carry the dev cluster's."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+
+
+async def run(*argv: str, env: dict[str, str] | None = None) -> str:
+    """Run a command from the project root; its stdout, or RuntimeError with all its output."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), COMMAND_WITHIN_S)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited with {proc.returncode}:\n"
+                           f"{out.decode(errors='replace')}{err.decode(errors='replace')}")
+    return out.decode(errors="replace")
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+def database_url(name: str) -> str:
+    return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+async def create_database(name: str) -> str:
+    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return database_url(name)
+
+
+async def drop_database(name: str) -> None:
+    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
+    try:
+        # FORCE: services a test left running may still hold connections.
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def migrate(url: str) -> None:
+    env = {**clean_environ(), "CONVEYOR_DATABASE_URL": url}
+    await run(sys.executable, "-m", "libs.db.migrate", env=env)
+
+
+# --- RabbitMQ -----------------------------------------------------------------------------
+
+def amqp_url(vhost: str) -> str:
+    return f"amqp://{AMQP_USER}:{AMQP_PASSWORD}@{AMQP_HOST}:{AMQP_PORT}/{vhost}"
+
+
+async def create_vhost(vhost: str) -> str:
+    await run("rabbitmqctl", "-q", "add_vhost", vhost)
+    await run("rabbitmqctl", "-q", "set_permissions", "-p", vhost, AMQP_USER, ".*", ".*", ".*")
+    return amqp_url(vhost)
+
+
+async def delete_vhost(vhost: str) -> None:
+    await run("rabbitmqctl", "-q", "delete_vhost", vhost)
+
+
+async def rabbitmq_restart() -> None:
+    """Stop and start the broker application (connections drop, durable state stays)."""
+    await run("rabbitmqctl", "-q", "stop_app")
+    await run("rabbitmqctl", "-q", "start_app")
+    deadline = time.monotonic() + COMMAND_WITHIN_S
+    while not port_open(AMQP_HOST, AMQP_PORT):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"RabbitMQ did not listen on {AMQP_PORT} after start_app")
+        await asyncio.sleep(0.2)
+
+
+# --- S3 -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class S3Endpoint:
+    endpoint: str  # host:port, as CONVEYOR_S3_ENDPOINT
+    access_key: str
+    secret_key: str
+    bucket: str
+
+
+def start_s3(bucket: str) -> tuple[ThreadedMotoServer, S3Endpoint]:
+    """A moto S3 server in this process (it checks no credentials), with `bucket` created."""
+    from minio import Minio
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one INFO line per request
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    s3 = S3Endpoint(f"127.0.0.1:{port}", S3_ACCESS_KEY, S3_SECRET_KEY, bucket)
+    Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False).make_bucket(bucket)
+    return server, s3
