@@ -47,4 +47,4 @@ def configure_logging(service: str, *, json_logs: bool, level: str = "info") -> 
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    return structlog.stdlib.get_logger(name)  # type: ignore[no-any-return]
+    return structlog.stdlib.get_logger(name)

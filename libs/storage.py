@@ -78,7 +78,7 @@ class Storage:
         return await asyncio.to_thread(stat)
 
     def presigned_get(self, key: str, *, filename: str | None = None) -> str:
-        headers = (
+        headers: dict[str, str | list[str] | tuple[str]] | None = (
             {"response-content-disposition": f'attachment; filename="{filename}"'}
             if filename
             else None

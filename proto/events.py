@@ -33,38 +33,38 @@ class _TaskEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     correlation_id: str | None = None
 
 
-class TaskCreated(_TaskEvent, tag="task.created"):
+class TaskCreated(_TaskEvent, frozen=True, tag="task.created"):
     pass
 
 
-class TaskStarted(_TaskEvent, tag="task.started"):
+class TaskStarted(_TaskEvent, frozen=True, tag="task.started"):
     concurrency: int
     estimated_duration_s: int | None = None
 
 
-class TaskProgressed(_TaskEvent, tag="task.progress"):
+class TaskProgressed(_TaskEvent, frozen=True, tag="task.progress"):
     pass
 
 
-class TaskPaused(_TaskEvent, tag="task.paused"):
+class TaskPaused(_TaskEvent, frozen=True, tag="task.paused"):
     pass
 
 
-class TaskResumed(_TaskEvent, tag="task.resumed"):
+class TaskResumed(_TaskEvent, frozen=True, tag="task.resumed"):
     pass
 
 
-class TaskCompleted(_TaskEvent, tag="task.completed"):
+class TaskCompleted(_TaskEvent, frozen=True, tag="task.completed"):
     """Finished with every item done (status completed) or some failed (partial_success)."""
 
     result: dict[str, Any] = {}
 
 
-class TaskFailed(_TaskEvent, tag="task.failed"):
+class TaskFailed(_TaskEvent, frozen=True, tag="task.failed"):
     error: str
 
 
-class TaskCancelled(_TaskEvent, tag="task.cancelled"):
+class TaskCancelled(_TaskEvent, frozen=True, tag="task.cancelled"):
     pass
 
 
@@ -75,7 +75,7 @@ class SettledItem(msgspec.Struct, frozen=True, kw_only=True):
     result: dict[str, Any] | None = None
 
 
-class ItemsSettled(_TaskEvent, tag="items.settled"):
+class ItemsSettled(_TaskEvent, frozen=True, tag="items.settled"):
     """Items that reached a final state, batched per task and scheduler flush."""
 
     items: list[SettledItem]

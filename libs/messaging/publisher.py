@@ -11,7 +11,12 @@ from dataclasses import dataclass
 import aio_pika
 import msgspec
 import structlog
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractRobustConnection,
+    HeadersType,
+)
 
 from proto.codec import encode
 from proto.topology import Exchange
@@ -53,7 +58,7 @@ class Publisher:
 
     async def publish(self, out: Outgoing) -> None:
         context = structlog.contextvars.get_contextvars()
-        headers: dict[str, str] = {"x-type": type(out.message).__name__}
+        headers: HeadersType = {"x-type": type(out.message).__name__}
         correlation = context.get("correlation_id")
         task_id = out.task_id or context.get("task_id")
         if task_id:

@@ -127,20 +127,22 @@ class Worker:
         return msgspec.structs.replace(result, duration_ms=duration_ms)
 
     async def _outcome(self, handler: ItemHandler, ctx: ItemContext, timeout_s: int) -> ItemResult:
-        base = {"task_id": ctx.task_id, "seq": ctx.item.seq, "attempt": ctx.item.attempt}
+        def outcome(kind: Outcome, **fields: Any) -> ItemResult:
+            return ItemResult(task_id=ctx.task_id, seq=ctx.item.seq, attempt=ctx.item.attempt,
+                              outcome=kind, **fields)
+
         try:
             async with asyncio.timeout(timeout_s):
                 done = await handler(ctx)
         except Permanent as exc:
             log.warning("item.failed", error=str(exc), retryable=False)
-            return ItemResult(**base, outcome=Outcome.FAILED, error=str(exc), retryable=False)
+            return outcome(Outcome.FAILED, error=str(exc), retryable=False)
         except TimeoutError:
             log.warning("item.timed_out", timeout_s=timeout_s)
-            return ItemResult(**base, outcome=Outcome.FAILED, retryable=True,
-                              error=f"item timed out after {timeout_s}s")
+            return outcome(Outcome.FAILED, retryable=True,
+                           error=f"item timed out after {timeout_s}s")
         except Exception as exc:
             log.warning("item.failed", error=repr(exc), retryable=True, exc_info=True)
-            return ItemResult(**base, outcome=Outcome.FAILED, retryable=True,
-                              error=f"{type(exc).__name__}: {exc}")
-        return ItemResult(**base, outcome=Outcome.DONE, result=done.result, usage=done.usage)
+            return outcome(Outcome.FAILED, retryable=True, error=f"{type(exc).__name__}: {exc}")
+        return outcome(Outcome.DONE, result=done.result, usage=done.usage)
 
