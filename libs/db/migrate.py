@@ -1,4 +1,7 @@
-"""`python -m libs.db.migrate [revision]`: upgrade the database in CONVEYOR_DATABASE_URL."""
+"""`python -m libs.db.migrate [revision]`: upgrade the database in CONVEYOR_DATABASE_URL.
+
+Each service's tables are their own alembic branch off `0001` (the foundation), so services
+evolve their schemas independently; the default target is therefore `heads`, every branch."""
 
 import sys
 from pathlib import Path
@@ -20,7 +23,7 @@ def alembic_config(database_url: str) -> Config:
 
 def main() -> None:
     settings = load_settings(CommonSettings, "migrate")
-    revision = sys.argv[1] if len(sys.argv) > 1 else "head"
+    revision = sys.argv[1] if len(sys.argv) > 1 else "heads"
     command.upgrade(alembic_config(settings.database_url), revision)
 
 
