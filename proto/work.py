@@ -50,3 +50,28 @@ class ItemsReported(msgspec.Struct, frozen=True, kw_only=True, tag="items_report
 
     instance_id: str
     results: list[ItemResult]
+
+
+class FinalizeTask(msgspec.Struct, frozen=True, kw_only=True, tag="finalize_task"):
+    """Every item of the task has settled: do the kind's last step (e.g. package a ZIP)."""
+
+    task_id: str
+    kind: str
+    tenant_id: str
+    attempt: int
+    params: dict[str, Any] = {}
+    timeout_s: int = 600
+    correlation_id: str | None = None
+
+
+class TaskFinalized(msgspec.Struct, frozen=True, kw_only=True, tag="task_finalized"):
+    task_id: str
+    attempt: int
+    instance_id: str
+    result: dict[str, Any] = {}
+    error: str | None = None
+    retryable: bool = False
+
+
+WorkMessage = ProcessItems | FinalizeTask
+Report = ItemsReported | TaskFinalized

@@ -17,6 +17,10 @@ class KindSpec(msgspec.Struct, frozen=True, kw_only=True):
     # Whether clients may create it through the generic task API (kinds with their own seed
     # API validate richer requests there instead).
     generic_create: bool = False
+    # One last step once every item has settled (e.g. a ZIP of the batch), run by the kind's
+    # worker as a `FinalizeTask`; the task stays running until it reports back.
+    finalize: bool = False
+    finalize_timeout_s: int = 600
 
     @property
     def route(self) -> str:

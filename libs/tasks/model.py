@@ -76,6 +76,9 @@ class Task(msgspec.Struct, kw_only=True):
     paused_at: datetime | None
     completed_at: datetime | None
     deadline_at: datetime | None
+    finalize: bool = False
+    finalize_state: str | None = None  # running | done | failed
+    finalize_attempt: int = 0
 
     @property
     def processed(self) -> int:

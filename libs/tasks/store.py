@@ -46,6 +46,8 @@ class NewTask(msgspec.Struct, kw_only=True):
     stages: tuple[tuple[str, str], ...] | None = None
     item_timeout_s: int | None = None
     task_timeout_s: int | None = None
+    finalize: bool | None = None  # the kind's default unless set
+    pack_size: int | None = None
 
 
 class ExclusivityConflict(Exception):
@@ -74,7 +76,8 @@ async def insert_task(conn: AsyncConnection, new: NewTask) -> Task:
         "route": new.route or spec.route,
         "params": _json.encode(new.params).decode(),
         "concurrency": min(new.concurrency or spec.concurrency, spec.max_concurrency),
-        "pack_size": spec.pack_size,
+        "pack_size": new.pack_size or spec.pack_size,
+        "finalize": spec.finalize if new.finalize is None else new.finalize,
         "max_attempts": new.max_attempts or spec.max_attempts,
         "continue_on_error": new.continue_on_error,
         "item_timeout_s": new.item_timeout_s or spec.item_timeout_s,
@@ -92,11 +95,11 @@ async def insert_task(conn: AsyncConnection, new: NewTask) -> Task:
                         f"""INSERT INTO tasks (id, tenant_id, user_id, kind, name, route, params,
                             concurrency, pack_size, max_attempts, continue_on_error,
                             item_timeout_s, task_timeout_s, autostart, exclusivity_key,
-                            parent_task_id, total)
+                            parent_task_id, total, finalize)
                         VALUES (:id, :tenant_id, :user_id, :kind, :name, :route,
                             CAST(:params AS jsonb), :concurrency, :pack_size, :max_attempts,
                             :continue_on_error, :item_timeout_s, :task_timeout_s, :autostart,
-                            :exclusivity_key, :parent_task_id, :total)
+                            :exclusivity_key, :parent_task_id, :total, :finalize)
                         RETURNING {TASK_COLUMNS}"""
                     ),
                     values,

@@ -27,6 +27,22 @@ class ItemDone:
     usage: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class FinalizeContext:
+    task_id: str
+    kind: str
+    tenant_id: str
+    params: dict[str, Any]
+    attempt: int
+
+
+class FinalizeHandler(Protocol):
+    """The kind's last step once every item settled; returns the task's `result`. Like items,
+    it may run twice (a worker dying after the effect): make it idempotent."""
+
+    async def __call__(self, ctx: FinalizeContext) -> dict[str, Any]: ...
+
+
 class ItemHandler(Protocol):
     """Do one item. Raise `Permanent` for input that can never succeed; anything else is
     retried (within the task's attempt limit). Effects must be idempotent per (task, seq):

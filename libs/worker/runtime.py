@@ -20,13 +20,22 @@ from libs.heartbeat import Heartbeater
 from libs.logging import get_logger
 from libs.messaging.connection import connect
 from libs.messaging.consumer import consume
-from libs.messaging.publisher import Publisher
+from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_work_queue
 from libs.settings import CommonSettings
 from libs.tasks.claims import claim
-from libs.worker.handler import ItemContext, ItemHandler
+from libs.worker.handler import FinalizeContext, FinalizeHandler, ItemContext, ItemHandler
 from libs.worker.reporter import ResultReporter
-from proto.work import ItemResult, Outcome, ProcessItems, WorkItem
+from proto.topology import Exchange, Queue
+from proto.work import (
+    FinalizeTask,
+    ItemResult,
+    Outcome,
+    ProcessItems,
+    TaskFinalized,
+    WorkItem,
+    WorkMessage,
+)
 
 log = get_logger(__name__)
 
@@ -35,11 +44,12 @@ class Worker:
     def __init__(
         self, settings: CommonSettings, service: str, handlers: Mapping[str, ItemHandler], *,
         concurrency: int, prefetch: int, capabilities: dict[str, Any] | None = None,
-        stop_grace_s: float = 30.0,
+        finalizers: Mapping[str, FinalizeHandler] | None = None, stop_grace_s: float = 30.0,
     ) -> None:
         self._settings = settings
         self._service = service
         self._handlers = dict(handlers)
+        self._finalizers = dict(finalizers or {})
         self._slots = asyncio.Semaphore(concurrency)
         self._prefetch = prefetch
         self._capabilities = {"routes": sorted(handlers), "concurrency": concurrency,
@@ -56,6 +66,8 @@ class Worker:
         connection = await connect(self._settings.amqp_url, name=name)
         publisher = await Publisher.open(connection)
         heartbeat = Heartbeater(publisher, self._settings, self._service, self._capabilities)
+        self._publisher = publisher
+        self._instance_id = heartbeat.instance_id
         self._reporter = ResultReporter(publisher, heartbeat.instance_id)
         self._reporter.start()
         heartbeat.start()
@@ -64,7 +76,7 @@ class Worker:
         consumers = []
         for route in self._handlers:
             queue = await declare_work_queue(channel, route)
-            consumers.append((queue, await consume(queue, ProcessItems, self._on_work)))
+            consumers.append((queue, await consume(queue, WorkMessage, self._on_message)))
         log.info("worker.ready", routes=sorted(self._handlers))
         await stopping.wait()
         log.info("service.stopping")
@@ -77,33 +89,61 @@ class Worker:
         await connection.close()
         await self._engine.dispose()
 
-    async def _on_work(self, work: ProcessItems, message: AbstractIncomingMessage) -> None:
-        handler = self._handlers.get(work.kind)
-        if handler is None:
-            raise Permanent(f"no handler for kind {work.kind!r}")
+    async def _on_message(self, work: WorkMessage, message: AbstractIncomingMessage) -> None:
         self._busy += 1
         self._idle.clear()
         try:
-            async with self._engine.begin() as conn:
-                claimed = await claim(
-                    conn, work.task_id, work.items, redelivered=bool(message.redelivered)
-                )
-            released = [
-                ItemResult(task_id=work.task_id, seq=item.seq, attempt=item.attempt,
-                           outcome=Outcome.RELEASED)
-                for item in work.items if item.seq not in claimed
-            ]
-            runs = [self._run_item(handler, work, item) for item in work.items
-                    if item.seq in claimed]
-            outcomes = await asyncio.gather(*runs)
-            assert self._reporter is not None
-            # One report per message: its items' results travel together and the message is
-            # acked once they are confirmed.
-            await self._reporter.report([*released, *outcomes])
+            if isinstance(work, FinalizeTask):
+                await self._finalize(work)
+            else:
+                await self._process(work, message)
         finally:
             self._busy -= 1
             if not self._busy:
                 self._idle.set()
+
+    async def _finalize(self, work: FinalizeTask) -> None:
+        finalizer = self._finalizers.get(work.kind)
+        if finalizer is None:
+            raise Permanent(f"no finalizer for kind {work.kind!r}")
+        ctx = FinalizeContext(task_id=work.task_id, kind=work.kind, tenant_id=work.tenant_id,
+                              params=work.params, attempt=work.attempt)
+        report = TaskFinalized(task_id=work.task_id, attempt=work.attempt,
+                               instance_id=self._instance_id)
+        try:
+            async with asyncio.timeout(work.timeout_s):
+                result = await finalizer(ctx)
+            report = msgspec.structs.replace(report, result=result)
+        except Permanent as exc:
+            log.warning("task.finalize_failed", error=str(exc), retryable=False)
+            report = msgspec.structs.replace(report, error=str(exc))
+        except Exception as exc:
+            log.warning("task.finalize_failed", error=repr(exc), retryable=True, exc_info=True)
+            report = msgspec.structs.replace(report, error=f"{type(exc).__name__}: {exc}",
+                                             retryable=True)
+        await self._publisher.publish(Outgoing(Exchange.RESULTS, Queue.RESULTS, report,
+                                               task_id=work.task_id))
+
+    async def _process(self, work: ProcessItems, message: AbstractIncomingMessage) -> None:
+        handler = self._handlers.get(work.kind)
+        if handler is None:
+            raise Permanent(f"no handler for kind {work.kind!r}")
+        async with self._engine.begin() as conn:
+            claimed = await claim(
+                conn, work.task_id, work.items, redelivered=bool(message.redelivered)
+            )
+        released = [
+            ItemResult(task_id=work.task_id, seq=item.seq, attempt=item.attempt,
+                       outcome=Outcome.RELEASED)
+            for item in work.items if item.seq not in claimed
+        ]
+        runs = [self._run_item(handler, work, item) for item in work.items
+                if item.seq in claimed]
+        outcomes = await asyncio.gather(*runs)
+        assert self._reporter is not None
+        # One report per message: its items' results travel together and the message is
+        # acked once they are confirmed.
+        await self._reporter.report([*released, *outcomes])
 
     async def _run_item(
         self, handler: ItemHandler, work: ProcessItems, item: WorkItem

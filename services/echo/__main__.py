@@ -1,7 +1,7 @@
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
 from libs.worker.runtime import Worker
-from services.echo.handler import echo
+from services.echo.handler import echo, echo_finalize
 
 
 class EchoSettings(CommonSettings, kw_only=True):
@@ -14,6 +14,7 @@ def main() -> None:
     worker = Worker(
         settings, "echo", {"echo": echo},
         concurrency=settings.concurrency, prefetch=settings.prefetch,
+        finalizers={"echo": echo_finalize},
     )
     run_service("echo", settings, worker.run)
 

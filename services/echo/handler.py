@@ -1,9 +1,10 @@
 """Echo an item back, after an optional delay, or fail on request (for tests and drills)."""
 
 import asyncio
+from typing import Any
 
 from libs.errors import Permanent
-from libs.worker.handler import ItemContext, ItemDone
+from libs.worker.handler import FinalizeContext, ItemContext, ItemDone
 
 MAX_SLEEP_MS = 60_000
 
@@ -21,3 +22,10 @@ async def echo(ctx: ItemContext) -> ItemDone:
         result={"echo": payload.get("value"), "attempt": ctx.item.attempt},
         usage={"items": 1},
     )
+
+
+async def echo_finalize(ctx: FinalizeContext) -> dict[str, Any]:
+    """Echo's last step: says it ran (tests drive the engine's finalization with it)."""
+    if ctx.params.get("finalize_fail") == "permanent":
+        raise Permanent("asked to fail finalization")
+    return {"finalized": True, "finalize_attempt": ctx.attempt}

@@ -13,7 +13,7 @@ from libs.messaging.topology import declare_control_queue, declare_results_queue
 from libs.settings import CommonSettings
 from libs.storage import Storage
 from proto.control import TaskChanged
-from proto.work import ItemsReported
+from proto.work import Report
 from services.scheduler.control import ControlHandler
 from services.scheduler.engine import Engine
 from services.scheduler.sweeper import Sweeper
@@ -48,7 +48,7 @@ async def run(settings: SchedulerSettings, stopping: asyncio.Event) -> None:
     results_channel = await connection.channel()
     await results_channel.set_qos(prefetch_count=settings.results_prefetch)
     drain = await consume_batches(
-        await declare_results_queue(results_channel), ItemsReported, engine.apply_reports,
+        await declare_results_queue(results_channel), Report, engine.apply_reports,
         max_batch=settings.results_batch,
     )
     control_channel = await connection.channel()

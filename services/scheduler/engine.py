@@ -5,6 +5,7 @@ and written to PostgreSQL in one transaction per batch, then published after the
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -13,13 +14,25 @@ from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_work_queue
 from libs.tasks import store
 from libs.tasks.events import finished_event, items_settled_event, task_event
+from libs.tasks.kinds import KINDS
 from libs.tasks.model import Task, TaskStatus
 from proto.events import SettledItem, TaskProgressed
 from proto.topology import Exchange, work_queue
-from proto.work import ItemResult, ItemsReported, Outcome, ProcessItems, WorkItem
+from proto.work import (
+    FinalizeTask,
+    ItemResult,
+    ItemsReported,
+    Outcome,
+    ProcessItems,
+    Report,
+    TaskFinalized,
+    WorkItem,
+)
 from services.scheduler import repository as repo
 
 log = get_logger(__name__)
+
+MAX_FINALIZE_ATTEMPTS = 3
 
 
 class Engine:
@@ -34,9 +47,36 @@ class Engine:
         self._last_progress: dict[str, float] = {}
         self._declared_routes: set[str] = set()
 
-    async def apply_reports(self, reports: Sequence[ItemsReported]) -> None:
-        results = [result for report in reports for result in report.results]
-        await self.apply_results(results)
+    async def apply_reports(self, reports: Sequence[Report]) -> None:
+        results = [r for report in reports if isinstance(report, ItemsReported)
+                   for r in report.results]
+        if results:
+            await self.apply_results(results)
+        for report in reports:
+            if isinstance(report, TaskFinalized):
+                await self.apply_finalized(report)
+
+    async def apply_finalized(self, report: TaskFinalized) -> None:
+        if report.error is None:
+            state, error = "done", None
+        elif report.retryable and report.attempt < MAX_FINALIZE_ATTEMPTS:
+            state, error = None, None  # sent again by the next advance
+        else:
+            state, error = "failed", f"finalization failed: {report.error}"
+        await self.end_finalize(report.task_id, report.attempt, state=state,
+                                result=report.result, error=error)
+
+    async def end_finalize(self, task_id: str, attempt: int, *, state: str | None,
+                           result: dict[str, Any] | None = None,
+                           error: str | None = None) -> None:
+        async with self._db.begin() as conn:
+            tasks = await repo.lock_tasks(conn, [task_id])
+            if task_id not in tasks or not await repo.end_finalize(
+                    conn, task_id, attempt, state=state, result=result, error=error):
+                return
+            tasks = await repo.lock_tasks(conn, [task_id])
+            outgoing = await self.advance(conn, tasks.values())
+        await self.publish(outgoing)
 
     async def apply_results(self, results: Sequence[ItemResult]) -> None:
         by_outcome: dict[Outcome, list[ItemResult]] = defaultdict(list)
@@ -74,6 +114,14 @@ class Engine:
                 touched.append(task)
                 continue
             if task.done + task.failed + task.cancelled >= task.total:
+                if task.finalize and task.done > 0 and task.finalize_state is None:
+                    task = await repo.start_finalize(conn, task, _finalize_timeout(task))
+                    outgoing.append(self._finalize_message(task))
+                    touched.append(task)
+                    continue
+                if task.finalize_state == "running":
+                    touched.append(task)
+                    continue
                 task = await repo.finish(conn, task, _final_status(task))
                 self._last_progress.pop(task.id, None)
                 outgoing.append(finished_event(task))
@@ -109,8 +157,20 @@ class Engine:
     async def _undo_dispatch(self, work: list[Outgoing]) -> None:
         async with self._db.begin() as conn:
             for out in work:
-                assert isinstance(out.message, ProcessItems)
-                await repo.undispatch(conn, out.message.task_id, out.message.items)
+                if isinstance(out.message, ProcessItems):
+                    await repo.undispatch(conn, out.message.task_id, out.message.items)
+                elif isinstance(out.message, FinalizeTask):
+                    await repo.end_finalize(conn, out.message.task_id, out.message.attempt,
+                                            state=None)
+
+    def _finalize_message(self, task: Task) -> Outgoing:
+        return Outgoing(
+            Exchange.WORK, work_queue(task.route),
+            FinalizeTask(task_id=task.id, kind=task.kind, tenant_id=task.tenant_id,
+                         attempt=task.finalize_attempt, params=task.params,
+                         timeout_s=_finalize_timeout(task)),
+            task_id=task.id,
+        )
 
     async def _work_messages(self, task: Task, items: list[WorkItem]) -> list[Outgoing]:
         if not items:
@@ -143,7 +203,14 @@ class Engine:
         return True
 
 
+def _finalize_timeout(task: Task) -> int:
+    spec = KINDS.get(task.kind)
+    return spec.finalize_timeout_s if spec else 600
+
+
 def _final_status(task: Task) -> TaskStatus:
+    if task.finalize_state == "failed":
+        return TaskStatus.FAILED
     if task.failed == 0 and task.cancelled == 0:
         return TaskStatus.COMPLETED
     if task.done == 0:

@@ -262,3 +262,66 @@ async def sync_stages(conn: AsyncConnection, tasks: Sequence[Task]) -> None:
             "summaries": [f"{t.done} done, {t.failed} failed of {t.total}" for t in tasks],
         },
     )
+
+
+async def start_finalize(conn: AsyncConnection, task: Task, timeout_s: int) -> Task:
+    """Every item settled: the kind's last step starts; items' stage closes, `finalize` opens."""
+    row = (
+        await conn.execute(
+            text(
+                f"""UPDATE tasks SET finalize_state = 'running',
+                    finalize_attempt = finalize_attempt + 1,
+                    finalize_lease = now() + :timeout * interval '1 second',
+                    current_step = 'finalizing', updated_at = now()
+                WHERE id = :id RETURNING {TASK_COLUMNS}"""
+            ),
+            {"id": task.id, "timeout": timeout_s},
+        )
+    ).one()
+    await conn.execute(
+        text(
+            """UPDATE task_stages SET
+                status = CASE WHEN name = 'finalize' THEN 'running' ELSE 'completed' END,
+                progress = CASE WHEN name = 'finalize' THEN 0 ELSE 100 END,
+                started_at = coalesce(started_at, now()),
+                completed_at = CASE WHEN name = 'finalize' THEN NULL ELSE now() END
+            WHERE task_id = :id AND (name = 'finalize' OR status = 'running')"""
+        ),
+        {"id": task.id},
+    )
+    return task_from_row(row)
+
+
+async def end_finalize(
+    conn: AsyncConnection, task_id: str, attempt: int, *, state: str | None,
+    result: dict[str, Any] | None = None, error: str | None = None,
+) -> bool:
+    """Record the outcome of finalize attempt `attempt` (a stale one changes nothing).
+    `state` None means: not done, send it again."""
+    updated = await conn.execute(
+        text(
+            """UPDATE tasks SET finalize_state = :state, finalize_lease = NULL,
+                result = coalesce(CAST(:result AS jsonb), result),
+                error_message = coalesce(CAST(:error AS text), error_message),
+                current_step = CASE WHEN :state = 'done' THEN NULL ELSE current_step END,
+                updated_at = now()
+            WHERE id = :id AND finalize_state = 'running' AND finalize_attempt = :attempt
+            RETURNING 1"""
+        ),
+        {"id": task_id, "attempt": attempt, "state": state, "result": _jsonb(result),
+         "error": error},
+    )
+    if updated.first() is None:
+        return False
+    if state is not None:
+        await conn.execute(
+            text(
+                """UPDATE task_stages SET status = :status, completed_at = now(),
+                    progress = CASE WHEN :status = 'completed' THEN 100 ELSE progress END,
+                    error_message = CAST(:error AS text)
+                WHERE task_id = :id AND name = 'finalize'"""
+            ),
+            {"id": task_id, "status": "completed" if state == "done" else "failed",
+             "error": error},
+        )
+    return True

@@ -56,7 +56,8 @@ async def needing_attention(conn: AsyncConnection, limit: int = 200) -> list[Tas
     rows = await conn.execute(
         text(
             f"""SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'running' AND (
-                t.done + t.failed + t.cancelled >= t.total
+                (t.done + t.failed + t.cancelled >= t.total
+                 AND t.finalize_state IS DISTINCT FROM 'running')
                 OR (t.inflight < t.concurrency AND EXISTS (
                     SELECT 1 FROM task_items i WHERE i.task_id = t.id AND i.status = 'pending'
                     AND (i.not_before IS NULL OR i.not_before <= now()))))
@@ -76,6 +77,17 @@ async def expired_finished(conn: AsyncConnection, retention_s: int, limit: int =
         {"keep": retention_s, "limit": limit},
     )
     return [str(row.id) for row in rows]
+
+
+async def expired_finalizations(conn: AsyncConnection) -> list[tuple[str, int]]:
+    """Finalize steps whose worker went silent: (task id, attempt)."""
+    rows = await conn.execute(
+        text(
+            """SELECT id, finalize_attempt FROM tasks
+            WHERE finalize_state = 'running' AND finalize_lease < now()"""
+        )
+    )
+    return [(str(row.id), row.finalize_attempt) for row in rows]
 
 
 async def delete_task(conn: AsyncConnection, task_id: str) -> None:

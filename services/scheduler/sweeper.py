@@ -13,7 +13,7 @@ from libs.tasks import store
 from libs.tasks.events import finished_event, started_event
 from libs.tasks.model import TaskStatus
 from services.scheduler import sweep_queries as q
-from services.scheduler.engine import Engine
+from services.scheduler.engine import MAX_FINALIZE_ATTEMPTS, Engine
 
 log = get_logger(__name__)
 
@@ -46,6 +46,7 @@ class Sweeper:
         if expired:
             log.warning("items.lease_expired", count=len(expired))
             await self._engine.apply_results(expired)
+        await self._retry_lost_finalizations()
         await self._fail_overdue()
         async with self._db.begin() as conn:
             outgoing = await self._engine.advance(conn, await q.needing_attention(conn))
@@ -60,6 +61,17 @@ class Sweeper:
             outgoing = [started_event(task) for task in started]
             outgoing += await self._engine.advance(conn, started)
         await self._engine.publish(outgoing)
+
+    async def _retry_lost_finalizations(self) -> None:
+        async with self._db.connect() as conn:
+            expired = await q.expired_finalizations(conn)
+        for task_id, attempt in expired:
+            log.warning("task.finalize_lease_expired", task_id=task_id, attempt=attempt)
+            last = attempt >= MAX_FINALIZE_ATTEMPTS
+            await self._engine.end_finalize(
+                task_id, attempt, state="failed" if last else None,
+                error="finalization failed: its worker went silent" if last else None,
+            )
 
     async def _fail_overdue(self) -> None:
         async with self._db.begin() as conn:

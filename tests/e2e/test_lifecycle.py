@@ -158,3 +158,17 @@ async def test_sse_streams_a_task_until_it_ends(alice: Api) -> None:
             if line.startswith("event:"):
                 events.append(line.split(":", 1)[1].strip())
     assert events[0] == "task_progress" and events[-1] == "task_completed"
+
+
+async def test_finalize_step_runs_once_items_settle(alice: Api) -> None:
+    task = await alice.create_echo(_items(30), finalize=True)
+    final = await alice.wait_finished(task["taskId"])
+    assert final["status"] == "completed"
+    assert [a["agentType"] for a in final["agents"]] == ["process", "finalize"]
+    assert all(a["status"] == "completed" for a in final["agents"])
+    failing = await alice.create_echo(_items(3), finalize=True,
+                                      params={"finalize_fail": "permanent"})
+    failed = await alice.wait_finished(failing["taskId"])
+    assert failed["status"] == "failed"
+    assert failed["errorMessage"] == "finalization failed: asked to fail finalization"
+    assert failed["agents"][1]["status"] == "failed"

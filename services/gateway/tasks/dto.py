@@ -16,3 +16,5 @@ class CreateTaskRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=Tr
     auto_start: bool = True
     item_timeout_seconds: Annotated[int, Meta(ge=1, le=3600)] | None = None
     timeout_seconds: Annotated[int, Meta(ge=1, le=7 * 24 * 3600)] | None = None
+    finalize: bool = False  # echo: run the kind's finalize step once items settle
+    params: Annotated[dict[str, Any], Meta(max_length=32)] = {}

@@ -62,6 +62,8 @@ class TaskController(Controller):
             concurrency=data.concurrency, max_attempts=data.max_attempts,
             continue_on_error=data.continue_on_error, autostart=data.auto_start,
             item_timeout_s=data.item_timeout_seconds, task_timeout_s=data.timeout_seconds,
+            finalize=data.finalize, params=data.params,
+            stages=(*spec.stages, ("finalize", "Finalizing")) if data.finalize else None,
         ))
         return ok(task_status(task, []))
 
