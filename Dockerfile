@@ -1,5 +1,6 @@
-# One image for every Conveyor service; compose.yaml picks the process with `command`.
-FROM python:3.11-slim
+# One image for every Conveyor service (compose.yaml picks the process with `command`), plus an
+# `office` stage for docrender with LibreOffice, its system-Python UNO bridge and a CJK font.
+FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -18,3 +19,12 @@ RUN pip install --no-deps -e . \
 
 USER conveyor
 CMD ["python", "-m", "services.gateway"]
+
+FROM base AS office
+USER root
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libreoffice-writer-nogui python3-uno \
+        fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+USER conveyor
+CMD ["python", "-m", "services.docrender"]

@@ -67,6 +67,23 @@ class Storage:
 
         return await asyncio.to_thread(get)
 
+    def copy_object_to(self, key: str, dest: BinaryIO, chunk_size: int = 1024 * 1024) -> int:
+        """Stream an object into `dest` (blocking: call from a worker thread); returns bytes."""
+        response = self._client.get_object(self.bucket, key)
+        copied = 0
+        try:
+            for chunk in response.stream(chunk_size):
+                dest.write(chunk)
+                copied += len(chunk)
+        finally:
+            response.close()
+            response.release_conn()
+        return copied
+
+    async def size(self, key: str) -> int:
+        stat = await asyncio.to_thread(self._client.stat_object, self.bucket, key)
+        return int(stat.size or 0)
+
     async def exists(self, key: str) -> bool:
         def stat() -> bool:
             try:

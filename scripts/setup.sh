@@ -17,7 +17,7 @@ AMQP_URL=${CONVEYOR_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/conveyor}
 
 # Adding a step (apt packages, fonts, a source build): write a step_<name> function below,
 # using apt_ensure for Debian packages, and list <name> here in the order it must run.
-STEPS=(packages venv postgres rabbitmq database vhost migrations)
+STEPS=(packages office venv postgres rabbitmq database vhost migrations)
 
 # Debian packages the local stack needs; apt-get runs only when one is missing.
 APT_PACKAGES=(postgresql rabbitmq-server)
@@ -69,6 +69,12 @@ VHOST=${amqp_rest#*/}
 # --- steps ----------------------------------------------------------------------------------
 step_packages() {
     apt_ensure "${APT_PACKAGES[@]}"
+}
+
+step_office() {
+    # docrender: DOCX -> PDF through LibreOffice driven over UNO by the system Python
+    # (python3-uno), and a CJK font so Chinese text renders instead of empty boxes.
+    apt_ensure libreoffice-writer-nogui python3-uno fonts-noto-cjk
 }
 
 step_venv() {

@@ -37,4 +37,15 @@ ECHO = KindSpec(
     generic_create=True,
 )
 
-KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (ECHO,)}
+DOCUMENTS = KindSpec(
+    name="documents",
+    concurrency=3,  # seed 000's default
+    max_concurrency=64,
+    item_timeout_s=120,
+    max_items=20_000,
+    stages=(("process", "生成文档"), ("finalize", "打包ZIP")),
+    finalize=True,
+    finalize_timeout_s=1800,
+)
+
+KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (ECHO, DOCUMENTS)}

@@ -331,3 +331,18 @@ async def failed_items(conn: AsyncConnection, task_id: str) -> list[tuple[int, N
         {"id": task_id},
     )
     return [(row.seq, NewItem(payload=row.payload, group_key=row.group_key)) for row in rows]
+
+
+async def group_counts(conn: AsyncConnection, task_id: str) -> dict[str, dict[str, int]]:
+    """Item counts by group (e.g. per template) and status."""
+    rows = await conn.execute(
+        text(
+            """SELECT group_key, status, count(*) AS n FROM task_items WHERE task_id = :id
+            GROUP BY group_key, status"""
+        ),
+        {"id": task_id},
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row.group_key or "", {})[row.status] = row.n
+    return counts

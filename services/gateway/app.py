@@ -1,6 +1,7 @@
 """The gateway's Litestar app: factory and lifespan (database, broker, event hub)."""
 
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,8 +17,10 @@ from libs.db.engine import create_engine
 from libs.heartbeat import Heartbeater
 from libs.messaging.connection import connect
 from libs.messaging.publisher import Publisher
+from libs.storage import Storage
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
 from services.gateway.deps import DEPENDENCIES
+from services.gateway.documents import DOCUMENT_HANDLERS
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import health
 from services.gateway.settings import GatewaySettings
@@ -36,7 +39,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         request_id = f"req_{uuid.uuid4().hex[:16]}"
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["started"] = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -61,7 +66,9 @@ def create_app(settings: GatewaySettings) -> Litestar:
         await hub.start(connection)
         heartbeat = Heartbeater(publisher, settings, "gateway")
         heartbeat.start()
-        app.state.update(db=db, publisher=publisher, hub=hub, settings=settings,
+        storage = Storage(settings)
+        await storage.ensure_bucket()
+        app.state.update(db=db, publisher=publisher, hub=hub, settings=settings, storage=storage,
                          commands=TaskCommands(db, publisher), token_cache=TokenCache(db))
         try:
             yield
@@ -78,7 +85,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         render_plugins=[SwaggerRenderPlugin(path="/docs"), RedocRenderPlugin(path="/redoc"),
                         JsonRenderPlugin(path="/openapi.json")],
     )
-    handlers: list[Any] = [health, task_router, *STREAM_HANDLERS]
+    handlers: list[Any] = [health, task_router, *STREAM_HANDLERS, *DOCUMENT_HANDLERS]
     return Litestar(
         route_handlers=handlers,
         dependencies=DEPENDENCIES,

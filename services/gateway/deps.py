@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from libs.storage import Storage
 from services.gateway.auth.repository import Principal
 from services.gateway.tasks.commands import TaskCommands
 
@@ -22,6 +23,11 @@ def _commands(state: State) -> TaskCommands:
     return commands
 
 
+def _storage(state: State) -> Storage:
+    storage: Storage = state.storage
+    return storage
+
+
 def _db(state: State) -> AsyncEngine:
     db: AsyncEngine = state.db
     return db
@@ -31,4 +37,5 @@ DEPENDENCIES = {
     "principal": Provide(_principal, sync_to_thread=False),
     "commands": Provide(_commands, sync_to_thread=False),
     "db": Provide(_db, sync_to_thread=False),
+    "storage": Provide(_storage, sync_to_thread=False),
 }

@@ -1,0 +1,1 @@
+"""DOCX -> PDF through warm LibreOffice instances."""

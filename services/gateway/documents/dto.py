@@ -1,0 +1,27 @@
+"""Request bodies of seed 000 (camelCase as documented)."""
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+MAX_INLINE_ROWS = 10_000
+
+
+class BatchOptions(msgspec.Struct, rename="camel", forbid_unknown_fields=True, frozen=True):
+    batch_size: Annotated[int, Meta(ge=1, le=100)] = 10
+    parallel_processing: bool = False
+    create_zip: bool = True
+    concurrency: Annotated[int, Meta(ge=1, le=64)] = 3
+    continue_on_error: bool = False
+
+
+class CreateBatchTaskRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    template_ids: Annotated[list[Id], Meta(min_length=1, max_length=20)]
+    output_format: Literal["docx", "pdf"]
+    data_source_id: Id | None = None
+    mode: Literal["sequential", "parallel"] = "sequential"
+    data: Annotated[list[dict[str, Any]], Meta(max_length=MAX_INLINE_ROWS)] = []
+    options: BatchOptions = BatchOptions()
+    name: Annotated[str, Meta(max_length=255)] | None = None

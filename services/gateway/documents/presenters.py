@@ -1,0 +1,74 @@
+"""Task read model -> seed 000's progress and control shapes."""
+
+from typing import Any
+
+from libs.tasks.model import Task, TaskStatus
+from services.gateway.tasks.presenters import iso
+
+STEP = {
+    "pending": "等待启动",
+    "running": "生成文档中",
+    "paused": "已暂停",
+    "completed": "已完成",
+    "partial_success": "已完成（部分失败）",
+    "failed": "生成失败",
+    "cancelled": "已取消",
+}
+
+
+def current_step(task: Task) -> str:
+    if task.status == TaskStatus.RUNNING and task.finalize_state == "running":
+        return "打包ZIP中"
+    return STEP[task.status.value]
+
+
+def _group_status(task: Task, counts: dict[str, int], total: int) -> str:
+    settled = counts.get("done", 0) + counts.get("failed", 0)
+    if settled + counts.get("cancelled", 0) >= total:
+        if counts.get("cancelled"):
+            return "cancelled"
+        return "failed" if counts.get("done", 0) == 0 else "completed"
+    if task.status == TaskStatus.PAUSED:
+        return "paused"
+    return "processing" if settled or counts.get("processing") else "pending"
+
+
+def progress_view(task: Task, templates: dict[str, dict[str, Any]],
+                  counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+    groups = []
+    current = None
+    for template_id, template in templates.items():
+        by_status = counts.get(template_id, {})
+        total = sum(by_status.values())
+        done, failed = by_status.get("done", 0), by_status.get("failed", 0)
+        status = _group_status(task, by_status, total)
+        groups.append({
+            "templateId": template_id,
+            "templateName": template["name"],
+            "status": status,
+            "progress": round(100 * (done + failed) / total) if total else 0,
+            "completedCount": done,
+            "totalCount": total,
+            "failedCount": failed,
+        })
+        if current is None and status in ("processing", "pending", "paused"):
+            current = {"templateName": template["name"], "documentIndex": done + failed,
+                       "totalDocuments": total}
+    return {
+        "taskId": task.id,
+        "status": task.status.value,
+        "progress": int(task.progress),
+        "currentStep": current_step(task),
+        "completedSteps": task.done + task.failed,
+        "totalSteps": task.total,
+        "estimatedTimeRemaining": task.eta_seconds(),
+        "currentItem": current,
+        "items": groups,
+        "completedDocuments": task.done,
+        "failedDocuments": task.failed,
+        "zipReady": bool(task.result.get("zipKey")),
+        "errorMessage": task.error_message,
+        "createdAt": iso(task.created_at),
+        "startedAt": iso(task.started_at),
+        "completedAt": iso(task.completed_at),
+    }

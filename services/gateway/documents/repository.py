@@ -1,0 +1,114 @@
+"""SQL of the documents API: templates and data sources (tenant-scoped)."""
+
+from typing import Any
+
+import msgspec
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+_json = msgspec.json.Encoder()
+
+
+class Template(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    filename: str
+    object_key: str
+    size_bytes: int
+    fields: list[str]
+    created_at: Any
+
+
+class DataSource(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    format: str
+    object_key: str
+    row_count: int
+    columns: list[str]
+    created_at: Any
+
+
+class AlreadyExists(Exception):
+    pass
+
+
+async def insert_template(conn: AsyncConnection, tenant_id: str, user_id: str,
+                          template: Template) -> None:
+    try:
+        async with conn.begin_nested():
+            await conn.execute(text(
+                """INSERT INTO doc_templates (tenant_id, id, name, filename, object_key,
+                    size_bytes, fields, created_by, created_at)
+                VALUES (:tenant_id, :id, :name, :filename, :object_key, :size_bytes,
+                    CAST(:fields AS jsonb), :user_id, :created_at)"""),
+                {"tenant_id": tenant_id, "user_id": user_id,
+                 **{**msgspec.structs.asdict(template),
+                    "fields": _json.encode(template.fields).decode()}})
+    except IntegrityError as exc:
+        raise AlreadyExists(template.id) from exc
+
+
+async def get_templates(conn: AsyncConnection, tenant_id: str,
+                        ids: list[str] | None = None) -> list[Template]:
+    rows = await conn.execute(text(
+        """SELECT id, name, filename, object_key, size_bytes, fields, created_at
+        FROM doc_templates WHERE tenant_id = :tenant_id
+          AND (CAST(:ids AS text[]) IS NULL OR id = ANY(CAST(:ids AS text[])))
+        ORDER BY created_at DESC, id"""), {"tenant_id": tenant_id, "ids": ids})
+    return [msgspec.convert(dict(row._mapping), Template) for row in rows]
+
+
+async def template_in_use(conn: AsyncConnection, tenant_id: str, template_id: str) -> bool:
+    return bool(await conn.scalar(text(
+        """SELECT EXISTS (SELECT 1 FROM tasks WHERE tenant_id = :tenant_id
+            AND kind = 'documents' AND status IN ('pending', 'running', 'paused')
+            AND params -> 'templates' ? :id)"""), {"tenant_id": tenant_id, "id": template_id}))
+
+
+async def delete_template(conn: AsyncConnection, tenant_id: str, template_id: str) -> str | None:
+    """Delete and return the object key, or None if there was no such template."""
+    return await conn.scalar(text(
+        """DELETE FROM doc_templates WHERE tenant_id = :tenant_id AND id = :id
+        RETURNING object_key"""), {"tenant_id": tenant_id, "id": template_id})
+
+
+async def insert_data_source(conn: AsyncConnection, tenant_id: str, user_id: str,
+                             source: DataSource) -> None:
+    try:
+        async with conn.begin_nested():
+            await conn.execute(text(
+                """INSERT INTO doc_data_sources (tenant_id, id, name, format, object_key,
+                    row_count, columns, created_by, created_at)
+                VALUES (:tenant_id, :id, :name, :format, :object_key, :row_count,
+                    CAST(:columns AS jsonb), :user_id, :created_at)"""),
+                {"tenant_id": tenant_id, "user_id": user_id,
+                 **{**msgspec.structs.asdict(source),
+                    "columns": _json.encode(source.columns).decode()}})
+    except IntegrityError as exc:
+        raise AlreadyExists(source.id) from exc
+
+
+async def get_data_sources(conn: AsyncConnection, tenant_id: str,
+                           source_id: str | None = None) -> list[DataSource]:
+    rows = await conn.execute(text(
+        """SELECT id, name, format, object_key, row_count, columns, created_at
+        FROM doc_data_sources WHERE tenant_id = :tenant_id
+          AND (CAST(:id AS text) IS NULL OR id = :id)
+        ORDER BY created_at DESC, id"""), {"tenant_id": tenant_id, "id": source_id})
+    return [msgspec.convert(dict(row._mapping), DataSource) for row in rows]
+
+
+async def delete_data_source(conn: AsyncConnection, tenant_id: str,
+                             source_id: str) -> str | None:
+    return await conn.scalar(text(
+        """DELETE FROM doc_data_sources WHERE tenant_id = :tenant_id AND id = :id
+        RETURNING object_key"""), {"tenant_id": tenant_id, "id": source_id})
+
+
+async def pdf_renderer_online(conn: AsyncConnection) -> bool:
+    """The registry's view: is any docrender instance online that converts to PDF?"""
+    return bool(await conn.scalar(text(
+        """SELECT EXISTS (SELECT 1 FROM instances WHERE service = 'docrender'
+            AND status = 'online' AND capabilities -> 'formats' ? 'pdf')""")))
