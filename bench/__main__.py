@@ -2,12 +2,14 @@
 
 import uvloop
 
-from bench import engine
+from bench import documents, engine
 
 
 async def main() -> None:
     print("== engine (issue 2): no-op items through the whole engine vs bare broker")
     await engine.run()
+    print("== documents (issue 3): batches end to end vs docxtpl loop and direct LibreOffice")
+    await documents.run()
 
 
 if __name__ == "__main__":

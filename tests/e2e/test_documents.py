@@ -230,3 +230,24 @@ async def test_another_tenant_cannot_touch_templates_or_batches(
                           ("POST", "cancel"), ("GET", "progress"), ("GET", "download/zip")]:
         response = await mallory.http.request(method, f"/api/v2/batch/tasks/{task_id}/{route}")
         assert response.status_code == 404, (route, response.text)
+
+
+async def test_a_1000_row_batch_zip_is_complete_and_correct(
+    alice: Api, docrender: None
+) -> None:
+    await _ensure_quickstart_templates(alice)
+    rows = [{"name": f"客户{i}", "age": i, "email": f"u{i}@example.com"} for i in range(1000)]
+    body = {"templateIds": ["template-001"], "outputFormat": "docx", "data": rows,
+            "mode": "parallel", "options": {"concurrency": 8, "batchSize": 10}}
+    task_id = (await alice.http.post("/api/v2/batch/tasks", json=body)).json()["data"]["taskId"]
+    await alice.http.post(f"/api/v2/batch/tasks/{task_id}/start")
+    final = await _finished(alice, task_id, timeout_s=300)
+    assert (final["status"], final["completedItems"]) == ("completed", 1000)
+    archive = await _zip(alice, task_id)
+    names = set(archive.namelist())
+    assert names == {f"销售合同模板/{i:05d}.docx" for i in range(1, 1001)} | {"manifest.json"}
+    for index in (0, 499, 999):
+        text = docx_text(archive.read(f"销售合同模板/{index + 1:05d}.docx"))
+        assert f"客户{index}" in text and f"u{index}@example.com" in text
+    manifest = json.loads(archive.read("manifest.json"))
+    assert sorted(m["rowIndex"] for m in manifest) == list(range(1000))
