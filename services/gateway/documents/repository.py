@@ -34,20 +34,21 @@ class AlreadyExists(Exception):
     pass
 
 
-async def insert_template(conn: AsyncConnection, tenant_id: str, user_id: str,
-                          template: Template) -> None:
+async def _insert(conn: AsyncConnection, table: str, row: dict[str, Any], json_column: str) -> None:
+    columns = ", ".join(row)
+    values = ", ".join(f"CAST(:{c} AS jsonb)" if c == json_column else f":{c}" for c in row)
     try:
         async with conn.begin_nested():
-            await conn.execute(text(
-                """INSERT INTO doc_templates (tenant_id, id, name, filename, object_key,
-                    size_bytes, fields, created_by, created_at)
-                VALUES (:tenant_id, :id, :name, :filename, :object_key, :size_bytes,
-                    CAST(:fields AS jsonb), :user_id, :created_at)"""),
-                {"tenant_id": tenant_id, "user_id": user_id,
-                 **{**msgspec.structs.asdict(template),
-                    "fields": _json.encode(template.fields).decode()}})
+            await conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({values})"),
+                               {**row, json_column: _json.encode(row[json_column]).decode()})
     except IntegrityError as exc:
-        raise AlreadyExists(template.id) from exc
+        raise AlreadyExists(row["id"]) from exc
+
+
+async def insert_template(conn: AsyncConnection, tenant_id: str, user_id: str,
+                          template: Template) -> None:
+    await _insert(conn, "doc_templates", {"tenant_id": tenant_id, "created_by": user_id,
+                                          **msgspec.structs.asdict(template)}, "fields")
 
 
 async def get_templates(conn: AsyncConnection, tenant_id: str,
@@ -76,18 +77,8 @@ async def delete_template(conn: AsyncConnection, tenant_id: str, template_id: st
 
 async def insert_data_source(conn: AsyncConnection, tenant_id: str, user_id: str,
                              source: DataSource) -> None:
-    try:
-        async with conn.begin_nested():
-            await conn.execute(text(
-                """INSERT INTO doc_data_sources (tenant_id, id, name, format, object_key,
-                    row_count, columns, created_by, created_at)
-                VALUES (:tenant_id, :id, :name, :format, :object_key, :row_count,
-                    CAST(:columns AS jsonb), :user_id, :created_at)"""),
-                {"tenant_id": tenant_id, "user_id": user_id,
-                 **{**msgspec.structs.asdict(source),
-                    "columns": _json.encode(source.columns).decode()}})
-    except IntegrityError as exc:
-        raise AlreadyExists(source.id) from exc
+    await _insert(conn, "doc_data_sources", {"tenant_id": tenant_id, "created_by": user_id,
+                                             **msgspec.structs.asdict(source)}, "columns")
 
 
 async def get_data_sources(conn: AsyncConnection, tenant_id: str,

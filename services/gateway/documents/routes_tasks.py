@@ -1,5 +1,6 @@
 """Seed 000's batch tasks: create, start, pause, resume, cancel, progress, ZIP download."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -70,6 +71,13 @@ async def _load(db: AsyncEngine, commands: TaskCommands, principal: Principal,
     return task
 
 
+async def _control(command: Callable[[Principal, str], Awaitable[Task]], db: AsyncEngine,
+                   commands: TaskCommands, principal: Principal, task_id: str) -> Task:
+    """A user command on a document batch (404 for a task of another kind)."""
+    await _load(db, commands, principal, task_id)
+    return await command(principal, task_id)
+
+
 class BatchTaskController(Controller):
     path = "/api/v2/batch/tasks"
     tags = ["documents"]
@@ -127,32 +135,28 @@ class BatchTaskController(Controller):
     @post("/{task_id:str}/start", status_code=200)
     async def start(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                     db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
-        await _load(db, commands, principal, task_id)
-        task = await commands.start(principal, task_id)
+        task = await _control(commands.start, db, commands, principal, task_id)
         return ok(request, {"taskId": task.id, "status": task.status.value,
                             "startedAt": iso(task.started_at)})
 
     @post("/{task_id:str}/pause", status_code=200)
     async def pause(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                     db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
-        await _load(db, commands, principal, task_id)
-        task = await commands.pause(principal, task_id)
+        task = await _control(commands.pause, db, commands, principal, task_id)
         return ok(request, {"taskId": task.id, "status": task.status.value,
                             "pausedAt": iso(task.paused_at)})
 
     @post("/{task_id:str}/resume", status_code=200)
     async def resume(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                      db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
-        await _load(db, commands, principal, task_id)
-        task = await commands.resume(principal, task_id)
+        task = await _control(commands.resume, db, commands, principal, task_id)
         return ok(request, {"taskId": task.id, "status": task.status.value,
                             "resumedAt": iso(task.updated_at)})
 
     @post("/{task_id:str}/cancel", status_code=200)
     async def cancel(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                      db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
-        await _load(db, commands, principal, task_id)
-        task = await commands.cancel(principal, task_id)
+        task = await _control(commands.cancel, db, commands, principal, task_id)
         return ok(request, {"taskId": task.id, "status": task.status.value,
                             "cancelledAt": iso(task.completed_at),
                             "completedDocuments": task.done,
