@@ -4,27 +4,19 @@ view of heartbeats, so "is a scheduler running?" has one answer everywhere."""
 from typing import Any
 
 from litestar import Response, get
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.gateway.errors import iso_now
+from services.gateway.instances import service_states
 
 REQUIRED = ("scheduler", "registry")
-
-
-async def service_states(db: AsyncEngine) -> dict[str, str]:
-    async with db.connect() as conn:
-        rows = await conn.execute(text(
-            """SELECT service, bool_or(status = 'online') AS online FROM instances
-            GROUP BY service ORDER BY service"""
-        ))
-        return {row.service: "running" if row.online else "stopped" for row in rows}
 
 
 @get("/api/v2/health", tags=["health"], summary="Cluster health (no auth)")
 async def health(db: AsyncEngine) -> Response[dict[str, Any]]:
     try:
-        states = await service_states(db)
+        async with db.connect() as conn:
+            states = await service_states(conn)
     except Exception as exc:
         return Response({"status": "unhealthy", "timestamp": iso_now(),
                          "services": {"database": "unreachable"}, "error": str(exc)},

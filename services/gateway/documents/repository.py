@@ -96,10 +96,3 @@ async def delete_data_source(conn: AsyncConnection, tenant_id: str,
     return await conn.scalar(text(
         """DELETE FROM doc_data_sources WHERE tenant_id = :tenant_id AND id = :id
         RETURNING object_key"""), {"tenant_id": tenant_id, "id": source_id})
-
-
-async def pdf_renderer_online(conn: AsyncConnection) -> bool:
-    """The registry's view: is any docrender instance online that converts to PDF?"""
-    return bool(await conn.scalar(text(
-        """SELECT EXISTS (SELECT 1 FROM instances WHERE service = 'docrender'
-            AND status = 'online' AND capabilities -> 'formats' ? 'pdf')""")))

@@ -19,6 +19,7 @@ from services.gateway.documents.envelope import ok
 from services.gateway.documents.presenters import progress_view
 from services.gateway.documents.routes_uploads import template_not_found
 from services.gateway.errors import ApiError
+from services.gateway.instances import format_available
 from services.gateway.settings import GatewaySettings
 from services.gateway.tasks.commands import TaskCommands
 from services.gateway.tasks.presenters import iso
@@ -94,7 +95,8 @@ class BatchTaskController(Controller):
         async with db.connect() as conn:
             found = {t.id: t for t in await repo.get_templates(conn, principal.tenant_id,
                                                                data.template_ids)}
-            pdf_ok = data.output_format != "pdf" or await repo.pdf_renderer_online(conn)
+            pdf_ok = data.output_format != "pdf" or await format_available(
+                conn, "docrender", "pdf")
         for template_id in data.template_ids:
             if template_id not in found:
                 raise template_not_found(template_id)
