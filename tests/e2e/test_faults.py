@@ -12,7 +12,7 @@ from sqlalchemy import text
 from libs.db.engine import create_engine
 from proto.topology import Exchange, dead_letter_queue, work_queue
 from tests.e2e.conftest import Api, Stack
-from tests.harness import rabbitmq_restart
+from tests.harness import postgres_restart, rabbitmq_restart
 
 
 def _items(count: int, sleep_ms: int) -> list[dict[str, object]]:
@@ -110,3 +110,19 @@ async def test_malformed_messages_are_dead_lettered_and_good_ones_processed(
         await message.ack()
     await connection.close()
     assert sorted(received) == sorted(poison)
+
+
+async def test_postgres_restart_mid_task_loses_nothing(stack: Stack, alice: Api) -> None:
+    task = await alice.create_echo(_items(300, sleep_ms=20), concurrency=20)
+    await alice.wait_until(task["taskId"], lambda t: t["completedItems"] >= 50)
+    await postgres_restart()
+    deadline = asyncio.get_running_loop().time() + 120
+    while True:  # the gateway answers 500 while its pool reconnects
+        try:
+            final = await alice.wait_finished(task["taskId"], timeout_s=120)
+            break
+        except AssertionError:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.5)
+    assert final["status"] == "completed"
+    await _assert_each_item_done_once(stack, task["taskId"], 300)

@@ -113,6 +113,18 @@ async def rabbitmq_restart() -> None:
         await asyncio.sleep(0.2)
 
 
+async def postgres_restart() -> None:
+    """Restart the PostgreSQL cluster (every connection drops; committed data stays)."""
+    version = (await run("ls", "/etc/postgresql")).split()[0]
+    await run("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart",
+              "-m", "fast")
+    deadline = time.monotonic() + COMMAND_WITHIN_S
+    while not port_open("127.0.0.1", 5432):
+        if time.monotonic() > deadline:
+            raise TimeoutError("PostgreSQL did not listen on 5432 after its restart")
+        await asyncio.sleep(0.2)
+
+
 # --- S3 -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
