@@ -17,7 +17,7 @@ AMQP_URL=${CONVEYOR_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/conveyor}
 
 # Adding a step (apt packages, fonts, a source build): write a step_<name> function below,
 # using apt_ensure for Debian packages, and list <name> here in the order it must run.
-STEPS=(packages venv postgres rabbitmq database vhost migrations)
+STEPS=(packages slides venv postgres rabbitmq database vhost migrations)
 
 # Debian packages the local stack needs; apt-get runs only when one is missing.
 APT_PACKAGES=(postgresql rabbitmq-server)
@@ -69,6 +69,14 @@ VHOST=${amqp_rest#*/}
 # --- steps ----------------------------------------------------------------------------------
 step_packages() {
     apt_ensure "${APT_PACKAGES[@]}"
+}
+
+# slides: a CJK font so Chinese slide text renders (Noto CJK has a bold face for titles), and
+# Node.js, which the end-to-end tests use to run the seed's own frontend polling example.
+SLIDES_PACKAGES=(fonts-noto-cjk nodejs)
+
+step_slides() {
+    apt_ensure "${SLIDES_PACKAGES[@]}"
 }
 
 step_venv() {
