@@ -12,7 +12,8 @@ from PIL import ImageFont
 CANDIDATES: tuple[tuple[str, str], ...] = (
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
      "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
 )
 PREFERRED_FAMILY = "Noto Sans CJK SC"
 

@@ -3,6 +3,7 @@ Arguments and results are plain picklable values (a job in, PNG bytes out)."""
 
 import hashlib
 import io
+import itertools
 import random
 from dataclasses import dataclass
 
@@ -53,10 +54,9 @@ def _motif(image: Image.Image, theme: Theme, seed: bytes) -> Image.Image:
         for j in range(int(height / step) + 1):
             draw.line(((0, j * step), (width, j * step)), fill=line, width=1)
         columns, rows = int(width / step), int(height / step)
-        nodes = sorted((rng.randint(columns - 3, columns) * step, rng.randint(1, rows) * step)
-                       for _ in range(6))
-        nodes.sort(key=lambda node: node[1])
-        for a, b in zip(nodes, nodes[1:], strict=False):
+        nodes = sorted(((rng.randint(columns - 3, columns) * step, rng.randint(1, rows) * step)
+                        for _ in range(6)), key=lambda node: node[1])
+        for a, b in itertools.pairwise(nodes):
             draw.line((a, (a[0], b[1]), b), fill=(*accent, 45), width=max(1, round(0.2 * u)))
         for x, y in nodes:
             r = 0.6 * u
