@@ -8,6 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The slides service draws Chinese text: a CJK font (the same one scripts/setup.sh installs).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first: this layer is reused until requirements.lock changes.
 COPY requirements.lock ./
 RUN pip install -r requirements.lock

@@ -16,11 +16,13 @@ from libs.db.engine import create_engine
 from libs.heartbeat import Heartbeater
 from libs.messaging.connection import connect
 from libs.messaging.publisher import Publisher
+from libs.storage import Storage
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import health
 from services.gateway.settings import GatewaySettings
+from services.gateway.slides.routes import slide_router
 from services.gateway.stream.hub import EventHub
 from services.gateway.stream.routes import STREAM_HANDLERS
 from services.gateway.tasks.commands import TaskCommands
@@ -62,7 +64,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
         heartbeat = Heartbeater(publisher, settings, "gateway")
         heartbeat.start()
         app.state.update(db=db, publisher=publisher, hub=hub, settings=settings,
-                         commands=TaskCommands(db, publisher), token_cache=TokenCache(db))
+                         commands=TaskCommands(db, publisher), token_cache=TokenCache(db),
+                         storage=Storage(settings))
         try:
             yield
         finally:
@@ -78,7 +81,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         render_plugins=[SwaggerRenderPlugin(path="/docs"), RedocRenderPlugin(path="/redoc"),
                         JsonRenderPlugin(path="/openapi.json")],
     )
-    handlers: list[Any] = [health, task_router, *STREAM_HANDLERS]
+    handlers: list[Any] = [health, task_router, slide_router, *STREAM_HANDLERS]
     return Litestar(
         route_handlers=handlers,
         dependencies=DEPENDENCIES,
