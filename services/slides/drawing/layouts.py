@@ -157,7 +157,7 @@ def draw_content(canvas: Canvas, content: Content) -> None:
                 (22 if canvas.portrait else 16) * u, max_size=canvas.size(6.2),
                 min_size=canvas.size(3), max_lines=3, line_spacing=1.2)
     y = draw_block(canvas, title, fonts.bold, margin_x, y, width, theme.title)
-    _accent_bar(canvas, margin_x, y + 1.2 * u, 8, center=False)
+    _accent_bar(canvas, margin_x, y + 2 * u, 8, center=False)
     top = y + 6 * u
     body_paragraphs = paragraphs(content.content_text)
     bullets = len(body_paragraphs) > 1
