@@ -2,12 +2,14 @@
 
 import uvloop
 
-from bench import engine
+from bench import engine, slides
 
 
 async def main() -> None:
     print("== engine (issue 2): no-op items through the whole engine vs bare broker")
     await engine.run()
+    print("== slides (issue 4): 200 slides through the system vs one process drawing them")
+    await slides.run()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,17 @@ from services.slides.renderers.base import Note, RenderedImage, RenderJob
 DRAWING_VERSION = "local-2"
 
 
+def draw_job(job: RenderJob, *, font_regular: str = "", font_bold: str = "") -> DrawJob:
+    """What the pool process draws: plain values only, so it pickles cheaply."""
+    slide = job.slide
+    return DrawJob(
+        type=slide.type.value, page_num=slide.page_num, title=slide.title,
+        content_text=slide.content_text, visual_desc=slide.visual_desc,
+        style_prompt=job.style_prompt, width=job.width, height=job.height,
+        font_regular=font_regular, font_bold=font_bold,
+    )
+
+
 class LocalRenderer:
     name = RendererName.LOCAL
 
@@ -20,15 +31,6 @@ class LocalRenderer:
         self._pool = pool
         self._font_regular = font_regular
         self._font_bold = font_bold
-
-    def draw_job(self, job: RenderJob) -> DrawJob:
-        slide = job.slide
-        return DrawJob(
-            type=slide.type.value, page_num=slide.page_num, title=slide.title,
-            content_text=slide.content_text, visual_desc=slide.visual_desc,
-            style_prompt=job.style_prompt, width=job.width, height=job.height,
-            font_regular=self._font_regular, font_bold=self._font_bold,
-        )
 
     def cache_identity(self, job: RenderJob) -> dict[str, Any]:
         # The page number is drawn on the slide and seeds its decoration.
@@ -39,4 +41,5 @@ class LocalRenderer:
 
     async def render(self, job: RenderJob, note: Note) -> RenderedImage:
         loop = asyncio.get_running_loop()
-        return RenderedImage(await loop.run_in_executor(self._pool, draw_png, self.draw_job(job)))
+        drawing = draw_job(job, font_regular=self._font_regular, font_bold=self._font_bold)
+        return RenderedImage(await loop.run_in_executor(self._pool, draw_png, drawing))
