@@ -34,7 +34,7 @@ class SlideJournal:
                 await repo.insert_log(conn, session_id=session_id, task_id=task_id, event=event,
                                       level=level, details=body, seq=seq, attempt=attempt)
         except Exception as exc:
-            log.warning("slides.journal.write_failed", error=repr(exc), event=event)
+            log.warning("slides.journal.write_failed", error=repr(exc), line_event=event)
 
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}

@@ -141,3 +141,8 @@ async def test_invalid_requests_name_the_field(slides: None, alice: Api) -> None
         assert field in fields, (field, fields)
     retry = await alice.http.post("/api/slide/batch/retry-failed", json={"batch_id": "nope"})
     assert retry.status_code == 404
+    # This module's slides service has no image API configured: refused up front.
+    external = await alice.http.post("/api/slide/batch/generate",
+                                     json={"slides": deck(1, "v"), "renderer": "image_api"})
+    assert external.status_code == 400, external.text
+    assert external.json()["error"]["code"] == "RENDERER_UNAVAILABLE"

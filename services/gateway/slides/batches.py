@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.tasks import store
 from libs.tasks.kinds import SLIDES
 from libs.tasks.model import Task
-from proto.slides import SlideBatchParams, SlidePayload
+from proto.slides import RendererName, SlideBatchParams, SlidePayload
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError, validation_error
 from services.gateway.slides import repository as repo
@@ -45,6 +45,8 @@ class SlideBatches:
         self._commands = commands
 
     async def create(self, principal: Principal, request: BatchGenerateRequest) -> Task:
+        if request.renderer is not None:
+            await self._check_renderer(request.renderer)
         params = SlideBatchParams(
             session_id=request.session_id or uuid.uuid4().hex,
             style_prompt=request.style_prompt, aspect_ratio=request.aspect_ratio,
@@ -55,6 +57,15 @@ class SlideBatches:
             params=msgspec.to_builtins(params), concurrency=request.max_workers,
             autostart=True,
         ))
+
+    async def _check_renderer(self, renderer: RendererName) -> None:
+        async with self._db.connect() as conn:
+            online = await repo.online_renderers(conn)
+        if online is not None and renderer.value not in online:
+            raise ApiError(400, "RENDERER_UNAVAILABLE",
+                           f"renderer: {renderer.value} is not configured on any running slides "
+                           f"service (available: {sorted(online)})",
+                           [{"field": "renderer", "message": f"one of {sorted(online)}"}])
 
     async def load(self, conn: AsyncConnection, principal: Principal, batch_id: str) -> Task:
         task = await store.get_task(conn, batch_id, tenant_id=principal.tenant_id,

@@ -71,3 +71,16 @@ async def session_log(conn: AsyncConnection, principal: Principal, session_id: s
          "user_id": principal.owner_filter, "batch_id": batch_id, "limit": limit},
     )
     return [LogLine(**{**row._mapping, "task_id": str(row.task_id)}) for row in rows]
+
+
+async def online_renderers(conn: AsyncConnection) -> set[str] | None:
+    """Renderers offered by the slides instances online now (from their heartbeats), or None
+    when no instance is online (a batch then waits in the queue for one)."""
+    rows = (await conn.execute(
+        text("""SELECT capabilities -> 'renderers' AS renderers FROM instances
+            WHERE service = :kind AND status = 'online'"""),
+        {"kind": SLIDES.name},
+    )).all()
+    if not rows:
+        return None
+    return {str(name) for row in rows for name in (row.renderers or [])}

@@ -106,7 +106,7 @@ class ImageApiRenderer:
     def _backoff(self, attempt: int, error: ImageApiError) -> float:
         if error.retry_after is not None:
             return min(error.retry_after, MAX_RETRY_AFTER_S)
-        return self._backoff_base_s * 2 ** (attempt - 1) * (0.5 + random.random())
+        return self._backoff_base_s * 2.0 ** (attempt - 1) * (0.5 + random.random())
 
     async def _attempt(self, job: RenderJob, deadline: float) -> bytes:
         async with self._limiter.slot():
