@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import time
 from collections.abc import AsyncIterator
 
@@ -23,16 +24,17 @@ from tests.e2e.slides_support import (
     wait_for_line,
     wait_status,
 )
+from tests.harness import ServiceHandle
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def slides(stack: Stack) -> AsyncIterator[None]:
+async def slides(stack: Stack) -> AsyncIterator[ServiceHandle]:
     handle = await start_slides(stack)
-    yield
+    yield handle
     await stop_slides(stack, handle)
 
 
-async def test_generate_waits_and_returns_every_slide(slides: None, alice: Api) -> None:
+async def test_generate_waits_and_returns_every_slide(slides: ServiceHandle, alice: Api) -> None:
     started = time.monotonic()
     body = await generate(alice, deck(6, "gen"), style_prompt="现代科技风格，蓝色调",
                           max_workers=3, aspect_ratio="16:9")
@@ -57,7 +59,9 @@ async def test_generate_waits_and_returns_every_slide(slides: None, alice: Api) 
     assert final["results"] == body["results"]
 
 
-async def test_async_mode_returns_at_once_and_counts_as_active(slides: None, alice: Api) -> None:
+async def test_async_mode_returns_at_once_and_counts_as_active(
+    slides: ServiceHandle, alice: Api
+) -> None:
     body = await generate(alice, deck(8, "async"), max_workers=1, wait=False, expect=202)
     assert body["status"] in ("pending", "running") and body["batch_id"]
     assert body["status_url"] == "/api/slide/batch/status"
@@ -69,7 +73,7 @@ async def test_async_mode_returns_at_once_and_counts_as_active(slides: None, ali
     assert (final["status"], final["successful"]) == ("completed", 8)
 
 
-async def test_images_and_logs_are_owner_checked(slides: None, alice: Api,
+async def test_images_and_logs_are_owner_checked(slides: ServiceHandle, alice: Api,
                                                  mallory: Api) -> None:
     body = await generate(alice, deck(2, "owner"))
     url = body["results"][0]["image_url"]
@@ -84,7 +88,7 @@ async def test_images_and_logs_are_owner_checked(slides: None, alice: Api,
 
 
 async def test_session_log_has_a_line_per_slide_and_the_batch_summary(
-    slides: None, alice: Api
+    slides: ServiceHandle, alice: Api
 ) -> None:
     body = await generate(alice, deck(3, "logs"), session_id="session-logs-1")
     assert body["session_id"] == "session-logs-1"
@@ -98,6 +102,15 @@ async def test_session_log_has_a_line_per_slide_and_the_batch_summary(
     assert {line["details"]["slide_id"] for line in completed} == {f"logs-{i}" for i in range(3)}
     assert all(line["details"]["generation_time"] > 0 for line in completed)
     assert all(line["batch_id"] == body["batch_id"] for line in lines)
+    # The seed's own recipes read the service's JSON log: `grep batch_generate_complete |
+    # jq .summary` and `grep slide_completed | jq .details.generation_time`.
+    service_log = [json.loads(line) for line in slides.log.read_text().splitlines()
+                   if line.startswith("{") and "session-logs-1" in line]
+    summary = next(line["summary"] for line in service_log
+                   if line["event"] == "batch_generate_complete")
+    assert (summary["total_slides"], summary["successful"], summary["failed"]) == (3, 3, 0)
+    assert all(line["details"]["generation_time"] > 0 for line in service_log
+               if line["event"] == "slide_completed")
     jsonl = await alice.http.get("/api/slide/sessions/session-logs-1/logs",
                                  params={"format": "jsonl"})
     assert jsonl.headers["content-type"].startswith("application/x-ndjson")
@@ -105,7 +118,7 @@ async def test_session_log_has_a_line_per_slide_and_the_batch_summary(
 
 
 async def test_identical_batch_is_served_from_the_cache_and_faster(
-    slides: None, alice: Api
+    slides: ServiceHandle, alice: Api
 ) -> None:
     slides_ = deck(12, "cache")
     first = await generate(alice, slides_, style_prompt="商务 红色", max_workers=4)
@@ -122,7 +135,7 @@ async def test_identical_batch_is_served_from_the_cache_and_faster(
     assert pngs[0] == pngs[1]
 
 
-async def test_invalid_requests_name_the_field(slides: None, alice: Api) -> None:
+async def test_invalid_requests_name_the_field(slides: ServiceHandle, alice: Api) -> None:
     cases = [
         ({"slides": deck(1, "v"), "max_workers": 11}, "max_workers"),
         ({"slides": deck(1, "v"), "aspect_ratio": "21:9"}, "aspect_ratio"),

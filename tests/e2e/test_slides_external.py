@@ -85,6 +85,9 @@ async def test_failing_slides_fail_alone_and_the_limit_holds_across_instances(
         assert image.size == (1920, 1080)
 
     lines = await session_lines(alice, body["session_id"])
+    calls = [line["details"] for line in lines if line["event"] == "image_api_call"]
+    assert {call["status"] for call in calls} == {200, 429, 500}
+    assert all(call["duration_s"] >= api.delay_s * 0.9 for call in calls)
     retries = [line for line in lines if line["event"] == "slide_retry"]
     assert {line["details"]["status"] for line in retries} >= {429, 500}
     failures = [line for line in lines if line["event"] == "slide_failed"]

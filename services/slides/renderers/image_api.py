@@ -77,10 +77,14 @@ class ImageApiRenderer:
         try:
             async with asyncio.timeout(self._timeout_s):
                 for attempt in range(1, self._max_attempts + 1):
+                    called = time.monotonic()
                     try:
                         data = await self._attempt(job, deadline)
                     except ImageApiError as exc:
                         last = exc
+                        await note("image_api_call", level="warning", attempt=attempt,
+                                   status=exc.status, error=str(exc),
+                                   duration_s=round(time.monotonic() - called, 3))
                         if exc.status is not None and exc.status < 500 and exc.status != 429:
                             raise Permanent(f"image API refused the slide: {exc}") from exc
                         if attempt == self._max_attempts:
@@ -90,6 +94,8 @@ class ImageApiRenderer:
                                    status=exc.status, error=str(exc), wait_s=round(wait, 2))
                         await asyncio.sleep(min(wait, max(0.0, deadline - time.monotonic())))
                         continue
+                    await note("image_api_call", attempt=attempt, status=200, bytes=len(data),
+                               duration_s=round(time.monotonic() - called, 3))
                     return RenderedImage(await self._fit(data, job))
         except TimeoutError:
             raise Permanent(f"image API gave no image within {self._timeout_s:g}s"
