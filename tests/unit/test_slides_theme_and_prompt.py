@@ -31,7 +31,7 @@ def test_final_prompt_holds_style_visual_title_and_content() -> None:
 
 
 def test_cache_key_depends_on_tenant_and_every_identity_field() -> None:
-    identity = {"renderer": "local-2", "prompt": "p", "size": [1920, 1080]}
+    identity = {"renderer": "some-renderer", "prompt": "p", "size": [1920, 1080]}
     key = cache_key("t1", identity)
     assert key == cache_key("t1", dict(identity))
     assert key != cache_key("t2", identity)

@@ -143,8 +143,8 @@ def draw_section(canvas: Canvas, content: Content) -> None:
     total = title.height + 5 * u + subtitle.height
     y = text_y + max(0.0, (text_h - total) / 2)
     y = draw_block(canvas, title, fonts.bold, text_x, y, text_w, theme.title)
-    _accent_bar(canvas, text_x, y + 1.5 * u, 8, center=False)
-    draw_block(canvas, subtitle, fonts.regular, text_x, y + 4.5 * u, text_w, theme.body)
+    _accent_bar(canvas, text_x, y + 2 * u, 8, center=False)
+    draw_block(canvas, subtitle, fonts.regular, text_x, y + 5 * u, text_w, theme.body)
 
 
 def draw_content(canvas: Canvas, content: Content) -> None:

@@ -10,7 +10,7 @@ from services.slides.drawing.slide import DrawJob, draw_png
 from services.slides.renderers.base import Note, RenderedImage, RenderJob
 
 # Bump when the drawing changes, so cached images of the old look are not reused.
-DRAWING_VERSION = "local-2"
+DRAWING_VERSION = "local-3"
 
 
 def draw_job(job: RenderJob, *, font_regular: str = "", font_bold: str = "") -> DrawJob:
