@@ -1,5 +1,5 @@
 # One image for every Conveyor service (compose.yaml picks the process with `command`), plus an
-# `office` stage for docrender with LibreOffice, its system-Python UNO bridge and a CJK font.
+# `office` stage for docrender with LibreOffice and its system-Python UNO bridge.
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,6 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
+
+# The slides service draws Chinese text: a CJK font (the same one scripts/setup.sh installs).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first: this layer is reused until requirements.lock changes.
 COPY requirements.lock ./
@@ -24,7 +29,6 @@ FROM base AS office
 USER root
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libreoffice-writer-nogui python3-uno \
-        fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 USER conveyor
 CMD ["python", "-m", "services.docrender"]

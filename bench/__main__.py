@@ -2,7 +2,7 @@
 
 import uvloop
 
-from bench import documents, engine
+from bench import documents, engine, slides
 
 
 async def main() -> None:
@@ -10,6 +10,8 @@ async def main() -> None:
     await engine.run()
     print("== documents (issue 3): batches end to end vs docxtpl loop and direct LibreOffice")
     await documents.run()
+    print("== slides (issue 4): 200 slides through the system vs one process drawing them")
+    await slides.run()
 
 
 if __name__ == "__main__":

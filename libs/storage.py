@@ -8,7 +8,9 @@ from datetime import timedelta
 from typing import BinaryIO
 
 from minio import Minio
+from minio.commonconfig import CopySource
 from minio.deleteobjects import DeleteObject
+from minio.error import S3Error
 
 from libs.settings import CommonSettings
 
@@ -93,6 +95,31 @@ class Storage:
             return True
 
         return await asyncio.to_thread(stat)
+
+    async def copy(self, source_key: str, target_key: str) -> bool:
+        """Server-side copy within the bucket; False if the source does not exist."""
+
+        def copy() -> bool:
+            try:
+                self._client.copy_object(self.bucket, target_key,
+                                         CopySource(self.bucket, source_key))
+            except S3Error as exc:
+                if exc.code in ("NoSuchKey", "NoSuchObject"):
+                    return False
+                raise
+            return True
+
+        return await asyncio.to_thread(copy)
+
+    async def delete_keys(self, keys: list[str]) -> None:
+        def delete() -> None:
+            errors = list(self._client.remove_objects(
+                self.bucket, (DeleteObject(key) for key in keys)))
+            if errors:
+                raise RuntimeError(f"could not delete {len(errors)} of {len(keys)} objects")
+
+        if keys:
+            await asyncio.to_thread(delete)
 
     def presigned_get(self, key: str, *, filename: str | None = None) -> str:
         headers: dict[str, str | list[str] | tuple[str]] | None = (

@@ -16,6 +16,7 @@ class Queue(StrEnum):
     RESULTS = "scheduler.results"
     CONTROL = "scheduler.control"
     HEARTBEATS = "registry.heartbeats"
+    SLIDES_BATCH_EVENTS = "slides.batch-events"  # a slides batch started or ended
 
 
 def work_queue(route: str) -> str:

@@ -17,7 +17,7 @@ AMQP_URL=${CONVEYOR_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/conveyor}
 
 # Adding a step (apt packages, fonts, a source build): write a step_<name> function below,
 # using apt_ensure for Debian packages, and list <name> here in the order it must run.
-STEPS=(packages office venv postgres rabbitmq database vhost migrations)
+STEPS=(packages office slides venv postgres rabbitmq database vhost migrations)
 
 # Debian packages the local stack needs; apt-get runs only when one is missing.
 APT_PACKAGES=(postgresql rabbitmq-server)
@@ -75,6 +75,14 @@ step_office() {
     # docrender: DOCX -> PDF through LibreOffice driven over UNO by the system Python
     # (python3-uno), and a CJK font so Chinese text renders instead of empty boxes.
     apt_ensure libreoffice-writer-nogui python3-uno fonts-noto-cjk
+}
+
+# slides: a CJK font so Chinese slide text renders (Noto CJK has a bold face for titles), and
+# Node.js, which the end-to-end tests use to run the seed's own frontend polling example.
+SLIDES_PACKAGES=(fonts-noto-cjk nodejs)
+
+step_slides() {
+    apt_ensure "${SLIDES_PACKAGES[@]}"
 }
 
 step_venv() {

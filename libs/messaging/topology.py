@@ -1,6 +1,7 @@
 """Declares exchanges and queues. Every queue is declared here and only here, so the
 arguments (which RabbitMQ compares on every re-declare) can never disagree between services."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import aio_pika
@@ -83,4 +84,15 @@ async def declare_event_subscription(
     """A private, auto-deleted queue on the events exchange (for a gateway's live streams)."""
     queue = await channel.declare_queue(exclusive=True, auto_delete=True)
     await queue.bind(Exchange.EVENTS, routing_key=binding)
+    return queue
+
+
+async def declare_event_queue(
+    channel: AbstractChannel, name: str, bindings: Sequence[str]
+) -> AbstractQueue:
+    """A durable queue on the events exchange shared by a service's instances: each event is
+    handled by one of them, and events published while none runs wait for them."""
+    queue = await _declare_quorum(channel, name)
+    for binding in bindings:
+        await queue.bind(Exchange.EVENTS, routing_key=binding)
     return queue

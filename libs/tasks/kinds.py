@@ -48,4 +48,15 @@ DOCUMENTS = KindSpec(
     finalize_timeout_s=1800,
 )
 
-KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (ECHO, DOCUMENTS)}
+# Seed 001: max_workers (the window) 1-10, default 3. A slide's own retries happen in its
+# renderer; the second attempt covers a worker that died or an S3 hiccup.
+SLIDES = KindSpec(
+    name="slides",
+    concurrency=3,
+    max_concurrency=10,
+    item_timeout_s=300,
+    max_attempts=2,
+    max_items=200,
+)
+
+KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (ECHO, DOCUMENTS, SLIDES)}

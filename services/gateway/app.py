@@ -24,6 +24,7 @@ from services.gateway.documents import DOCUMENT_HANDLERS
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import health
 from services.gateway.settings import GatewaySettings
+from services.gateway.slides.routes import slide_router
 from services.gateway.stream.hub import EventHub
 from services.gateway.stream.routes import STREAM_HANDLERS
 from services.gateway.tasks.commands import TaskCommands
@@ -85,7 +86,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
         render_plugins=[SwaggerRenderPlugin(path="/docs"), RedocRenderPlugin(path="/redoc"),
                         JsonRenderPlugin(path="/openapi.json")],
     )
-    handlers: list[Any] = [health, task_router, *STREAM_HANDLERS, *DOCUMENT_HANDLERS]
+    handlers: list[Any] = [health, task_router, slide_router, *STREAM_HANDLERS,
+                           *DOCUMENT_HANDLERS]
     return Litestar(
         route_handlers=handlers,
         dependencies=DEPENDENCIES,

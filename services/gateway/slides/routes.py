@@ -1,0 +1,123 @@
+"""`/api/slide/batch/...` (seed 001) and the slide API's additions: retry the failed slides,
+each slide's image (owner-checked redirect to a presigned URL), a session's log lines."""
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Response, Router, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from libs.storage import Storage
+from services.gateway.auth.repository import Principal
+from services.gateway.errors import ApiError
+from services.gateway.slides import repository as repo
+from services.gateway.slides.batches import SlideBatches
+from services.gateway.slides.dto import (
+    BatchGenerateRequest,
+    BatchStatusRequest,
+    RetryFailedRequest,
+)
+from services.gateway.slides.presenters import batch_result, batch_status, log_line
+from services.gateway.slides.waiter import wait_finished
+from services.gateway.tasks.commands import TaskCommands
+
+MAX_LOG_LINES = 1000
+
+
+def _batches(state: State) -> SlideBatches:
+    return SlideBatches(state.db, state.commands)
+
+
+async def _answer(state: State, principal: Principal, batch_id: str, *, wait: bool,
+                  max_wait_time: float, extra: dict[str, Any] | None = None,
+                  ) -> Response[dict[str, Any]]:
+    """The batch in the generate shape: once it ended (200), or as it stands when the wait was
+    not asked for or ran out (202, with `status_url` to poll and `events_url` to stream)."""
+    db: AsyncEngine = state.db
+    commands: TaskCommands = state.commands
+    if wait:
+        await wait_finished(state.hub, db, commands, principal, batch_id, max_wait_time)
+    async with db.connect() as conn:
+        task = await _batches(state).load(conn, principal, batch_id)
+        slides = await repo.slides_of(conn, task.id)
+    body = {**batch_result(task, slides), **(extra or {})}
+    if task.status.finished:
+        return Response(body, status_code=200)
+    body.update(status_url="/api/slide/batch/status",
+                events_url=f"/api/v1/tasks/{task.id}/events")
+    return Response(body, status_code=202)
+
+
+class SlideBatchController(Controller):
+    path = "/api/slide/batch"
+    tags = ["slides"]
+
+    @post("/generate", summary="Render a batch of slides; waits for it unless wait=false")
+    async def generate(self, data: BatchGenerateRequest, principal: Principal,
+                       state: State) -> Response[dict[str, Any]]:
+        task = await _batches(state).create(principal, data)
+        return await _answer(state, principal, task.id, wait=data.wait,
+                             max_wait_time=data.max_wait_time)
+
+    @post("/status", status_code=200, summary="Progress, estimate and per-slide results")
+    async def status(self, data: BatchStatusRequest, principal: Principal,
+                     state: State) -> dict[str, Any]:
+        async with state.db.connect() as conn:
+            task = await _batches(state).load(conn, principal, data.batch_id)
+            slides = await repo.slides_of(conn, task.id)
+        return batch_status(task, slides)
+
+    @get("/active-count", summary="The caller's batches not finished yet")
+    async def active_count(self, principal: Principal, db: AsyncEngine) -> dict[str, int]:
+        async with db.connect() as conn:
+            return {"active_batches": await repo.active_batches(conn, principal)}
+
+    @post("/retry-failed", summary="A new batch of the failed (or never run) slides only")
+    async def retry_failed(self, data: RetryFailedRequest, principal: Principal,
+                           state: State) -> Response[dict[str, Any]]:
+        task = await _batches(state).retry(principal, data.batch_id)
+        return await _answer(state, principal, task.id, wait=data.wait,
+                             max_wait_time=data.max_wait_time,
+                             extra={"parent_batch_id": data.batch_id})
+
+    @get("/{batch_id:str}/slides/{seq:int}/image", status_code=302,
+         summary="The slide's image: a redirect to a short-lived presigned URL")
+    async def image(self, batch_id: str, seq: int, principal: Principal,
+                    state: State) -> Redirect:
+        async with state.db.connect() as conn:
+            task = await _batches(state).load(conn, principal, batch_id)
+            slides = await repo.slides_of(conn, task.id, seq=seq)
+        if not slides or slides[0].status != "done" or not slides[0].result:
+            state_text = slides[0].status if slides else "not part of this batch"
+            raise ApiError(404, "IMAGE_NOT_FOUND",
+                           f"slide {seq} of batch {batch_id} has no image ({state_text})")
+        storage: Storage = state.storage
+        return Redirect(storage.presigned_get(slides[0].result["object_key"]), status_code=302)
+
+
+@get("/api/slide/sessions/{session_id:str}/logs", tags=["slides"],
+     summary="A session's structured log lines (JSON, or JSON lines with format=jsonl)")
+async def session_logs(
+    session_id: str, principal: Principal, db: AsyncEngine,
+    batch_id: Annotated[str | None, Parameter(max_length=64)] = None,
+    after_id: Annotated[int, Parameter(ge=0)] = 0,
+    limit: Annotated[int, Parameter(ge=1, le=MAX_LOG_LINES)] = 500,
+    output: Annotated[str, Parameter(query="format", pattern="^(json|jsonl)$")] = "json",
+) -> Response[Any]:
+    async with db.connect() as conn:
+        lines = await repo.session_log(conn, principal, session_id, batch_id=batch_id,
+                                       after_id=after_id, limit=limit)
+    if not lines and after_id == 0:
+        raise ApiError(404, "SESSION_NOT_FOUND", f"no log lines for session {session_id}")
+    rendered = [log_line(line, session_id) for line in lines]
+    if output == "jsonl":
+        body = b"".join(msgspec.json.encode(line) + b"\n" for line in rendered)
+        return Response(body, media_type="application/x-ndjson")
+    return Response({"session_id": session_id, "lines": rendered,
+                     "next_after_id": lines[-1].id if lines else after_id})
+
+
+slide_router = Router(path="/", route_handlers=[SlideBatchController, session_logs])
