@@ -35,6 +35,7 @@ class Server(msgspec.Struct, kw_only=True):
     updated_at: datetime
     current_task_id: str | None = None
     current_task_tenant: str | None = None
+    current_task_user: str | None = None
 
     @property
     def workflows(self) -> dict[str, Workflow]:

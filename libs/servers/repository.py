@@ -17,12 +17,13 @@ _SELECT = """
 SELECT s.name, s.type, s.url, s.enabled, s.batch_size, s.auto, s.last_error, s.checked_at,
     s.created_at, s.updated_at,
     CASE WHEN s.type = 'remote' THEN s.health
-         WHEN i.status = 'online' AND i.capabilities ? 'workflows' THEN 'online'
+         WHEN i.status = 'online' AND jsonb_typeof(i.capabilities -> 'workflows') = 'array'
+             AND jsonb_array_length(i.capabilities -> 'workflows') > 0 THEN 'online'
          WHEN i.status = 'online' THEN 'error'
          ELSE 'offline' END AS status,
     CASE WHEN s.type = 'remote' THEN s.capabilities
          ELSE coalesce(i.capabilities, '{}'::jsonb) END AS capabilities,
-    t.id AS current_task_id, t.tenant_id AS current_task_tenant
+    t.id AS current_task_id, t.tenant_id AS current_task_tenant, t.user_id AS current_task_user
 FROM servers s
 LEFT JOIN LATERAL (
     SELECT status, capabilities FROM instances WHERE name = s.name
@@ -34,7 +35,7 @@ LEFT JOIN tasks t ON t.exclusivity_key = :key_prefix || s.name
 
 def _server(row: Any) -> Server:
     values = dict(row._mapping)
-    for key in ("current_task_id", "current_task_tenant"):
+    for key in ("current_task_id", "current_task_tenant", "current_task_user"):
         if values[key] is not None:
             values[key] = str(values[key])
     return msgspec.convert(values, Server, strict=False)

@@ -94,7 +94,10 @@ def _field_details(exc: ValidationException) -> list[dict[str, str]]:
         if named:
             path.append(named.group(1))
         # Query parameters are reported by their Python name; clients know them in camelCase.
-        key = _camel(str(item.get("key") or "body"))
+        # Body fields are reported as the body spells them (camelCase or seed 004's snake_case).
+        key = str(item.get("key") or "body")
+        if item.get("source") == "query":
+            key = _camel(key)
         field = ".".join(path) if path or item.get("source") != "query" else key
         details.append({"field": field or key, "message": _AT_PATH.sub("", message)})
     return details or [{"field": "body", "message": str(exc.detail)}]

@@ -1,6 +1,6 @@
 """Turns a batch request into a plan, or the error that says what is wrong, in the order a
-client can act on: the server (404), the workflow (404, or 400 if this server does not run
-it), the server's availability (400 for check-server, 503 for process), the folders (400).
+client can act on: the server (404), the workflow (404), the server's availability (400 for
+check-server, 503 for process), whether it runs the workflow (400), the folders (400).
 `POST /batch/check-server` is this plan without the task; `POST /batch/process` creates it."""
 
 from dataclasses import dataclass
@@ -34,10 +34,13 @@ def server_not_found(name: str) -> ApiError:
 
 
 def visible_task(server: Server, principal: Principal) -> str | None:
-    """Another tenant's task id is not ours to show; that the server is busy is."""
-    if server.current_task_tenant == principal.tenant_id:
-        return server.current_task_id
-    return None
+    """The running task's id for those who may see that task (its tenant's admins and its
+    owner); that the server is busy, everyone may know."""
+    if server.current_task_tenant != principal.tenant_id:
+        return None
+    if principal.owner_filter not in (None, server.current_task_user):
+        return None
+    return server.current_task_id
 
 
 def unavailability(server: Server, principal: Principal) -> tuple[str, str] | None:
@@ -53,18 +56,21 @@ def unavailability(server: Server, principal: Principal) -> tuple[str, str] | No
     return None
 
 
-def _workflow(server: Server, name: str, everyone: list[Server]) -> Workflow:
-    offered = server.workflows
-    if name in offered:
-        return offered[name]
+def _known_workflow(name: str, everyone: list[Server]) -> None:
     known = set(BUILT_IN).union(*(s.workflows for s in everyone))
     if name not in known:
         raise ApiError(404, "WORKFLOW_NOT_FOUND", f"workflow {name} does not exist",
                        [{"field": "workflow_name", "message": f"known: {sorted(known)}"}])
-    raise ApiError(400, "WORKFLOW_NOT_SUPPORTED",
-                   f"server {server.name} does not run workflow {name}",
-                   [{"field": "workflow_name",
-                     "message": f"{server.name} runs {sorted(offered) or 'nothing yet'}"}])
+
+
+def _offered_workflow(server: Server, name: str) -> Workflow:
+    offered = server.workflows
+    if name not in offered:
+        raise ApiError(400, "WORKFLOW_NOT_SUPPORTED",
+                       f"server {server.name} does not run workflow {name}",
+                       [{"field": "workflow_name",
+                         "message": f"{server.name} runs {sorted(offered) or 'nothing yet'}"}])
+    return offered[name]
 
 
 def _paths(body: BatchRequest) -> tuple[list[str], str]:
@@ -112,7 +118,7 @@ async def plan(db: AsyncEngine, storage: Storage, principal: Principal, body: Ba
     server = next((s for s in everyone if s.name == body.selected_server), None)
     if server is None:
         raise server_not_found(body.selected_server)
-    workflow = _workflow(server, body.workflow_name, everyone)
+    _known_workflow(body.workflow_name, everyone)
     problem = unavailability(server, principal)
     if problem is not None:
         code, message = problem
@@ -120,6 +126,7 @@ async def plan(db: AsyncEngine, storage: Storage, principal: Principal, body: Ba
                        {"available": False, "server_name": server.name,
                         "status": server.status.value, "enabled": server.enabled,
                         "current_task_id": visible_task(server, principal)})
+    workflow = _offered_workflow(server, body.workflow_name)
     limit = int(str(server.capabilities.get("max_batch_size") or 0))
     if server.type == ServerType.REMOTE and 0 < limit < server.batch_size:
         raise ApiError(400, "BATCH_SIZE_TOO_LARGE",
