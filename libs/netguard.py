@@ -55,7 +55,7 @@ def _effective(address: IPAddress) -> IPAddress:
 
 def describe(address: IPAddress) -> str:
     address = _effective(address)
-    for kind in ("loopback", "link_local", "private", "multicast", "unspecified", "reserved"):
+    for kind in ("loopback", "link_local", "unspecified", "multicast", "private", "reserved"):
         if getattr(address, f"is_{kind}"):
             return kind.replace("_", "-")
     return "non-public"
