@@ -2,7 +2,7 @@
 
 import uvloop
 
-from bench import documents, engine
+from bench import documents, engine, servers
 
 
 async def main() -> None:
@@ -10,6 +10,8 @@ async def main() -> None:
     await engine.run()
     print("== documents (issue 3): batches end to end vs docxtpl loop and direct LibreOffice")
     await documents.run()
+    print("== servers (issue 6): docx-to-pdf batches on a local and a remote server vs direct")
+    await servers.run()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from libs.messaging.consumer import consume
 from libs.messaging.topology import declare_work_queue
 from libs.netguard import UrlPolicy
 from libs.storage import Storage
+from libs.tasks.kinds import SERVER_BATCH
 from libs.worker.reporter import ResultReporter
 from proto.topology import server_route
 from proto.work import WorkMessage
@@ -20,8 +21,10 @@ from services.registry.servers.remote_client import RemoteClient
 
 log = get_logger(__name__)
 
-# One batch runs while the next (a retry, a redelivery) waits: a server's window is one batch.
-PREFETCH = 2
+# Files are reported as they finish, so a task's window refills with smaller batches while
+# the first still runs: take as many messages as a window can hold (the task's window, not
+# this, bounds the files in flight).
+PREFETCH = SERVER_BATCH.max_concurrency
 
 
 @dataclass

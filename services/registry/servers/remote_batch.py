@@ -38,8 +38,8 @@ class BridgeSettings:
 
 
 def batch_id(task_id: str, items: list[WorkItem]) -> str:
-    """The same items at the same attempts always make the same batch: a redelivery resubmits
-    it and the server recognises it instead of running the files again."""
+    """The same message (items at their attempts) always makes the same batch: a redelivery
+    resubmits it and the server recognises it instead of running the files again."""
     digest = hashlib.sha256(",".join(f"{i.seq}:{i.attempt}" for i in items).encode())
     return f"{task_id}-{digest.hexdigest()[:16]}"
 
@@ -63,9 +63,13 @@ class RemoteBatchRunner:
         released = [ItemResult(task_id=work.task_id, seq=i.seq, attempt=i.attempt,
                                outcome=Outcome.RELEASED)
                     for i in work.items if i.seq not in claimed]
+        if released:
+            await self._reporter.report(released)
         items = [i for i in work.items if i.seq in claimed]
-        outcomes = await self._run(work, items) if items else []
-        await self._reporter.report([*released, *outcomes])
+        if items:
+            # Files are reported as they finish, so the task's window refills while the rest
+            # of the batch runs; the message is acked once every file is reported.
+            await self._reporter.report(await self._run(work, items))
 
     def _batch(self, work: ProcessItems, items: list[WorkItem], bid: str) -> SubmitBatch:
         workflow: dict[str, Any] = work.params["workflow"]
@@ -82,11 +86,13 @@ class RemoteBatchRunner:
             for item in items])
 
     async def _run(self, work: ProcessItems, items: list[WorkItem]) -> list[ItemResult]:
-        bid = batch_id(work.task_id, items)
+        """Drive the batch to its end; report files as they finish and return the outcomes
+        of those still unreported at the end."""
+        bid = batch_id(work.task_id, work.items)  # the message's: a redelivery finds it
         started = time.monotonic()
         progressed = kept_alive = task_checked = started
         submitted = False
-        done_count = -1
+        pending = list(items)
         while True:
             now = time.monotonic()
             if now - task_checked >= self._settings.task_check_every_s:
@@ -96,7 +102,7 @@ class RemoteBatchRunner:
                     return []  # cancelled or failed meanwhile: its items are settled already
             try:
                 state = await (self._client.status(bid) if submitted else
-                               self._client.submit(self._batch(work, items, bid)))
+                               self._client.submit(self._batch(work, pending, bid)))
                 submitted = True
             except BatchUnknown:
                 log.warning("remote.batch_unknown", server=self._server, batch=bid)
@@ -106,25 +112,30 @@ class RemoteBatchRunner:
             except Unreachable as exc:
                 if now - kept_alive >= self._settings.keepalive_s:
                     kept_alive = now  # waiting for the server is not a dead worker
-                    await self._progress(work, items, None)
+                    await self._progress(work, pending, None)
                 log.info("remote.unreachable", server=self._server, error=str(exc))
                 await asyncio.sleep(max(self._settings.poll_interval_s, 1.0))
                 continue
             except Refused as exc:
                 log.warning("remote.refused", server=self._server, error=str(exc))
-                return self._failed(work, items, f"server {self._server} refused the batch: "
-                                                 f"{exc}", retryable=False)
-            finished = sum(f.status in FINAL for f in state.files)
+                return self._failed(work, pending, f"server {self._server} refused the batch: "
+                                                   f"{exc}", retryable=False)
             if state.status != BatchState.RUNNING:
-                return await self._outcomes(work, items, state, started)
-            if finished != done_count:
-                done_count, progressed, kept_alive = finished, now, now
-                await self._progress(work, items, f"{self._server}: {finished}/{len(items)} "
-                                                  "files of this batch done")
+                return await self._outcomes(work, pending, state, started)
+            final = {f.id for f in state.files if f.status in FINAL}
+            finished = [i for i in pending if str(i.seq) in final]
+            if finished:
+                pending = [i for i in pending if str(i.seq) not in final]
+                progressed = kept_alive = now
+                await self._reporter.report(await self._outcomes(work, finished, state, started))
+                if not pending:
+                    return []
+                await self._progress(work, pending, f"{self._server}: {len(items) - len(pending)}"
+                                                    f"/{len(items)} files of this batch done")
             elif now - progressed > work.item_timeout_s:
                 await self._cancel_quietly(bid)
-                return self._failed(work, items, f"server {self._server} made no progress for "
-                                                 f"{work.item_timeout_s}s", retryable=True)
+                return self._failed(work, pending, f"server {self._server} made no progress for "
+                                                   f"{work.item_timeout_s}s", retryable=True)
             await asyncio.sleep(self._settings.poll_interval_s)
 
     async def _outcomes(self, work: ProcessItems, items: list[WorkItem], state: BatchStatus,
