@@ -172,6 +172,22 @@ async def test_documented_errors(seed: Seed, alice: Api, mallory: Api) -> None:
     assert empty.status_code == 400 and empty.json()["error"]["code"] == "NO_FILES"
 
 
+async def test_files_belong_to_their_tenant(seed: Seed, mallory: Api) -> None:
+    await upload(seed.admin, {"/private/kw/a.docx": docx("机密")})
+    uploaded = await seed.admin.http.put("/files/private/kw/b.docx", content=docx("二"),
+                                         headers={"Content-Type": "application/octet-stream"})
+    assert uploaded.json()["content_type"].endswith("wordprocessingml.document")
+    assert await listed(mallory, "/private") == []
+    assert (await mallory.http.get("/files/private/kw/a.docx")).status_code == 404
+    assert (await mallory.http.delete("/files/private/kw/a.docx")).status_code == 404
+    assert (await mallory.http.get("/files/../x")).status_code in (400, 404)
+    theirs = await mallory.http.post("/batch/check-server", json={
+        **BATCH, "workflow_name": "docx-to-pdf", "target_folders": ["/private"],
+        "folder_keywords": ["kw"], "output_root": "/stolen"})
+    assert theirs.status_code == 400 and theirs.json()["error"]["code"] == "NO_FILES"
+    assert len(await listed(seed.admin, "/private")) == 2
+
+
 async def test_remote_urls_must_be_public_unless_allow_listed(seed: Seed) -> None:
     api = seed.admin
     refused = {

@@ -47,6 +47,9 @@ async def local(stack: Stack) -> Any:
     admin = await stack.user("acme", "ops", admin=True)
     holder = Local(admin, await start_docrender(stack, NAME))
     await wait_server(admin, NAME, "online", within_s=15)
+    described = await server(admin, NAME)  # no one registered it: its heartbeat did
+    assert (described["type"], described["self_registered"]) == ("local", True)
+    assert described["workflows"] == ["docx-to-pdf", "image-thumbnail"]
     response = await admin.http.patch(f"/servers/{NAME}", json={"batch_size": BATCH_SIZE})
     assert response.status_code == 200 and response.json()["batch_size"] == BATCH_SIZE
     yield holder

@@ -18,6 +18,7 @@ from services.gateway.servers.paths import BadPath, normalize, shown, tenant_roo
 from services.gateway.tasks.presenters import iso
 
 MAX_LISTED = 1000
+GENERIC_TYPES = ("application/x-www-form-urlencoded", "application/octet-stream")
 
 
 def _path(raw: str | Path, field: str = "path") -> str:
@@ -40,8 +41,12 @@ class FileController(Controller):
                      principal: Principal, storage: Storage) -> dict[str, Any]:
         path = _path(file_path)
         content = await request.body()
-        content_type = (request.headers.get("content-type")
-                        or mimetypes.guess_type(path)[0] or "application/octet-stream")
+        sent = request.headers.get("content-type", "").split(";")[0].strip()
+        # curl -T/--data-binary label everything as a form or as octet-stream: the file's
+        # name says more.
+        if sent in ("", *GENERIC_TYPES):
+            sent = mimetypes.guess_type(path)[0] or sent or "application/octet-stream"
+        content_type = sent
         await storage.put_bytes(tenant_root(principal.tenant_id) + path, content, content_type)
         return {"path": shown(path), "size": len(content), "content_type": content_type}
 
