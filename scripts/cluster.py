@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any, cast
 
 # Adding a service is one line here (compose.yaml has one block per service as well).
-SERVICES: tuple[str, ...] = ("gateway", "scheduler", "registry", "echo", "docrender",
-                              "remote_reference")
+SERVICES = ("gateway", "scheduler", "registry", "echo", "docrender", "remote_reference")
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
@@ -49,11 +48,8 @@ DEFAULT_ENV: dict[str, str] = {
     "CONVEYOR_S3_BUCKET": "conveyor",
     "CONVEYOR_GATEWAY_HOST": "127.0.0.1",
     "CONVEYOR_GATEWAY_PORT": "8000",
-    # Seed 004: the docrender instance is also the local batch server `docrender-1`, and the
-    # reference remote server listens on 127.0.0.2:8100, the one non-public address the URL
-    # policy admits here (register it as http://127.0.0.2:8100).
+    # Seed 004: docrender is the local server docrender-1; the reference server is admitted.
     "CONVEYOR_DOCRENDER_INSTANCE_NAME": "docrender-1",
-    "CONVEYOR_REMOTE_REFERENCE_HOST": "127.0.0.2",
     "CONVEYOR_SERVER_URL_ALLOWLIST": "127.0.0.2/32",
 }
 MAX_EXITS_PER_MINUTE = 5

@@ -13,7 +13,8 @@ from services.remote_reference.processor import Processor, Rejected
 
 
 class RemoteReferenceSettings(CommonSettings, kw_only=True):
-    host: str = "127.0.0.1"
+    # A loopback address of its own: allow-listing it (127.0.0.2/32) admits nothing else.
+    host: str = "127.0.0.2"
     port: int = 8100
     max_parallel: int = 4  # files converted at once, whatever the batches
     max_batch_size: int = 64
