@@ -147,3 +147,30 @@ async def test_killed_server_goes_offline_and_its_task_waits_for_it(
     assert [i["status"] for i in items] == ["done"] * 16
     generic = (await api.http.get(f"/api/v1/tasks/{task_id}")).json()["data"]
     assert (generic["completedItems"], generic["inflightItems"]) == (16, 0)
+
+
+async def test_a_task_waiting_for_its_server_can_be_cancelled_and_frees_it(
+        stack: Stack, local: Local) -> None:
+    api = local.admin
+    await upload(api, _tree("/in/c", 8))
+    body = {"workflow_name": "docx-to-pdf", "target_folders": ["/in/c"],
+            "folder_keywords": ["sales"], "selected_server": NAME, "output_root": "/out/c"}
+    task_id = await _process(api, body)
+    await wait_batch(api, task_id, lambda t: t["processed_files"] >= 1)
+    await stack.cluster.kill(local.worker, signal.SIGKILL, group=True)
+    await wait_server(api, NAME, "offline", within_s=10)
+
+    cancelled = await api.http.post(f"/batch/tasks/{task_id}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["engine_status"]) == (
+        "failed", "cancelled")
+    freed = await server(api, NAME)
+    assert (freed["current_task_id"], freed["busy"]) == (None, False)
+
+    # Back, it finds the cancelled task's files still queued: they start nothing, and the
+    # server takes the next batch at once.
+    local.worker = await stack.cluster.restart(local.worker)
+    await wait_server(api, NAME, "online", within_s=20)
+    after = await wait_batch(api, await _process(api, {**body, "output_root": "/out/c2"}))
+    assert (after["status"], after["processed_files"]) == ("completed", 16)
+    assert (await batch(api, task_id))["processed_files"] < 16
