@@ -127,8 +127,9 @@ async def plan(db: AsyncEngine, storage: Storage, principal: Principal, body: Ba
                         "status": server.status.value, "enabled": server.enabled,
                         "current_task_id": visible_task(server, principal)})
     workflow = _offered_workflow(server, body.workflow_name)
-    limit = int(str(server.capabilities.get("max_batch_size") or 0))
-    if server.type == ServerType.REMOTE and 0 < limit < server.batch_size:
+    limit = server.capabilities.get("max_batch_size")  # a remote's /health (an int)
+    if server.type == ServerType.REMOTE and isinstance(limit, int) and 0 < limit < \
+            server.batch_size:
         raise ApiError(400, "BATCH_SIZE_TOO_LARGE",
                        f"server {server.name} takes at most {limit} files per batch; "
                        f"its batch_size is {server.batch_size} (PATCH /servers/{server.name})")

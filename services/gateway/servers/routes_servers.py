@@ -27,7 +27,7 @@ async def _check_url(request: Request[Any, Any, Any], body: RegisterServerReques
     server is reached through its queue; its URL is a label and only needs to be a URL."""
     policy: UrlPolicy = request.app.state.url_policy
     try:
-        if body.type == ServerType.REMOTE:
+        if body.type == ServerType.REMOTE.value:
             await policy.resolve(body.url)
         else:
             policy.check_syntax(body.url)
