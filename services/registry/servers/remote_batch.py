@@ -157,12 +157,14 @@ class RemoteBatchRunner:
                                       error=reported.error or "failed on the remote server"))
             else:
                 size = await self._uploaded_size(item.payload["output_key"])
-                results.append(result(Outcome.DONE, result={
+                if size is None or reported.output_bytes not in (None, size):
+                    results.append(result(Outcome.FAILED, retryable=True, error=(
+                        f"server {self._server} reported {reported.output_bytes} bytes done, "
+                        f"storage holds {size}")))
+                    continue
+                results.append(result(Outcome.DONE, usage={"files": 1, "bytes": size}, result={
                     "file": item.payload["file"], "output": item.payload["output"],
-                    "size": size}, usage={"files": 1, "bytes": size}) if size is not None
-                    else result(Outcome.FAILED, retryable=True,
-                                error=f"server {self._server} reported done but uploaded "
-                                      "no output"))
+                    "size": size}))
         return results
 
     async def _uploaded_size(self, key: str) -> int | None:
