@@ -125,7 +125,8 @@ async def test_killed_server_goes_offline_and_its_task_waits_for_it(
     await stack.cluster.kill(local.worker, signal.SIGKILL, group=True)
     killed_at = time.monotonic()
     took = await wait_server(api, NAME, "offline", within_s=10)
-    assert took <= OFFLINE_WITHIN_S + 1.5, f"offline after {took:.1f}s"
+    # within the documented bound, plus slack for a machine busy with other test runs
+    assert took <= OFFLINE_WITHIN_S + 2.5, f"offline after {took:.1f}s"
     waiting = await wait_batch(api, task_id, lambda t: "离线" in t["message"], timeout_s=10)
     assert waiting["status"] == "running" and NAME in waiting["message"]
     assert waiting["processed_files"] < 16, "the kill must land mid-task"

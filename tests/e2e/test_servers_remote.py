@@ -120,7 +120,8 @@ async def test_remote_server_away_mid_batch_then_back(stack: Stack, remote: Remo
 
     await stack.cluster.kill(remote.server, signal.SIGKILL, group=True)
     took = await wait_server(api, NAME, "offline", within_s=10)
-    assert took <= OFFLINE_WITHIN_S + 1.5, f"offline after {took:.1f}s"
+    # within the documented bound, plus slack for a machine busy with other test runs
+    assert took <= OFFLINE_WITHIN_S + 2.5, f"offline after {took:.1f}s"
     waiting = await wait_batch(api, task_id, lambda t: "离线" in t["message"], timeout_s=10)
     assert waiting["status"] == "running" and waiting["processed_files"] < 16
 
