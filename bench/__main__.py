@@ -2,7 +2,7 @@
 
 import uvloop
 
-from bench import documents, engine, slides
+from bench import documents, engine, servers, slides
 
 
 async def main() -> None:
@@ -12,6 +12,8 @@ async def main() -> None:
     await documents.run()
     print("== slides (issue 4): 200 slides through the system vs one process drawing them")
     await slides.run()
+    print("== servers (issue 6): docx-to-pdf batches on a local and a remote server vs direct")
+    await servers.run()
 
 
 if __name__ == "__main__":

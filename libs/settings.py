@@ -30,6 +30,9 @@ class CommonSettings(msgspec.Struct, kw_only=True):
     presign_ttl_s: int = 300
     instance_name: str = ""
     heartbeat_interval_s: float = 5.0
+    # CIDRs of non-public addresses that remote server URLs may use (libs/netguard.py); read by
+    # the gateway (registration) and the registry (every call). Empty: public addresses only.
+    server_url_allowlist: str = ""
 
     @property
     def json_logs(self) -> bool:

@@ -4,7 +4,8 @@ thread; downloads go to clients as short-lived presigned URLs, never through our
 import asyncio
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from minio import Minio
@@ -13,6 +14,13 @@ from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 
 from libs.settings import CommonSettings
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    key: str
+    size: int
+    modified_at: datetime | None
 
 
 class Storage:
@@ -121,15 +129,42 @@ class Storage:
         if keys:
             await asyncio.to_thread(delete)
 
-    def presigned_get(self, key: str, *, filename: str | None = None) -> str:
+    def presigned_get(
+        self, key: str, *, filename: str | None = None, ttl_s: int | None = None
+    ) -> str:
         headers: dict[str, str | list[str] | tuple[str]] | None = (
             {"response-content-disposition": f'attachment; filename="{filename}"'}
             if filename
             else None
         )
         return self._signer.presigned_get_object(
-            self.bucket, key, expires=self._ttl, response_headers=headers
+            self.bucket, key, expires=self._expiry(ttl_s), response_headers=headers
         )
+
+    def presigned_put(self, key: str, *, ttl_s: int | None = None) -> str:
+        """A URL that lets its holder upload this one object (e.g. a remote server's output)."""
+        return self._signer.presigned_put_object(self.bucket, key, expires=self._expiry(ttl_s))
+
+    def _expiry(self, ttl_s: int | None) -> timedelta:
+        return self._ttl if ttl_s is None else timedelta(seconds=ttl_s)
+
+    async def list_objects(self, prefix: str, *, limit: int) -> list[StoredObject]:
+        """Objects under `prefix` in key order, at most `limit` (ask for one more than you
+        accept to tell a full listing from a truncated one)."""
+
+        def listing() -> list[StoredObject]:
+            found = []
+            for obj in self._client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                found.append(StoredObject(obj.object_name or "", int(obj.size or 0),
+                                          obj.last_modified))
+                if len(found) >= limit:
+                    break
+            return found
+
+        return await asyncio.to_thread(listing)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._client.remove_object, self.bucket, key)
 
     async def delete_prefix(self, prefix: str) -> None:
         def delete() -> None:

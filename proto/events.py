@@ -90,6 +90,18 @@ class InstanceStatusChanged(msgspec.Struct, frozen=True, kw_only=True, tag="inst
     capabilities: dict[str, Any] = {}
 
 
+class ServerStatusChanged(msgspec.Struct, frozen=True, kw_only=True, tag="server.status"):
+    """A registered batch server (seed 004) came online, went offline or into error."""
+
+    name: str
+    server_type: str  # local | remote
+    status: str  # online | offline | error
+    occurred_at: str
+    previous: str | None = None
+    current_task_id: str | None = None
+    error: str | None = None
+
+
 TaskEvent = (
     TaskCreated
     | TaskStarted
@@ -101,4 +113,4 @@ TaskEvent = (
     | TaskCancelled
     | ItemsSettled
 )
-Event = TaskEvent | InstanceStatusChanged
+Event = TaskEvent | InstanceStatusChanged | ServerStatusChanged

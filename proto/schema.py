@@ -12,6 +12,7 @@ import msgspec
 from proto.events import (
     InstanceStatusChanged,
     ItemsSettled,
+    ServerStatusChanged,
     TaskCancelled,
     TaskCompleted,
     TaskCreated,
@@ -39,6 +40,8 @@ CHANNELS: list[tuple[str, Any, str]] = [
     ("item.{kind}.settled", ItemsSettled, "Items that reached done or failed, batched per task."),
     ("server.{service}.{status}", InstanceStatusChanged,
      "A service instance came online or went offline."),
+    ("servers.{name}.{status}", ServerStatusChanged,
+     "A registered batch server changed status (online, offline, error)."),
 ]
 
 

@@ -24,6 +24,11 @@ def work_queue(route: str) -> str:
     return f"{route}.items"
 
 
+def server_route(server: str) -> str:
+    """The route of one registered server's own queue: its tasks reach it and nothing else."""
+    return f"server.{server}"
+
+
 def dead_letter_queue(queue: str) -> str:
     return f"{queue}.dlq"
 
@@ -42,6 +47,10 @@ class EventKey:
     @staticmethod
     def instance(service: str, status: str) -> str:
         return f"server.{service}.{status}"
+
+    @staticmethod
+    def registered_server(name: str, status: str) -> str:
+        return f"servers.{name}.{status}"
 
     ALL_TASKS = "task.#"
     ALL = "#"

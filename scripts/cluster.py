@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, cast
 
 # Adding a service is one line here (compose.yaml has one block per service as well).
-SERVICES: tuple[str, ...] = ("gateway", "scheduler", "registry", "echo", "docrender",
-                             "slides")
+SERVICES = ("gateway", "scheduler", "registry", "echo", "docrender", "slides",
+            "remote_reference")
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
@@ -49,6 +49,9 @@ DEFAULT_ENV: dict[str, str] = {
     "CONVEYOR_S3_BUCKET": "conveyor",
     "CONVEYOR_GATEWAY_HOST": "127.0.0.1",
     "CONVEYOR_GATEWAY_PORT": "8000",
+    # Seed 004: docrender is the local server docrender-1; the reference server is admitted.
+    "CONVEYOR_DOCRENDER_INSTANCE_NAME": "docrender-1",
+    "CONVEYOR_SERVER_URL_ALLOWLIST": "127.0.0.2/32",
 }
 MAX_EXITS_PER_MINUTE = 5
 STOP_GRACE_S = 10.0

@@ -59,4 +59,19 @@ SLIDES = KindSpec(
     max_items=200,
 )
 
-KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (ECHO, DOCUMENTS, SLIDES)}
+# Seed 004: a workflow over the files of some folders on one chosen server. Every task is
+# routed to that server's own queue (`server.<name>`) and holds its exclusivity key, and its
+# window is the server's batch size.
+SERVER_BATCH = KindSpec(
+    name="server_batch",
+    concurrency=5,  # seed 004's default batch_size
+    max_concurrency=64,
+    # Long enough for a file (or a remote batch without progress reports), and it sets how
+    # long queued files wait for a server that went away (4x + 60 s) before being retried.
+    item_timeout_s=600,
+    task_timeout_s=6 * 3600,
+    max_items=10_000,
+    stages=(("process", "处理文件"),),
+)
+
+KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (ECHO, DOCUMENTS, SLIDES, SERVER_BATCH)}

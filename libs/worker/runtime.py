@@ -7,7 +7,7 @@ dead worker had claimed (items already reported are skipped by the claim)."""
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -45,6 +45,7 @@ class Worker:
         self, settings: CommonSettings, service: str, handlers: Mapping[str, ItemHandler], *,
         concurrency: int, prefetch: int, capabilities: dict[str, Any] | None = None,
         finalizers: Mapping[str, FinalizeHandler] | None = None, stop_grace_s: float = 30.0,
+        routes: Sequence[str] | None = None,
     ) -> None:
         self._settings = settings
         self._service = service
@@ -52,7 +53,10 @@ class Worker:
         self._finalizers = dict(finalizers or {})
         self._slots = asyncio.Semaphore(concurrency)
         self._prefetch = prefetch
-        self._capabilities = {"routes": sorted(handlers), "concurrency": concurrency,
+        # The work queues consumed: one per kind unless given, e.g. to add this instance's own
+        # `server.<name>` queue (tasks pinned to it). Messages find their handler by kind.
+        self._routes = sorted(handlers) if routes is None else list(routes)
+        self._capabilities = {"routes": self._routes, "concurrency": concurrency,
                               **(capabilities or {})}
         self._stop_grace_s = stop_grace_s
         self._engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -74,10 +78,10 @@ class Worker:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=self._prefetch)
         consumers = []
-        for route in self._handlers:
+        for route in self._routes:
             queue = await declare_work_queue(channel, route)
             consumers.append((queue, await consume(queue, WorkMessage, self._on_message)))
-        log.info("worker.ready", routes=sorted(self._handlers))
+        log.info("worker.ready", routes=self._routes)
         await stopping.wait()
         log.info("service.stopping")
         for queue, tag in consumers:

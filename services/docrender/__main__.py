@@ -7,10 +7,14 @@ from libs.logging import get_logger
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage
+from libs.tasks.kinds import DOCUMENTS, SERVER_BATCH
 from libs.worker.runtime import Worker
+from libs.workflows import BUILT_IN, UnknownWorkflow, Workflow, as_capability, published
+from proto.topology import server_route
 from services.docrender.handler import DocumentRenderer, TemplateCache
 from services.docrender.office.pool import OfficePool, office_available
 from services.docrender.packaging import ZipPackager
+from services.docrender.workflows import FileWorkflows
 
 log = get_logger(__name__)
 
@@ -21,9 +25,14 @@ class DocrenderSettings(CommonSettings, kw_only=True):
     office_max_conversions: int = 300
     office_timeout_s: float = 60.0
     prefetch: int = 8
+    # Seed 004: a named instance (CONVEYOR_INSTANCE_NAME) is also a local batch server that
+    # runs these workflows (built-ins, or aliases `name=built-in`) from its own queue.
+    workflows: str = "docx-to-pdf,image-thumbnail"
+    server_batch_size: int = 2
 
 
-async def run(settings: DocrenderSettings, stopping: asyncio.Event) -> None:
+async def run(settings: DocrenderSettings, workflows: list[Workflow],
+              stopping: asyncio.Event) -> None:
     storage = Storage(settings)
     office = None
     if settings.office_instances > 0 and office_available():
@@ -39,12 +48,15 @@ async def run(settings: DocrenderSettings, stopping: asyncio.Event) -> None:
                                     mp_context=multiprocessing.get_context("spawn"))
     db = create_engine(settings.database_url, pool_size=2)
     concurrency = settings.render_processes + settings.office_instances + 2
+    files = FileWorkflows(storage, renderers, office)
+    capabilities, routes = _server_capabilities(settings, workflows, files)
     worker = Worker(
         settings, "docrender",
-        {"documents": DocumentRenderer(storage, TemplateCache(storage), renderers, office)},
-        finalizers={"documents": ZipPackager(db, storage)},
+        {DOCUMENTS.name: DocumentRenderer(storage, TemplateCache(storage), renderers, office),
+         SERVER_BATCH.name: files},
+        finalizers={DOCUMENTS.name: ZipPackager(db, storage)},
         concurrency=concurrency, prefetch=settings.prefetch,
-        capabilities={"formats": formats},
+        capabilities={"formats": formats, **capabilities}, routes=routes,
     )
     try:
         await worker.run(stopping)
@@ -55,9 +67,28 @@ async def run(settings: DocrenderSettings, stopping: asyncio.Event) -> None:
         await db.dispose()
 
 
+def _server_capabilities(
+    settings: DocrenderSettings, wanted: list[Workflow], files: FileWorkflows
+) -> tuple[dict[str, object], list[str]]:
+    """What a named instance announces as a local server, and the queues it consumes."""
+    if not settings.instance_name:
+        return {}, [DOCUMENTS.name]  # an anonymous instance cannot be addressed
+    workflows = [w for w in wanted if w.implementation in files.available]
+    if len(workflows) < len(wanted):
+        log.warning("docrender.workflows_unavailable",
+                    missing=[w.name for w in wanted if w not in workflows])
+    return ({"server": settings.instance_name, "workflows": as_capability(workflows),
+             "batch_size": settings.server_batch_size},
+            [DOCUMENTS.name, server_route(settings.instance_name)])
+
+
 def main() -> None:
     settings = load_settings(DocrenderSettings, "docrender")
-    run_service("docrender", settings, lambda stopping: run(settings, stopping))
+    try:
+        workflows = published(settings.workflows, BUILT_IN)
+    except UnknownWorkflow as exc:
+        raise SystemExit(f"CONVEYOR_DOCRENDER_WORKFLOWS: {exc}") from exc
+    run_service("docrender", settings, lambda stopping: run(settings, workflows, stopping))
 
 
 if __name__ == "__main__":

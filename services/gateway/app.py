@@ -17,12 +17,14 @@ from libs.db.engine import create_engine
 from libs.heartbeat import Heartbeater
 from libs.messaging.connection import connect
 from libs.messaging.publisher import Publisher
+from libs.netguard import UrlPolicy
 from libs.storage import Storage
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents import DOCUMENT_HANDLERS
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import health
+from services.gateway.servers import SERVER_HANDLERS
 from services.gateway.settings import GatewaySettings
 from services.gateway.slides.routes import slide_router
 from services.gateway.stream.hub import EventHub
@@ -70,7 +72,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
         storage = Storage(settings)
         await storage.ensure_bucket()
         app.state.update(db=db, publisher=publisher, hub=hub, settings=settings, storage=storage,
-                         commands=TaskCommands(db, publisher), token_cache=TokenCache(db))
+                         commands=TaskCommands(db, publisher), token_cache=TokenCache(db),
+                         url_policy=UrlPolicy.from_setting(settings.server_url_allowlist))
         try:
             yield
         finally:
@@ -87,7 +90,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
                         JsonRenderPlugin(path="/openapi.json")],
     )
     handlers: list[Any] = [health, task_router, slide_router, *STREAM_HANDLERS,
-                           *DOCUMENT_HANDLERS]
+                           *DOCUMENT_HANDLERS, *SERVER_HANDLERS]
     return Litestar(
         route_handlers=handlers,
         dependencies=DEPENDENCIES,

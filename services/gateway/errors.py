@@ -94,7 +94,8 @@ def _field_details(exc: ValidationException) -> list[dict[str, str]]:
         if named:
             path.append(named.group(1))
         # Query parameters are reported by their Python name; clients know them in camelCase.
-        # Body fields already carry their wire name (camelCase or, for seed 001, snake_case).
+        # Body fields are reported as the body spells them (camelCase, or snake_case in
+        # seeds 001 and 004).
         key = str(item.get("key") or "body")
         if item.get("source") == "query":
             key = _camel(key)

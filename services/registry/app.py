@@ -1,4 +1,5 @@
-"""Wires the registry: heartbeats in, liveness sweep, instance status events out."""
+"""Wires the registry: heartbeats in, liveness sweep, instance status events out; and for seed
+004's servers the watch loop (health, status events, waiting tasks) and the remote bridge."""
 
 import asyncio
 import contextlib
@@ -14,12 +15,20 @@ from libs.messaging.connection import connect
 from libs.messaging.consumer import consume
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_heartbeat_queue
+from libs.netguard import UrlPolicy
+from libs.servers import repository as servers
 from libs.settings import CommonSettings
+from libs.storage import Storage
+from libs.tasks.kinds import SERVER_BATCH
 from libs.tasks.model import utcnow
+from libs.worker.reporter import ResultReporter
 from proto.events import InstanceStatusChanged
 from proto.registry import Heartbeat
 from proto.topology import EventKey, Exchange
 from services.registry import repository as repo
+from services.registry.servers.bridge import RemoteBridge
+from services.registry.servers.remote_batch import BridgeSettings
+from services.registry.servers.watch import ServerWatch
 
 log = get_logger(__name__)
 
@@ -28,6 +37,14 @@ class RegistrySettings(CommonSettings, kw_only=True):
     missed_beats: int = 3  # silent for this many intervals -> offline
     sweep_interval_s: float = 1.0
     forget_after_s: int = 7 * 24 * 3600
+    # Remote servers: checked this often; offline after this many failed checks in a row.
+    health_interval_s: float = 5.0
+    health_timeout_s: float = 3.0
+    offline_after_failures: int = 2
+    remote_poll_interval_s: float = 1.0
+    remote_presign_ttl_s: int = 3600
+    # A task waiting for its server says so again (and extends its items' leases) this often.
+    waiting_report_every_s: float = 60.0
 
 
 class Registry:
@@ -40,6 +57,11 @@ class Registry:
         try:
             async with self._db.begin() as conn:
                 change = await repo.record_heartbeat(conn, beat)
+                server = beat.capabilities.get("server")
+                if change and change.status == "online" and isinstance(server, str):
+                    # A worker that runs workflows under its own name is a local server.
+                    await servers.ensure_local(conn, server, int(beat.capabilities.get(
+                        "batch_size", SERVER_BATCH.concurrency)))
         except Exception as exc:
             # A beat is only worth its freshness: drop it rather than requeue; the next one
             # arrives within an interval.
@@ -86,13 +108,31 @@ async def run(settings: RegistrySettings, stopping: asyncio.Event) -> None:
     sweeping = asyncio.create_task(registry.sweep_forever(), name="liveness-sweep")
     # The registry heartbeats like everyone else, through its own queue.
     heartbeat = Heartbeater(publisher, settings, "registry")
+    reporter = ResultReporter(publisher, heartbeat.instance_id)
+    reporter.start()
+    policy = UrlPolicy.from_setting(settings.server_url_allowlist)
+    bridge = RemoteBridge(connection, db, Storage(settings), reporter, policy, BridgeSettings(
+        poll_interval_s=settings.remote_poll_interval_s,
+        presign_ttl_s=settings.remote_presign_ttl_s,
+        keepalive_s=settings.waiting_report_every_s,
+    ), timeout_s=settings.health_timeout_s * 2)
+    watch = ServerWatch(db, publisher, reporter, bridge, policy,
+                        interval_s=settings.health_interval_s,
+                        timeout_s=settings.health_timeout_s,
+                        offline_after=settings.offline_after_failures,
+                        waiting_report_every_s=settings.waiting_report_every_s)
+    watching = asyncio.create_task(watch.run_forever(), name="servers-watch")
     heartbeat.start()
     log.info("registry.ready")
     await stopping.wait()
     log.info("service.stopping")
-    sweeping.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sweeping
+    for task in (sweeping, watching):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await bridge.close()
+    await watch.close()
     await heartbeat.stop()
+    await reporter.stop()
     await connection.close()
     await db.dispose()

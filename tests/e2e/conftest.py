@@ -22,7 +22,12 @@ FAST = {
     "CONVEYOR_SCHEDULER_SWEEP_INTERVAL_S": "0.2",
     "CONVEYOR_SCHEDULER_BACKOFF_BASE_S": "0.1",
     "CONVEYOR_REGISTRY_SWEEP_INTERVAL_S": "0.2",
+    "CONVEYOR_REGISTRY_HEALTH_INTERVAL_S": "0.5",
+    "CONVEYOR_REGISTRY_REMOTE_POLL_INTERVAL_S": "0.2",
     "CONVEYOR_GATEWAY_MAX_BODY_BYTES": str(2 * 1024 * 1024),
+    # Remote servers in tests listen on 127.0.0.2; 127.0.0.1 stays refused (tests/e2e/
+    # test_servers.py checks both).
+    "CONVEYOR_SERVER_URL_ALLOWLIST": "127.0.0.2/32",
 }
 
 
