@@ -10,12 +10,14 @@ class Exchange(StrEnum):
     EVENTS = "conveyor.events"  # topic: public, see proto/schema/events.asyncapi.json
     REGISTRY = "conveyor.registry"  # direct: heartbeats -> registry
     DLX = "conveyor.dlx"  # direct: dead letters, routing key = origin queue name
+    RPC = "conveyor.rpc"  # direct: request/reply calls, routing key = the serving queue
 
 
 class Queue(StrEnum):
     RESULTS = "scheduler.results"
     CONTROL = "scheduler.control"
     HEARTBEATS = "registry.heartbeats"
+    KB_SEARCH = "ingester.search"  # SearchChunks -> ChunksFound
 
 
 def work_queue(route: str) -> str:

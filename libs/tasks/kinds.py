@@ -33,4 +33,17 @@ ECHO = KindSpec(
     generic_create=True,
 )
 
-KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (ECHO,)}
+# Seed 003: one item per document of a knowledge base; an item downloads, extracts, chunks,
+# embeds and stores one document. Embedding is CPU-bound, so few documents are in flight; a
+# bad file fails at once (Permanent), a flaky dependency is retried.
+KB_SYNC = KindSpec(
+    name="kb_sync",
+    concurrency=4,
+    max_concurrency=16,
+    item_timeout_s=900,
+    task_timeout_s=6 * 3600,  # a large knowledge base takes a while on CPU embeddings
+    max_items=10_000,
+    stages=(("process", "同步文档"),),
+)
+
+KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (ECHO, KB_SYNC)}
