@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, cast
 
 # Adding a service is one line here (compose.yaml has one block per service as well).
-SERVICES: tuple[str, ...] = ("gateway", "scheduler", "registry", "echo")
+SERVICES: tuple[str, ...] = ("gateway", "scheduler", "registry", "echo", "ingester")
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"

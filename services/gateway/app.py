@@ -16,10 +16,15 @@ from libs.db.engine import create_engine
 from libs.heartbeat import Heartbeater
 from libs.messaging.connection import connect
 from libs.messaging.publisher import Publisher
+from libs.messaging.rpc import RpcClient
+from libs.storage import Storage
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import health
+from services.gateway.kb.kb_routes import KnowledgeBaseController
+from services.gateway.kb.search_routes import search
+from services.gateway.kb.sync_routes import KnowledgeBaseSyncController, SyncTaskController
 from services.gateway.settings import GatewaySettings
 from services.gateway.stream.hub import EventHub
 from services.gateway.stream.routes import STREAM_HANDLERS
@@ -61,8 +66,10 @@ def create_app(settings: GatewaySettings) -> Litestar:
         await hub.start(connection)
         heartbeat = Heartbeater(publisher, settings, "gateway")
         heartbeat.start()
+        rpc = await RpcClient.open(connection)
         app.state.update(db=db, publisher=publisher, hub=hub, settings=settings,
-                         commands=TaskCommands(db, publisher), token_cache=TokenCache(db))
+                         commands=TaskCommands(db, publisher), token_cache=TokenCache(db),
+                         storage=Storage(settings), rpc=rpc)
         try:
             yield
         finally:
@@ -78,7 +85,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
         render_plugins=[SwaggerRenderPlugin(path="/docs"), RedocRenderPlugin(path="/redoc"),
                         JsonRenderPlugin(path="/openapi.json")],
     )
-    handlers: list[Any] = [health, task_router, *STREAM_HANDLERS]
+    handlers: list[Any] = [health, task_router, *STREAM_HANDLERS, KnowledgeBaseController,
+                           KnowledgeBaseSyncController, SyncTaskController, search]
     return Litestar(
         route_handlers=handlers,
         dependencies=DEPENDENCIES,
