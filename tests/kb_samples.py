@@ -119,3 +119,18 @@ def docx_xxe() -> bytes:
            b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
            b"<w:body><w:p><w:r><w:t>&xxe;</w:t></w:r></w:p></w:body></w:document>")
     return _with_part(make_docx(["xxe"]), "word/document.xml", content=xml)
+
+
+def docx_bomb_lying(expanded_mb: int = 16) -> bytes:
+    """A DOCX bomb whose zip headers claim its document part inflates to 1 KB."""
+    data = bytearray(_with_part(make_docx(["bomb"]), "word/document.xml",
+                                content=b"\0" * (expanded_mb * 1024 * 1024)))
+    name = b"word/document.xml"
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = 0
+        while (at := data.find(signature, at)) >= 0:
+            name_at = at + (30 if signature == b"PK\x03\x04" else 46)
+            if data[name_at:name_at + len(name)] == name:
+                data[at + size_at:at + size_at + 4] = (1024).to_bytes(4, "little")
+            at += 4
+    return bytes(data)

@@ -74,8 +74,8 @@ def _split_long(sentence: str, size: int) -> list[str]:
 
 
 def chunk_text(text: str, size: int = 200, overlap: int = 30) -> list[str]:
-    """Chunks of at most `size` estimated tokens, each starting with up to `overlap` tokens of
-    whole sentences from the end of the previous one."""
+    """Chunks of at most `size` estimated tokens, each starting with up to `overlap` tokens from
+    the end of the previous one (whole sentences when they fit)."""
     if size <= 0 or not 0 <= overlap < size:
         raise ValueError("need size > 0 and 0 <= overlap < size")
     units: list[tuple[str, int]] = []
@@ -105,13 +105,24 @@ def chunk_text(text: str, size: int = 200, overlap: int = 30) -> list[str]:
 def _tail(
     window: list[tuple[str, int]], overlap: int, room: int
 ) -> tuple[list[tuple[str, int]], int]:
-    """The last whole sentences of `window` worth at most `overlap` tokens (and no more than
-    `room`, so the next sentence still fits)."""
+    """The end of `window` worth at most `overlap` tokens (and no more than `room`, so the next
+    sentence still fits): whole sentences where they fit, else the last words of the last one."""
+    budget = min(overlap, room)
     kept: list[tuple[str, int]] = []
     tokens = 0
     for unit in reversed(window):
-        if tokens + unit[1] > min(overlap, room):
+        if tokens + unit[1] > budget:
             break
         kept.insert(0, unit)
         tokens += unit[1]
-    return kept, tokens
+    if kept or budget <= 0 or not window:
+        return kept, tokens
+    pieces = _PIECE.findall(window[-1][0])
+    tail = ""
+    for piece in reversed(pieces):
+        cost = estimate_tokens(piece)
+        if tokens + cost > budget:
+            break
+        tail = piece + tail
+        tokens += cost
+    return ([(tail, tokens)] if tail.strip() else []), tokens
