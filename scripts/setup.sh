@@ -129,6 +129,11 @@ version_at_least() { # version_at_least HAVE WANT
     [[ $(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1) == "$2" ]]
 }
 
+debian_mirror() { # the Debian archive this machine's apt already uses (not security, not others)
+    apt-get indextargets --format '$(ORIGIN)|$(LABEL)|$(REPO_URI)' 2>/dev/null \
+        | awk -F'|' '$1 == "Debian" && $2 == "Debian" {print $3; exit}'
+}
+
 pgvector_version() { # pgvector_version PG_CONFIG: the installed default version, or nothing
     sed -n "s/^default_version = '\\(.*\\)'/\\1/p" \
         "$("$1" --sharedir)/extension/vector.control" 2>/dev/null || true
@@ -143,12 +148,15 @@ step_pgvector() {
         if [[ -n $have ]] && version_at_least "$have" "$PGVECTOR_MIN"; then return 0; fi
     fi
     apt_ensure "postgresql-server-dev-$major" make gcc dpkg-dev
+    local mirror
+    mirror=$(debian_mirror)
+    [[ -n $mirror ]] || die "no Debian archive among apt's sources to fetch pgvector's source from"
     log "building pgvector from Debian $PGVECTOR_SUITE's source package for PostgreSQL $major"
     (
         tmp=$(mktemp -d)
         trap 'rm -rf "$tmp"' EXIT
         mkdir -p "$tmp/lists/partial" "$tmp/cache"
-        echo "deb-src http://deb.debian.org/debian $PGVECTOR_SUITE main" >"$tmp/sources.list"
+        echo "deb-src $mirror $PGVECTOR_SUITE main" >"$tmp/sources.list"
         apt_private=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
             -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o APT::Sandbox::User=root)
         apt-get "${apt_private[@]}" update -qq
