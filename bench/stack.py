@@ -3,13 +3,26 @@ processes (the same harness the end-to-end tests use)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tests.harness import Cluster, create_user, infra
+from tests.harness.cluster import ServiceHandle
+
+READY_WITHIN_S = 300  # an ingester loads torch and its model first
+
+
+async def _wait_ready(handle: ServiceHandle) -> None:
+    deadline = time.monotonic() + READY_WITHIN_S
+    while "ready" not in handle.log.read_text(errors="replace"):
+        if time.monotonic() > deadline or not handle.running():
+            raise RuntimeError(f"{handle.name} never became ready:\n{handle.tail()}")
+        await asyncio.sleep(0.2)
 
 
 @contextlib.asynccontextmanager
@@ -32,7 +45,7 @@ async def isolated_stack(services: list[str]) -> AsyncIterator[tuple[Cluster, st
         for name in services:
             handle = await cluster.start(name)
             if name != "gateway":
-                await cluster.wait_for_log(handle, "ready")
+                await _wait_ready(handle)
         token = await create_user(env, "bench", "bench")
         yield cluster, cluster.gateway.url, token
     finally:
