@@ -23,6 +23,11 @@ CMD ["python", "-m", "services.gateway"]
 
 FROM base AS ingester
 USER root
+# OCR for images inside documents (Simplified Chinese and English).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
+        tesseract-ocr-chi-sim \
+    && rm -rf /var/lib/apt/lists/*
 # PyPI's torch for Linux is the multi-GB CUDA build: pass PyTorch's CPU wheel index here
 # (--build-arg TORCH_INDEX_URL=...) to get the CPU build the ingester needs.
 ARG TORCH_INDEX_URL=""

@@ -19,8 +19,9 @@ AMQP_URL=${CONVEYOR_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/conveyor}
 # using apt_ensure for Debian packages, and list <name> here in the order it must run.
 STEPS=(packages venv ingester postgres pgvector rabbitmq database vhost migrations)
 
-# Debian packages the local stack needs; apt-get runs only when one is missing.
-APT_PACKAGES=(postgresql rabbitmq-server)
+# Debian packages the local stack needs; apt-get runs only when one is missing. Tesseract (with
+# Simplified Chinese and English) is the ingester's OCR for images inside PDF and DOCX files.
+APT_PACKAGES=(postgresql rabbitmq-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim)
 
 # pgvector is not packaged for bookworm: it is built from Debian's own source package of the
 # suite below (fetched with a private apt configuration, so the system's sources stay as they

@@ -71,12 +71,29 @@ def corrupt_pdf() -> bytes:
     return b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R\n" + bytes(range(256)) * 20
 
 
-def make_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+def text_image(lines: list[str]) -> bytes:
+    """A PNG of black Latin text on white, large enough for OCR."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (1000, 60 * len(lines) + 40), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=36)
+    for number, line in enumerate(lines):
+        draw.text((20, 20 + 60 * number), line, fill="black", font=font)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def make_docx(paragraphs: list[str], table: list[list[str]] | None = None,
+              images: tuple[bytes, ...] = ()) -> bytes:
     from docx import Document
 
     document = Document()
     for paragraph in paragraphs:
         document.add_paragraph(paragraph)
+    for image in images:
+        document.add_picture(io.BytesIO(image))
     if table:
         grid = document.add_table(rows=len(table), cols=len(table[0]))
         for r, row in enumerate(table):

@@ -18,6 +18,7 @@ from services.ingester.embeddings.openai_http import HttpProvider
 from services.ingester.extract import FORMAT_LABELS
 from services.ingester.handler import SyncDocument
 from services.ingester.isolation import run_isolated
+from services.ingester.ocr import Ocr
 from services.ingester.search import SearchService
 from services.ingester.settings import IngesterSettings
 
@@ -54,12 +55,15 @@ async def run(settings: IngesterSettings, stopping: asyncio.Event) -> None:
     db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     batcher = EmbeddingBatcher(documents, settings.embedding_batch_size)
     batcher.start()
-    handler = SyncDocument(settings, db, Storage(settings), batcher, documents.name)
+    ocr = (Ocr.detect(settings.ocr_languages, settings.ocr_timeout_s,
+                      settings.extract_memory_bytes) if settings.ocr_enabled else None)
+    handler = SyncDocument(settings, db, Storage(settings), batcher, documents.name, ocr)
     worker = Worker(
         settings, "ingester", {KB_SYNC.name: handler},
         concurrency=settings.concurrency, prefetch=settings.prefetch,
         capabilities={"formats": sorted(FORMAT_LABELS), "embedding_model": documents.name,
-                      "dimensions": documents.dimensions},
+                      "dimensions": documents.dimensions,
+                      "ocr": ocr.languages if ocr else None},
     )
     connection = await connect(settings.amqp_url, name=settings.instance("ingester-search"))
     channel = await connection.channel()

@@ -17,6 +17,7 @@ from services.ingester.extract import FORMAT_LABELS, ExtractionError, Limits
 from services.ingester.extract.base import megabytes
 from services.ingester.isolation import IsolatedFailure, run_isolated
 from services.ingester.jobs import chunk_job, extract_job
+from services.ingester.ocr import Ocr
 from services.ingester.settings import IngesterSettings
 
 log = get_logger(__name__)
@@ -28,15 +29,16 @@ PIPELINE_VERSION = "1"
 
 class SyncDocument:
     def __init__(self, settings: IngesterSettings, db: AsyncEngine, storage: Storage,
-                 batcher: EmbeddingBatcher, model_name: str) -> None:
+                 batcher: EmbeddingBatcher, model_name: str, ocr: Ocr | None) -> None:
         self._settings = settings
         self._db = db
         self._storage = storage
         self._batcher = batcher
+        self._ocr = ocr
         self._limits = Limits(max_text_chars=settings.max_text_chars,
                               max_unzipped_bytes=settings.max_unzipped_bytes)
         self._pipeline = (f"{PIPELINE_VERSION}|{model_name}|{settings.chunk_tokens}|"
-                          f"{settings.chunk_overlap_tokens}")
+                          f"{settings.chunk_overlap_tokens}|ocr={ocr.languages if ocr else '-'}")
 
     def fingerprint(self, content_hash: str) -> str:
         """What the chunks are a function of: the bytes, the model and the chunking."""
@@ -51,6 +53,15 @@ class SyncDocument:
             raise Permanent(str(exc)) from None
         except IsolatedFailure as exc:
             raise Permanent(f"{label}失败: {exc}") from None
+
+    async def _read_images(self, ctx: ItemContext, text: str, images: list[bytes]) -> str:
+        """The document's text followed by what OCR reads in its images."""
+        assert self._ocr is not None
+        texts = [text]
+        for number, image in enumerate(images, start=1):
+            await ctx.report_step(f"正在处理图片 {number}/{len(images)}")
+            texts.append(await self._ocr.read(image))
+        return "\n\n".join(part for part in texts if part.strip())
 
     async def __call__(self, ctx: ItemContext) -> ItemDone:
         document_id = str(ctx.payload["document_id"])
@@ -82,8 +93,10 @@ class SyncDocument:
             raise RuntimeError("下载的内容与文档记录不符（文档可能刚被替换）")
 
         await ctx.report_step(f"正在转换{label} {name} {position}")
-        text = await self._isolated(f"{label}转换", extract_job, data, document.format,
-                                    self._limits)
+        text, images = await self._isolated(f"{label}转换", extract_job, data, document.format,
+                                            self._limits, self._ocr is not None)
+        if images:
+            text = await self._read_images(ctx, text, images)
         if not text.strip():
             raise Permanent(f"{label}转换失败: 未提取到文本（可能是扫描件或空文档）")
 

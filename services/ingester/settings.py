@@ -25,4 +25,7 @@ class IngesterSettings(CommonSettings, kw_only=True):
     max_unzipped_bytes: int = 200 * 1024 * 1024
     extract_memory_bytes: int = 1024 * 1024 * 1024
     extract_timeout_s: float = 120.0
-    search_timeout_s: float = 10.0
+    # OCR of images embedded in PDF and DOCX files (needs tesseract; skipped without it).
+    ocr_enabled: bool = True
+    ocr_languages: str = "chi_sim+eng"
+    ocr_timeout_s: float = 60.0

@@ -16,7 +16,8 @@ from tests.harness.cluster import ServiceHandle
 # What seed 003 documents for current_step (a failed or cancelled task says so too).
 STEP_FORMS = re.compile(
     r"^(正在下载文档 .+ \(\d+/\d+\)|正在转换(PDF|DOCX|HTML|Markdown|TXT) .+ \(\d+/\d+\)"
-    r"|正在分块 .+ \(\d+/\d+\)|正在向量化 .+ \(\d+/\d+\)|正在存储向量数据 \(\d+/\d+\)"
+    r"|正在处理图片 \d+/\d+|正在分块 .+ \(\d+/\d+\)|正在向量化 .+ \(\d+/\d+\)"
+    r"|正在存储向量数据 \(\d+/\d+\)"
     r"|完成|完成（部分失败）|失败|已取消|等待执行|准备中)$")
 FINISHED = ("completed", "failed", "partial_success", "cancelled")
 INGESTER_READY_WITHIN_S = 240  # loading torch and the model on a busy 2-core machine

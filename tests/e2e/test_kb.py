@@ -36,6 +36,10 @@ GOOD = {
     "熊猫.txt": samples.PANDA.encode("gb18030"),  # not UTF-8: the encoding is detected
     "高铁.docx": samples.make_docx([samples.RAIL]),
     "茶.md": f"## 茶文化\n\n{samples.TEA}\n".encode(),
+    # Text only in an image: found through OCR.
+    "quantum.docx": samples.make_docx(["Figure 1"], images=(samples.text_image([
+        "Quantum entanglement links two", "distant particles: measuring one",
+        "instantly fixes the state of the other."]),)),
 }
 BAD = {"broken.pdf": samples.corrupt_pdf(), "bomb.docx": samples.docx_bomb(64)}
 
@@ -76,7 +80,7 @@ async def test_seed_example_ends_partial_success_with_exactly_the_hostile_files_
     task = library["task"]
     assert task["status"] == "partial_success"
     assert (task["total_documents"], task["processed_documents"], task["failed_documents"]) == (
-        10, 8, 2)
+        len(GOOD) + 2, len(GOOD), 2)
     assert task["progress"] == 100 and task["current_step"] == "完成（部分失败）"
     by_name = {doc["filename"]: doc for doc in task["documents"]}
     assert {n for n, d in by_name.items() if d["status"] == "failed"} == set(BAD)
@@ -121,6 +125,7 @@ async def test_search_finds_the_paraphrased_document_first_in_english_and_chines
         "What comes out when molten rock pushes up through the ground?": "volcano.html",
         "熊猫每天吃什么，住在哪里？": "熊猫.txt",
         "中国的高速列车最快能跑多快？": "高铁.docx",
+        "How are two far-apart particles tied together?": "quantum.docx",
     }
     for query, filename in cases.items():
         results = await search(alice, kb_id, query)

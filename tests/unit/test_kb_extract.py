@@ -107,10 +107,11 @@ def _sleep(seconds: float) -> None:
 
 def test_isolated_job_returns_its_result_and_refusals() -> None:
     data = samples.PANDA.encode()
-    assert run_isolated(extract_job, data, "txt", LIMITS, timeout_s=60,
-                        memory_bytes=1 << 30) == samples.PANDA
+    assert run_isolated(extract_job, data, "txt", LIMITS, True, timeout_s=60,
+                        memory_bytes=1 << 30) == (samples.PANDA, [])
     with pytest.raises(ExtractionError, match="PDF转换失败"):
-        run_isolated(extract_job, b"junk", "pdf", LIMITS, timeout_s=60, memory_bytes=1 << 30)
+        run_isolated(extract_job, b"junk", "pdf", LIMITS, False, timeout_s=60,
+                     memory_bytes=1 << 30)
 
 
 def test_isolated_job_is_bounded_in_memory_and_time() -> None:

@@ -18,6 +18,12 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     max_unzipped_bytes: int = 200 * 1024 * 1024
     max_zip_ratio: int = 200
     max_zip_entries: int = 5_000
+    # Embedded images handed to OCR: at most this many per document, each within these bounds
+    # (smaller ones are icons and rules; larger ones are decompression bombs).
+    max_images: int = 20
+    max_image_bytes: int = 5 * 1024 * 1024
+    min_image_side: int = 48
+    max_image_pixels: int = 40_000_000
 
 
 def megabytes(size: int) -> str:

@@ -18,7 +18,7 @@ _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 _SCAN_BLOCK = 1024 * 1024
 
 
-def _check_zip(archive: zipfile.ZipFile, limits: Limits) -> None:
+def check_zip(archive: zipfile.ZipFile, limits: Limits) -> None:
     entries = archive.infolist()
     if len(entries) > limits.max_zip_entries:
         raise ExtractionError(f"压缩包条目过多 ({len(entries):,}，上限 {limits.max_zip_entries:,})")
@@ -77,7 +77,7 @@ def extract_docx(data: bytes, limits: Limits) -> str:
     except zipfile.BadZipFile:
         raise ExtractionError("文件损坏（不是有效的 DOCX/ZIP 文件）") from None
     with archive:
-        _check_zip(archive, limits)
+        check_zip(archive, limits)
         _refuse_dtds(archive)
     document = Document(io.BytesIO(data))
     return "\n".join(_blocks(document.iter_inner_content()))
