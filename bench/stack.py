@@ -26,8 +26,11 @@ async def _wait_ready(handle: ServiceHandle) -> None:
 
 
 @contextlib.asynccontextmanager
-async def isolated_stack(services: list[str]) -> AsyncIterator[tuple[Cluster, str, str]]:
-    """Yields (cluster, gateway url, token); everything is removed afterwards."""
+async def isolated_stack(
+    services: list[str], extra_env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[Cluster, str, str]]:
+    """Yields (cluster, gateway url, token); everything is removed afterwards. `extra_env`
+    (CONVEYOR_* settings) goes to every service."""
     run = secrets.token_hex(4)
     database, vhost, bucket = f"conveyor_bench_{run}", f"conveyor-bench-{run}", f"bench-{run}"
     url = await infra.create_database(database)
@@ -39,6 +42,7 @@ async def isolated_stack(services: list[str]) -> AsyncIterator[tuple[Cluster, st
         "CONVEYOR_DATABASE_URL": url, "CONVEYOR_AMQP_URL": amqp,
         "CONVEYOR_S3_ENDPOINT": s3.endpoint, "CONVEYOR_S3_ACCESS_KEY": s3.access_key,
         "CONVEYOR_S3_SECRET_KEY": s3.secret_key, "CONVEYOR_S3_BUCKET": s3.bucket,
+        **(extra_env or {}),
     }
     cluster = Cluster(env, Path(tempfile.mkdtemp(prefix="conveyor-bench-")))
     try:

@@ -4,8 +4,10 @@ from libs.settings import CommonSettings
 class IngesterSettings(CommonSettings, kw_only=True):
     """CONVEYOR_INGESTER_<FIELD> (or CONVEYOR_<FIELD>)."""
 
-    concurrency: int = 2  # documents processed at once by this instance
-    prefetch: int = 4
+    # Documents in flight in this instance: while one document's chunks embed, the next ones
+    # download, extract and store, so the model always has a batch waiting.
+    concurrency: int = 4
+    prefetch: int = 8
     # Embeddings: "local" (sentence-transformers, offline) or "http" (OpenAI-compatible API).
     embedding_provider: str = "local"
     embedding_model_path: str = ""  # local: a model directory; default all-MiniLM-L6-v2
