@@ -256,3 +256,53 @@ async def test_knowledge_bases_are_invisible_to_other_tenants(
         assert response.status_code == 404, response.text
     own = (await mallory.http.get("/api/v1/knowledge-bases")).json()
     assert kb_id not in {kb["id"] for kb in own["data"]}
+
+
+async def test_knowledge_base_and_document_management_errors(alice: Api) -> None:
+    kb_id = await create_kb(alice, "errors")
+    taken = await alice.http.post("/api/v1/knowledge-bases", json={"name": "errors"})
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "2002"
+    unknown = await alice.http.get("/api/v1/knowledge-bases/kb-not-a-uuid")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "2001"
+
+    exe = await alice.http.post(f"/api/v1/knowledge-bases/{kb_id}/documents",
+                                files={"file": ("setup.exe", b"MZ\x90\x00")})
+    assert exe.status_code == 400 and exe.json()["error"]["code"] == "3002"
+    assert "pdf" in str(exe.json()["error"]["details"]["supported"])
+    empty = await alice.http.post(f"/api/v1/knowledge-bases/{kb_id}/documents",
+                                  files={"file": ("empty.txt", b"")})
+    assert empty.status_code == 400 and empty.json()["error"]["code"] == "3005"
+    nothing = await alice.http.post(f"/api/v1/knowledge-bases/{kb_id}/sync",
+                                    json={"task_type": "full_sync", "document_ids": []})
+    assert nothing.status_code == 400 and nothing.json()["error"]["code"] == "3006"
+    no_ids = await alice.http.post(f"/api/v1/knowledge-bases/{kb_id}/sync",
+                                   json={"task_type": "incremental", "document_ids": []})
+    assert no_ids.status_code == 400
+    assert no_ids.json()["error"]["details"][0]["field"] == "document_ids"
+    bad_type = await alice.http.post(f"/api/v1/knowledge-bases/{kb_id}/sync",
+                                     json={"task_type": "everything"})
+    assert bad_type.status_code == 400 and bad_type.json()["error"]["code"] == "VALIDATION_ERROR"
+
+    doc_id = await upload(alice, kb_id, "a.txt", b"alpha")
+    await upload(alice, kb_id, "b.txt", b"beta")
+    page = (await alice.http.get(f"/api/v1/knowledge-bases/{kb_id}/documents",
+                                 params={"limit": 1, "offset": 1})).json()
+    assert page["total"] == 2 and [d["filename"] for d in page["data"]] == ["b.txt"]
+    one = (await alice.http.get(f"/api/v1/knowledge-bases/{kb_id}/documents/{doc_id}")).json()
+    assert one["data"]["sync_status"] == "not_synced" and one["data"]["size_bytes"] == 5
+    deleted = await alice.http.delete(f"/api/v1/knowledge-bases/{kb_id}")
+    assert deleted.status_code == 200
+    assert (await alice.http.get(f"/api/v1/knowledge-bases/{kb_id}")).status_code == 404
+
+
+async def test_retry_failed_needs_a_finished_task_with_failed_documents(
+    ingester: None, alice: Api
+) -> None:
+    kb_id = await create_kb(alice, "all good")
+    await upload(alice, kb_id, "tea.md", samples.TEA.encode())
+    created = await sync(alice, kb_id)
+    early = await alice.http.post(f"/api/v1/sync-tasks/{created['task_id']}/retry-failed")
+    assert early.status_code == 400 and early.json()["error"]["code"] in ("7004", "7005")
+    assert (await wait_sync(alice, created["task_id"]))["status"] == "completed"
+    response = await alice.http.post(f"/api/v1/sync-tasks/{created['task_id']}/retry-failed")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "7005"
