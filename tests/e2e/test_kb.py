@@ -115,7 +115,7 @@ async def test_retry_failed_creates_a_task_for_just_the_failed_documents(
     assert child["task_type"] == "incremental" and child["retry_of"] == library["task_id"]
 
 
-async def test_search_finds_the_paraphrased_document_first_in_english_and_chinese(
+async def test_search_finds_each_good_document_first_for_a_paraphrase_in_english_and_chinese(
     library: dict[str, Any], alice: Api
 ) -> None:
     kb_id = library["kb_id"]
@@ -126,6 +126,8 @@ async def test_search_finds_the_paraphrased_document_first_in_english_and_chines
         "熊猫每天吃什么，住在哪里？": "熊猫.txt",
         "中国的高速列车最快能跑多快？": "高铁.docx",
         "How are two far-apart particles tied together?": "quantum.docx",
+        "How does a shared ledger keep old records from being changed?": "blockchain.pdf",
+        "龙井是哪里产的茶？": "茶.md",
     }
     for query, filename in cases.items():
         results = await search(alice, kb_id, query)
