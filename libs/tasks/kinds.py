@@ -74,4 +74,20 @@ SERVER_BATCH = KindSpec(
     stages=(("process", "处理文件"),),
 )
 
-KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (ECHO, DOCUMENTS, SLIDES, SERVER_BATCH)}
+
+# Seed 003: one item per document of a knowledge base; an item downloads, extracts, chunks,
+# embeds and stores one document. Embedding is CPU-bound, so few documents are in flight; a
+# bad file fails at once (Permanent), a flaky dependency is retried.
+KB_SYNC = KindSpec(
+    name="kb_sync",
+    concurrency=4,
+    max_concurrency=16,
+    item_timeout_s=900,
+    task_timeout_s=6 * 3600,  # a large knowledge base takes a while on CPU embeddings
+    max_items=10_000,
+    stages=(("process", "同步文档"),),
+)
+
+KINDS: dict[str, KindSpec] = {
+    spec.name: spec for spec in (ECHO, DOCUMENTS, SLIDES, KB_SYNC, SERVER_BATCH)
+}

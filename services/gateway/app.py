@@ -17,6 +17,7 @@ from libs.db.engine import create_engine
 from libs.heartbeat import Heartbeater
 from libs.messaging.connection import connect
 from libs.messaging.publisher import Publisher
+from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
 from libs.storage import Storage
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
@@ -24,6 +25,9 @@ from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents import DOCUMENT_HANDLERS
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import health
+from services.gateway.kb.kb_routes import KnowledgeBaseController
+from services.gateway.kb.search_routes import search
+from services.gateway.kb.sync_routes import KnowledgeBaseSyncController, SyncTaskController
 from services.gateway.servers import SERVER_HANDLERS
 from services.gateway.settings import GatewaySettings
 from services.gateway.slides.routes import slide_router
@@ -71,9 +75,11 @@ def create_app(settings: GatewaySettings) -> Litestar:
         heartbeat.start()
         storage = Storage(settings)
         await storage.ensure_bucket()
+        rpc = await RpcClient.open(connection)
         app.state.update(db=db, publisher=publisher, hub=hub, settings=settings, storage=storage,
                          commands=TaskCommands(db, publisher), token_cache=TokenCache(db),
-                         url_policy=UrlPolicy.from_setting(settings.server_url_allowlist))
+                         url_policy=UrlPolicy.from_setting(settings.server_url_allowlist),
+                         rpc=rpc)
         try:
             yield
         finally:
@@ -90,7 +96,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
                         JsonRenderPlugin(path="/openapi.json")],
     )
     handlers: list[Any] = [health, task_router, slide_router, *STREAM_HANDLERS,
-                           *DOCUMENT_HANDLERS, *SERVER_HANDLERS]
+                           *DOCUMENT_HANDLERS, *SERVER_HANDLERS, KnowledgeBaseController,
+                           KnowledgeBaseSyncController, SyncTaskController, search]
     return Litestar(
         route_handlers=handlers,
         dependencies=DEPENDENCIES,

@@ -7,6 +7,11 @@ class GatewaySettings(CommonSettings, kw_only=True):
     public_url: str = ""  # how clients reach us (for websocketUrl); defaults to host:port
     max_body_bytes: int = 20 * 1024 * 1024
     workers: int = 1
+    # Knowledge bases (seed 003): per-file upload limit (the body limit caps it too), knowledge
+    # bases per tenant, and how long a search waits for the ingester.
+    kb_max_document_bytes: int = 20 * 1024 * 1024
+    kb_max_per_tenant: int = 1000
+    kb_search_timeout_s: float = 10.0
 
     @property
     def base_url(self) -> str:

@@ -1,0 +1,67 @@
+"""A generated corpus for the knowledge-base benchmark: documents in every supported format,
+each about one topic, written from a fixed vocabulary with a fixed seed (the same corpus on
+every run)."""
+
+from __future__ import annotations
+
+import random
+
+from tests import kb_samples as samples
+
+TOPICS = {
+    "astronomy": "stars galaxies telescopes orbits planets comets nebulae gravity light-years",
+    "cooking": "recipes ovens spices flour butter simmering knives sauces roasting dough",
+    "finance": "bonds interest rates inflation equities dividends budgets loans markets",
+    "medicine": "vaccines clinics diagnosis surgery patients antibiotics nurses symptoms",
+    "sailing": "boats harbours wind sails anchors tides navigation keels storms crews",
+    "gardening": "soil seeds compost roses pruning watering greenhouses roots seedlings",
+    "railways": "trains stations tracks signals timetables locomotives carriages tunnels",
+    "music": "orchestras violins concerts melodies rhythm pianos choirs composers scores",
+    "geology": "rocks minerals earthquakes faults sediments fossils magma erosion strata",
+    "software": "compilers databases servers queues caches deployments tests latency",
+}
+VERBS = "describes explains shapes influences changes measures supports connects limits"
+FILLER = "often usually rarely carefully slowly quickly locally widely seldom"
+
+
+def _sentence(rng: random.Random, words: list[str]) -> str:
+    picked = rng.sample(words, 3)
+    return (f"The {picked[0]} {rng.choice(VERBS.split())} how {picked[1]} "
+            f"{rng.choice(FILLER.split())} affect {picked[2]}.")
+
+
+def document_text(index: int, sentences: int = 36) -> tuple[str, str]:
+    """(topic, text) of document `index`."""
+    rng = random.Random(index)
+    topic = list(TOPICS)[index % len(TOPICS)]
+    words = TOPICS[topic].split()
+    paragraphs = [" ".join(_sentence(rng, words) for _ in range(6))
+                  for _ in range(sentences // 6)]
+    return topic, f"Notes on {topic}, part {index}.\n\n" + "\n\n".join(paragraphs)
+
+
+def corpus(count: int) -> list[tuple[str, bytes]]:
+    """`count` (filename, content) pairs cycling through the five formats."""
+    files: list[tuple[str, bytes]] = []
+    for index in range(count):
+        topic, text = document_text(index)
+        name = f"{topic}-{index:04}"
+        match index % 5:
+            case 0:
+                files.append((f"{name}.txt", text.encode()))
+            case 1:
+                files.append((f"{name}.md", f"# {topic}\n\n{text}".encode()))
+            case 2:
+                body = "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
+                files.append((f"{name}.html", f"<html><body>{body}</body></html>".encode()))
+            case 3:
+                files.append((f"{name}.docx", samples.make_docx(text.split("\n\n"))))
+            case _:
+                files.append((f"{name}.pdf", samples.make_pdf(text)))
+    return files
+
+
+def queries(count: int) -> list[str]:
+    rng = random.Random(-1)
+    return [f"how do {' and '.join(rng.sample(TOPICS[topic].split(), 2))} relate"
+            for topic in (rng.choice(list(TOPICS)) for _ in range(count))]

@@ -1,0 +1,81 @@
+"""Wires the ingester: embedding providers, the extraction forkserver, the kb_sync worker and
+the search server."""
+
+import asyncio
+
+from libs.db.engine import create_engine
+from libs.logging import get_logger
+from libs.messaging import rpc
+from libs.messaging.connection import connect
+from libs.storage import Storage
+from libs.tasks.kinds import KB_SYNC
+from libs.worker.runtime import Worker
+from proto.kb import SearchChunks
+from proto.topology import Queue
+from services.ingester.embeddings.base import EmbeddingBatcher, EmbeddingProvider
+from services.ingester.embeddings.local import LocalProvider
+from services.ingester.embeddings.openai_http import HttpProvider
+from services.ingester.extract import FORMAT_LABELS
+from services.ingester.handler import SyncDocument
+from services.ingester.isolation import run_isolated
+from services.ingester.ocr import Ocr
+from services.ingester.search import SearchService
+from services.ingester.settings import IngesterSettings
+
+log = get_logger(__name__)
+
+EMBEDDING_COLUMN_DIMENSIONS = 384  # kb_chunks.embedding is vector(384)
+
+
+async def build_provider(settings: IngesterSettings) -> EmbeddingProvider:
+    if settings.embedding_provider == "http":
+        if not settings.embedding_url:
+            raise SystemExit("CONVEYOR_INGESTER_EMBEDDING_URL is required for the http provider")
+        return HttpProvider(settings.embedding_url, settings.embedding_model,
+                            api_key=settings.embedding_api_key,
+                            dimensions=settings.embedding_dimensions,
+                            batch_size=settings.embedding_batch_size)
+    if settings.embedding_provider == "local":
+        return await LocalProvider.load(settings.embedding_model_path,
+                                        batch_size=settings.embedding_batch_size,
+                                        threads=settings.embedding_threads)
+    raise SystemExit(f"unknown embedding provider {settings.embedding_provider!r}")
+
+
+async def run(settings: IngesterSettings, stopping: asyncio.Event) -> None:
+    documents = await build_provider(settings)
+    if documents.dimensions != EMBEDDING_COLUMN_DIMENSIONS:
+        raise SystemExit(f"{documents.name} gives {documents.dimensions}-dimensional vectors; "
+                         f"the chunk table holds {EMBEDDING_COLUMN_DIMENSIONS}")
+    # Queries get their own model instance, so a search never waits behind a document batch.
+    queries = (await build_provider(settings) if settings.embedding_provider == "local"
+               else documents)
+    # Boot the forkserver now rather than on the first document.
+    await asyncio.to_thread(run_isolated, len, b"", timeout_s=60, memory_bytes=1 << 30)
+    db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    batcher = EmbeddingBatcher(documents, settings.embedding_batch_size)
+    batcher.start()
+    ocr = (Ocr.detect(settings.ocr_languages, settings.ocr_timeout_s,
+                      settings.extract_memory_bytes) if settings.ocr_enabled else None)
+    handler = SyncDocument(settings, db, Storage(settings), batcher, documents.name, ocr)
+    worker = Worker(
+        settings, "ingester", {KB_SYNC.name: handler},
+        concurrency=settings.concurrency, prefetch=settings.prefetch,
+        capabilities={"formats": sorted(FORMAT_LABELS), "embedding_model": documents.name,
+                      "dimensions": documents.dimensions,
+                      "ocr": ocr.languages if ocr else None},
+    )
+    connection = await connect(settings.amqp_url, name=settings.instance("ingester-search"))
+    channel = await connection.channel()
+    await channel.set_qos(prefetch_count=4)
+    await rpc.serve(channel, Queue.KB_SEARCH, SearchChunks, SearchService(db, queries))
+    log.info("ingester.models_loaded", model=documents.name)
+    try:
+        await worker.run(stopping)
+    finally:
+        await connection.close()
+        await batcher.stop()
+        await documents.close()
+        if queries is not documents:
+            await queries.close()
+        await db.dispose()

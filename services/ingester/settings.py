@@ -1,0 +1,33 @@
+from libs.settings import CommonSettings
+
+
+class IngesterSettings(CommonSettings, kw_only=True):
+    """CONVEYOR_INGESTER_<FIELD> (or CONVEYOR_<FIELD>)."""
+
+    # Documents in flight in this instance: while one document's chunks embed, the next ones
+    # download, extract and store, so the model always has a batch waiting.
+    concurrency: int = 4
+    prefetch: int = 8
+    # Embeddings: "local" (sentence-transformers, offline) or "http" (OpenAI-compatible API).
+    embedding_provider: str = "local"
+    embedding_model_path: str = ""  # local: a model directory; default all-MiniLM-L6-v2
+    embedding_threads: int = 0  # local: torch threads (0: one per core)
+    embedding_url: str = ""  # http: base URL, e.g. https://api.example.com/v1
+    embedding_model: str = "text-embedding-3-small"  # http: model name
+    embedding_api_key: str = ""
+    embedding_dimensions: int = 384  # must match the kb_chunks.embedding column
+    embedding_batch_size: int = 32
+    # Chunking, in estimated model tokens (services/ingester/chunker.py).
+    chunk_tokens: int = 200
+    chunk_overlap_tokens: int = 30
+    max_chunks_per_document: int = 20_000
+    # Hostile-input bounds: per document, enforced whatever the gateway accepted.
+    max_document_bytes: int = 50 * 1024 * 1024
+    max_text_chars: int = 5_000_000
+    max_unzipped_bytes: int = 200 * 1024 * 1024
+    extract_memory_bytes: int = 1024 * 1024 * 1024
+    extract_timeout_s: float = 120.0
+    # OCR of images embedded in PDF and DOCX files (needs tesseract; skipped without it).
+    ocr_enabled: bool = True
+    ocr_languages: str = "chi_sim+eng"
+    ocr_timeout_s: float = 60.0

@@ -1,0 +1,125 @@
+"""Embedding providers: the OpenAI-compatible HTTP one against a local fake server, and the
+batcher that merges documents into model calls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from services.ingester.embeddings.base import EmbeddingBatcher, EmbeddingError
+from services.ingester.embeddings.openai_http import HttpProvider
+
+
+class FakeEmbeddings(BaseHTTPRequestHandler):
+    """POST /v1/embeddings like OpenAI: vector i = [len(text), i+1, 0, ...], answered in
+    reverse order (clients must sort by `index`). Input "RATE LIMIT" gets a 429."""
+
+    requests: list[dict[str, Any]] = []
+    force_dims: int | None = None
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        FakeEmbeddings.requests.append({"path": self.path, "auth": self.headers.get(
+            "Authorization"), **body})
+        if "RATE LIMIT" in body["input"]:
+            self._send(429, {"error": {"message": "slow down"}})
+            return
+        dims = FakeEmbeddings.force_dims or body.get("dimensions", 4)
+        data = [{"object": "embedding", "index": i,
+                 "embedding": [float(len(text)), float(i + 1)] + [0.0] * (dims - 2)}
+                for i, text in enumerate(body["input"])]
+        self._send(200, {"object": "list", "data": list(reversed(data)), "model": body["model"]})
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        raw = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture()
+def fake_api() -> Iterator[str]:
+    FakeEmbeddings.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeEmbeddings)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+async def test_http_provider_batches_orders_and_normalises(fake_api: str) -> None:
+    provider = HttpProvider(fake_api, "text-embedding-3-small", api_key="sk-test",
+                            dimensions=8, batch_size=2)
+    try:
+        vectors = await provider.embed(["abc", "a", "abcd"])
+    finally:
+        await provider.close()
+    assert len(FakeEmbeddings.requests) == 2  # batches of two
+    first = FakeEmbeddings.requests[0]
+    assert first["path"] == "/v1/embeddings" and first["auth"] == "Bearer sk-test"
+    assert first["model"] == "text-embedding-3-small" and first["dimensions"] == 8
+    assert [len(v) for v in vectors] == [8, 8, 8]
+    assert vectors[0][:2] == pytest.approx([3 / 10 ** 0.5, 1 / 10 ** 0.5])  # [3, 1] normalised
+    assert vectors[2][:2] == pytest.approx([1.0, 0.0], abs=0.3)  # "abcd" in batch 2, index 0
+    assert provider.name == "http:text-embedding-3-small:8"
+
+
+async def test_http_provider_reports_rate_limits(fake_api: str) -> None:
+    provider = HttpProvider(fake_api, "m", dimensions=8)
+    try:
+        with pytest.raises(EmbeddingError, match="429"):
+            await provider.embed(["RATE LIMIT"])
+    finally:
+        await provider.close()
+
+
+async def test_http_provider_refuses_vectors_of_the_wrong_width(fake_api: str) -> None:
+    FakeEmbeddings.force_dims = 4  # a server that ignores the `dimensions` it was asked for
+    provider = HttpProvider(fake_api, "m", dimensions=8)
+    try:
+        with pytest.raises(EmbeddingError, match="8 维"):
+            await provider.embed(["x"])
+    finally:
+        FakeEmbeddings.force_dims = None
+        await provider.close()
+
+
+class CountingProvider:
+    name = "counting"
+    dimensions = 2
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        self.calls.append(len(texts))
+        await asyncio.sleep(0.01)
+        return [[float(len(text)), 1.0] for text in texts]
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_batcher_merges_concurrent_documents_into_full_batches() -> None:
+    provider = CountingProvider()
+    batcher = EmbeddingBatcher(provider, batch_size=8)
+    batcher.start()
+    try:
+        documents = [[f"doc{d}-chunk{c}" for c in range(3)] for d in range(8)]
+        results = await asyncio.gather(*(batcher.embed(texts) for texts in documents))
+    finally:
+        await batcher.stop()
+    assert sum(provider.calls) == 24 and len(provider.calls) == 3  # 24 texts, batches of 8
+    for texts, vectors in zip(documents, results, strict=True):
+        assert [v[0] for v in vectors] == [float(len(t)) for t in texts]

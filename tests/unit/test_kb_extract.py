@@ -1,0 +1,123 @@
+"""Extraction per format, and the hostile files: each fails alone with a clear message."""
+
+import io
+import time
+import zipfile
+
+import pytest
+
+from services.ingester.extract import ExtractionError, Limits, extract_text
+from services.ingester.isolation import IsolatedFailure, run_isolated
+from services.ingester.jobs import extract_job
+from tests import kb_samples as samples
+
+LIMITS = Limits()
+
+
+def test_pdf_text() -> None:
+    assert "carbon dioxide" in extract_text(samples.make_pdf(samples.PHOTOSYNTHESIS), "pdf",
+                                            LIMITS)
+
+
+def test_docx_paragraphs_and_tables_in_order() -> None:
+    data = samples.make_docx([samples.RAIL, "after the table"], [["城市", "时速"],
+                                                                ["北京", "350"]])
+    text = extract_text(data, "docx", LIMITS)
+    assert "复兴号" in text and "城市 | 时速" in text and "北京 | 350" in text
+
+
+def test_html_keeps_title_and_body_and_drops_scripts() -> None:
+    html = (b"<html><head><title>Title here</title><style>p{}</style></head><body>"
+            b"<script>alert('x')</script><p>Fish &amp; chips</p></body></html>")
+    text = extract_text(html, "html", LIMITS)
+    assert text == "Title here\nFish & chips"
+
+
+def test_markdown_loses_its_markup() -> None:
+    md = b"# Title\n\nSome **bold** and [a link](http://x.y) and ![pic](a.png).\n\n```\ncode\n```"
+    text = extract_text(md, "markdown", LIMITS)
+    assert "Some bold and a link and pic." in text and "#" not in text and "```" not in text
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-16", "utf-8-sig", "big5"])
+def test_text_encodings_are_detected(encoding: str) -> None:
+    text = samples.TEA if encoding != "big5" else "中國是茶的故鄉，茶文化有數千年的歷史。" * 3
+    assert extract_text(text.encode(encoding), "txt", LIMITS) == text
+
+
+def test_binary_data_is_not_text() -> None:
+    with pytest.raises(ExtractionError, match="TXT转换失败"):
+        extract_text(bytes(range(256)) * 50, "txt", LIMITS)
+
+
+def test_corrupt_pdf_fails_clearly() -> None:
+    with pytest.raises(ExtractionError, match=r"^PDF转换失败: 文件损坏"):
+        extract_text(samples.corrupt_pdf(), "pdf", LIMITS)
+
+
+def test_not_a_pdf_at_all() -> None:
+    with pytest.raises(ExtractionError, match="缺少 PDF 文件头"):
+        extract_text(b"hello", "pdf", LIMITS)
+
+
+def test_docx_zip_bomb_is_refused_before_decompressing() -> None:
+    bomb = samples.docx_bomb(16)
+    assert len(bomb) < 200_000
+    started = time.perf_counter()
+    with pytest.raises(ExtractionError, match="压缩炸弹"):
+        extract_text(bomb, "docx", LIMITS)
+    assert time.perf_counter() - started < 1.0  # nothing was inflated
+    with pytest.raises(ExtractionError, match="解压后"):
+        extract_text(samples.make_docx(["x" * 5000] * 50), "docx",
+                     Limits(max_unzipped_bytes=100_000))
+
+
+def test_docx_bomb_with_a_lying_size_header_cannot_inflate_past_it() -> None:
+    liar = samples.docx_bomb_lying(16)
+    assert zipfile.ZipFile(io.BytesIO(liar)).getinfo("word/document.xml").file_size == 1024
+    with pytest.raises(ExtractionError, match="DOCX转换失败: 文件损坏"):
+        extract_text(liar, "docx", LIMITS)
+
+
+def test_docx_with_an_external_entity_is_refused() -> None:
+    with pytest.raises(ExtractionError, match="XXE") as caught:
+        extract_text(samples.docx_xxe(), "docx", LIMITS)
+    assert "root:" not in str(caught.value)
+
+
+def test_html_declaring_entities_is_refused() -> None:
+    html = (b'<!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+            b"<html><body>&xxe;</body></html>")
+    with pytest.raises(ExtractionError, match="XXE"):
+        extract_text(html, "html", LIMITS)
+
+
+def test_text_over_the_limit_is_refused() -> None:
+    with pytest.raises(ExtractionError, match="文本过长"):
+        extract_text(b"word " * 1000, "txt", Limits(max_text_chars=1000))
+
+
+def _allocate(megabytes: int) -> int:
+    return len(bytearray(megabytes * 1024 * 1024))
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def test_isolated_job_returns_its_result_and_refusals() -> None:
+    data = samples.PANDA.encode()
+    assert run_isolated(extract_job, data, "txt", LIMITS, True, timeout_s=60,
+                        memory_bytes=1 << 30) == (samples.PANDA, [])
+    with pytest.raises(ExtractionError, match="PDF转换失败"):
+        run_isolated(extract_job, b"junk", "pdf", LIMITS, False, timeout_s=60,
+                     memory_bytes=1 << 30)
+
+
+def test_isolated_job_is_bounded_in_memory_and_time() -> None:
+    with pytest.raises(IsolatedFailure, match="内存"):
+        run_isolated(_allocate, 2048, timeout_s=60, memory_bytes=768 * 1024 * 1024)
+    started = time.perf_counter()
+    with pytest.raises(IsolatedFailure, match="超时"):
+        run_isolated(_sleep, 30, timeout_s=1, memory_bytes=1 << 30)
+    assert time.perf_counter() - started < 10
