@@ -12,6 +12,7 @@ from docx import Document
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from libs.archives import ArchiveLimits, TooManyEntries, UnsafePath, ZipBomb, check_entries
 from services.ingester.extract.base import ExtractionError, Limits, megabytes
 
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
@@ -19,18 +20,21 @@ _SCAN_BLOCK = 1024 * 1024
 
 
 def check_zip(archive: zipfile.ZipFile, limits: Limits) -> None:
-    entries = archive.infolist()
-    if len(entries) > limits.max_zip_entries:
-        raise ExtractionError(f"压缩包条目过多 ({len(entries):,}，上限 {limits.max_zip_entries:,})")
-    total = sum(entry.file_size for entry in entries)
-    if total > limits.max_unzipped_bytes:
-        raise ExtractionError(f"疑似压缩炸弹: 解压后 {megabytes(total)}，"
-                              f"上限 {megabytes(limits.max_unzipped_bytes)}")
-    for entry in entries:
-        ratio = entry.file_size / max(entry.compress_size, 1)
-        if entry.file_size > 1024 * 1024 and ratio > limits.max_zip_ratio:
-            raise ExtractionError(f"疑似压缩炸弹: {entry.filename} 压缩比 {ratio:,.0f}:1，"
-                                  f"上限 {limits.max_zip_ratio}:1")
+    """libs.archives' checks, reported in the seed's language."""
+    try:
+        check_entries(archive, what="DOCX", limits=ArchiveLimits(
+            max_entries=limits.max_zip_entries, max_total_bytes=limits.max_unzipped_bytes,
+            max_ratio=limits.max_zip_ratio))
+    except TooManyEntries as exc:
+        raise ExtractionError(f"压缩包条目过多 ({exc.count:,}，上限 {exc.limit:,})") from exc
+    except UnsafePath as exc:
+        raise ExtractionError(f"压缩包含有不安全的路径: {exc.name}") from exc
+    except ZipBomb as exc:
+        if exc.member is not None:
+            raise ExtractionError(f"疑似压缩炸弹: {exc.member} 压缩比 {exc.ratio:,.0f}:1，"
+                                  f"上限 {exc.limit:,.0f}:1") from exc
+        raise ExtractionError(f"疑似压缩炸弹: 解压后 {megabytes(exc.total)}，"
+                              f"上限 {megabytes(int(exc.limit))}") from exc
 
 
 def _refuse_dtds(archive: zipfile.ZipFile) -> None:
@@ -38,7 +42,7 @@ def _refuse_dtds(archive: zipfile.ZipFile) -> None:
         if not entry.filename.endswith((".xml", ".rels")):
             continue
         tail = b""
-        # zipfile never reads past an entry's declared size, so this is bounded by _check_zip.
+        # zipfile never reads past an entry's declared size, so this is bounded by check_zip.
         with archive.open(entry) as part:
             while block := part.read(_SCAN_BLOCK):
                 window = (tail + block).upper()
