@@ -1,17 +1,13 @@
 """Dependencies handlers declare by name; built once in the app's lifespan (no globals)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.messaging.rpc import RpcClient
-from libs.storage import Storage
 from services.gateway.auth.repository import Principal
-from services.gateway.settings import GatewaySettings
-from services.gateway.tasks.commands import TaskCommands
 
 
 def _principal(request: Request[Any, Any, Any]) -> Principal:
@@ -20,41 +16,17 @@ def _principal(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
-def _commands(state: State) -> TaskCommands:
-    commands: TaskCommands = state.commands
-    return commands
+def _from_state(name: str) -> Callable[[State], Any]:
+    """What the lifespan put in the app state under `name` (db, storage, commands, ...)."""
 
+    def provide(state: State) -> Any:
+        return state[name]
 
-def _storage(state: State) -> Storage:
-    storage: Storage = state.storage
-    return storage
-
-
-def _db(state: State) -> AsyncEngine:
-    db: AsyncEngine = state.db
-    return db
-
-
-def _storage(state: State) -> Storage:
-    storage: Storage = state.storage
-    return storage
-
-
-def _rpc(state: State) -> RpcClient:
-    rpc: RpcClient = state.rpc
-    return rpc
-
-
-def _settings(state: State) -> GatewaySettings:
-    settings: GatewaySettings = state.settings
-    return settings
+    return provide
 
 
 DEPENDENCIES = {
     "principal": Provide(_principal, sync_to_thread=False),
-    "commands": Provide(_commands, sync_to_thread=False),
-    "db": Provide(_db, sync_to_thread=False),
-    "storage": Provide(_storage, sync_to_thread=False),
-    "rpc": Provide(_rpc, sync_to_thread=False),
-    "settings": Provide(_settings, sync_to_thread=False),
+    **{name: Provide(_from_state(name), sync_to_thread=False)
+       for name in ("commands", "db", "storage", "rpc", "settings")},
 }
