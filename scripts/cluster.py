@@ -68,16 +68,13 @@ def host_port(endpoint: str, default_port: int) -> tuple[str, int]:
 
 
 def port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False
 
 
 def gateway_url(env: dict[str, str]) -> str:
-    host = env["CONVEYOR_GATEWAY_HOST"]
-    host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # a bind-all address is no URL
+    host = env["CONVEYOR_GATEWAY_HOST"].replace("0.0.0.0", "") or "127.0.0.1"  # bind-all: no URL
     return f"http://{host}:{env['CONVEYOR_GATEWAY_PORT']}"
 
 

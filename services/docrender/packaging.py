@@ -70,7 +70,7 @@ class ZipPackager:
                 stream.close()  # unblocks a writer still writing if the upload failed
                 await asyncio.to_thread(writer.join)
         if failure:
-            await self._storage.delete_prefix(key)  # never leave a truncated ZIP behind
+            await self._storage.delete_keys([key])  # never leave a truncated ZIP behind
             raise RuntimeError(f"ZIP packaging failed: {failure[0]!r}") from failure[0]
         return await self._storage.size(key)
 

@@ -1,13 +1,13 @@
 """Wake-ups from the gateway: the command is already committed, act on it now."""
 
 from aio_pika.abc import AbstractIncomingMessage
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.tasks import store
 from libs.tasks.events import started_event
-from libs.tasks.model import TASK_COLUMNS, TaskStatus, task_from_row
+from libs.tasks.model import TaskStatus
 from proto.control import TaskAction, TaskChanged
+from services.scheduler import repository as repo
 from services.scheduler.engine import Engine
 
 
@@ -20,15 +20,9 @@ class ControlHandler:
         if command.action not in (TaskAction.CREATED, TaskAction.STARTED, TaskAction.RESUMED):
             return  # pause and cancel need nothing more: claims and settles see the new status
         async with self._db.begin() as conn:
-            row = (
-                await conn.execute(
-                    text(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = :id FOR UPDATE"),
-                    {"id": command.task_id},
-                )
-            ).one_or_none()
-            if row is None:
+            task = (await repo.lock_tasks(conn, [command.task_id])).get(command.task_id)
+            if task is None:
                 return
-            task = task_from_row(row)
             outgoing = []
             if task.status == TaskStatus.PENDING and task.autostart:
                 task = await store.start(conn, task)

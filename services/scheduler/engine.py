@@ -70,12 +70,11 @@ class Engine:
                            result: dict[str, Any] | None = None,
                            error: str | None = None) -> None:
         async with self._db.begin() as conn:
-            tasks = await repo.lock_tasks(conn, [task_id])
-            if task_id not in tasks or not await repo.end_finalize(
-                    conn, task_id, attempt, state=state, result=result, error=error):
+            task = await repo.end_finalize(conn, task_id, attempt, state=state, result=result,
+                                           error=error)
+            if task is None:
                 return
-            tasks = await repo.lock_tasks(conn, [task_id])
-            outgoing = await self.advance(conn, tasks.values())
+            outgoing = await self.advance(conn, [task])
         await self.publish(outgoing)
 
     async def apply_results(self, results: Sequence[ItemResult]) -> None:

@@ -295,24 +295,24 @@ async def start_finalize(conn: AsyncConnection, task: Task, timeout_s: int) -> T
 async def end_finalize(
     conn: AsyncConnection, task_id: str, attempt: int, *, state: str | None,
     result: dict[str, Any] | None = None, error: str | None = None,
-) -> bool:
-    """Record the outcome of finalize attempt `attempt` (a stale one changes nothing).
+) -> Task | None:
+    """Record the outcome of finalize attempt `attempt`; a stale one changes nothing (None).
     `state` None means: not done, send it again."""
-    updated = await conn.execute(
+    row = (await conn.execute(
         text(
-            """UPDATE tasks SET finalize_state = :state, finalize_lease = NULL,
+            f"""UPDATE tasks SET finalize_state = :state, finalize_lease = NULL,
                 result = coalesce(CAST(:result AS jsonb), result),
                 error_message = coalesce(CAST(:error AS text), error_message),
                 current_step = CASE WHEN :state = 'done' THEN NULL ELSE current_step END,
                 updated_at = now()
             WHERE id = :id AND finalize_state = 'running' AND finalize_attempt = :attempt
-            RETURNING 1"""
+            RETURNING {TASK_COLUMNS}"""
         ),
         {"id": task_id, "attempt": attempt, "state": state, "result": _jsonb(result),
          "error": error},
-    )
-    if updated.first() is None:
-        return False
+    )).one_or_none()
+    if row is None:
+        return None
     if state is not None:
         await conn.execute(
             text(
@@ -324,4 +324,4 @@ async def end_finalize(
             {"id": task_id, "status": "completed" if state == "done" else "failed",
              "error": error},
         )
-    return True
+    return task_from_row(row)

@@ -2,6 +2,7 @@
 
 import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -10,7 +11,7 @@ from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.storage import Storage
 from libs.tasks.model import utcnow
@@ -61,6 +62,24 @@ def _name(form: UploadForm) -> str:
     return name
 
 
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+async def _store_then_record(
+    db: AsyncEngine, storage: Storage, key: str, content: bytes, content_type: str,
+    record: Callable[[AsyncConnection], Awaitable[None]], conflict: ApiError,
+) -> None:
+    """Object first, then its row: a row never points at a missing object, and an object
+    whose row could not be written (the id is taken) is removed again."""
+    await storage.put_bytes(key, content, content_type)
+    try:
+        async with db.begin() as conn:
+            await record(conn)
+    except repo.AlreadyExists:
+        await storage.delete_keys([key])
+        raise conflict from None
+
+
 def template_view(template: repo.Template) -> dict[str, Any]:
     return {"templateId": template.id, "templateName": template.name,
             "filename": template.filename, "size": template.size_bytes,
@@ -96,15 +115,12 @@ class TemplateController(Controller):
         template = repo.Template(id=template_id, name=_name(data),
                                  filename=data.file.filename or "template.docx", object_key=key,
                                  size_bytes=len(content), fields=fields, created_at=utcnow())
-        await storage.put_bytes(key, content, "application/vnd.openxmlformats-officedocument"
-                                              ".wordprocessingml.document")
-        try:
-            async with db.begin() as conn:
-                await repo.insert_template(conn, principal.tenant_id, principal.user_id, template)
-        except repo.AlreadyExists:
-            await storage.delete_prefix(key)
-            raise ApiError(409, "TEMPLATE_EXISTS", f"template {template_id} already exists",
-                           [{"field": "id", "message": "already exists"}]) from None
+        await _store_then_record(
+            db, storage, key, content, DOCX_TYPE,
+            lambda conn: repo.insert_template(conn, principal.tenant_id, principal.user_id,
+                                              template),
+            ApiError(409, "TEMPLATE_EXISTS", f"template {template_id} already exists",
+                     [{"field": "id", "message": "already exists"}]))
         return ok(request, template_view(template))
 
     @get("/", summary="List templates")
@@ -134,7 +150,7 @@ class TemplateController(Controller):
             key = await repo.delete_template(conn, principal.tenant_id, template_id)
         if key is None:
             raise template_not_found(template_id)
-        await storage.delete_prefix(key)
+        await storage.delete_keys([key])
         return ok(request, {"templateId": template_id, "deleted": True})
 
 
@@ -156,15 +172,12 @@ class DataSourceController(Controller):
         key = f"datasources/{principal.tenant_id}/{source_id}-{secrets.token_hex(4)}.json"
         source = repo.DataSource(id=source_id, name=_name(data), format=fmt, object_key=key,
                                  row_count=len(rows), columns=columns, created_at=utcnow())
-        await storage.put_bytes(key, msgspec.json.encode(rows), "application/json")
-        try:
-            async with db.begin() as conn:
-                await repo.insert_data_source(conn, principal.tenant_id, principal.user_id,
-                                              source)
-        except repo.AlreadyExists:
-            await storage.delete_prefix(key)
-            raise ApiError(409, "DATA_SOURCE_EXISTS", f"data source {source_id} already exists",
-                           [{"field": "id", "message": "already exists"}]) from None
+        await _store_then_record(
+            db, storage, key, msgspec.json.encode(rows), "application/json",
+            lambda conn: repo.insert_data_source(conn, principal.tenant_id, principal.user_id,
+                                                 source),
+            ApiError(409, "DATA_SOURCE_EXISTS", f"data source {source_id} already exists",
+                     [{"field": "id", "message": "already exists"}]))
         return ok(request, data_source_view(source))
 
     @get("/", summary="List data sources")
@@ -191,5 +204,5 @@ class DataSourceController(Controller):
             key = await repo.delete_data_source(conn, principal.tenant_id, source_id)
         if key is None:
             raise ApiError(404, "DATA_SOURCE_NOT_FOUND", f"data source {source_id} does not exist")
-        await storage.delete_prefix(key)
+        await storage.delete_keys([key])
         return ok(request, {"dataSourceId": source_id, "deleted": True})

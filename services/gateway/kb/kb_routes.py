@@ -150,7 +150,7 @@ class KnowledgeBaseController(Controller):
         if old_key is None or document is None:
             raise errors.document_not_found(document_id)
         if old_key != key:
-            await storage.delete_prefix(old_key)  # the key is the whole name
+            await storage.delete_keys([old_key])
         return {"data": presenters.document(document)}
 
     @delete("/{kb_id:str}/documents/{document_id:str}", status_code=200,
