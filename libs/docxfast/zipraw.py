@@ -8,7 +8,9 @@ deflate (8), no encryption, no multi-disk."""
 
 from __future__ import annotations
 
+import hashlib
 import struct
+import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -127,14 +129,17 @@ class _Written:
 
 class ZipWriter:
     """Writes a ZIP to a forward-only stream: each entry's local header and compressed bytes as
-    they come (or streamed in pieces with `begin`/`write`/`end` when the sizes are known up
-    front), then the central directory, with ZIP64 records once offsets, sizes or the entry
-    count pass the 32/16-bit limits. Keeps only the per-entry directory records in memory."""
+    they come (or streamed in pieces with `begin` then `write`, the sizes known up front), then
+    the central directory, with ZIP64 records once offsets, sizes or the entry count pass the
+    32/16-bit limits. Memory stays flat in the number of entries: each entry's directory record
+    is spooled to a temporary file as the entry begins, and names are checked for uniqueness by
+    a 16-byte digest."""
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self._offset = 0
-        self._entries: list[_Written] = []
+        self._count = 0
+        self._directory = tempfile.TemporaryFile()
         self._names: set[bytes] = set()
 
     @property
@@ -149,12 +154,14 @@ class ZipWriter:
     def begin(self, name: str, method: int, crc: int, compressed_size: int, size: int,
               dos_time: tuple[int, int] = DEFAULT_DOS_TIME) -> None:
         encoded = name.encode("utf-8")
-        if encoded in self._names:
+        digest = hashlib.blake2b(encoded, digest_size=16).digest()
+        if digest in self._names:
             raise ValueError(f"duplicate ZIP entry name {name!r}")
-        self._names.add(encoded)
+        self._names.add(digest)
         record = _Written(encoded, method, crc & _LIMIT32, compressed_size, size, self._offset,
                           dos_time)
-        self._entries.append(record)
+        self._directory.write(self._central(record))
+        self._count += 1
         big = compressed_size >= _LIMIT32 or size >= _LIMIT32
         extra = struct.pack("<2H2Q", 1, 16, size, compressed_size) if big else b""
         flags = _UTF8_FLAG if not encoded.isascii() else 0
@@ -169,10 +176,12 @@ class ZipWriter:
     def close(self) -> int:
         """Writes the central directory; returns the archive's total size."""
         directory_start = self._offset
-        for record in self._entries:
-            self._emit(self._central(record))
-        directory_size = self._offset - directory_start
-        count = len(self._entries)
+        directory_size = self._directory.tell()
+        self._directory.seek(0)
+        for chunk in iter_chunks(self._directory, directory_size):
+            self._emit(chunk)
+        self._directory.close()
+        count = self._count
         if count >= _LIMIT16 or directory_start >= _LIMIT32 or directory_size >= _LIMIT32:
             end64_at = self._offset
             self._emit(_END64.pack(b"PK\x06\x06", _END64.size - 12, _VERSION64, _VERSION64, 0,
