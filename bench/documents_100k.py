@@ -35,9 +35,13 @@ async def run() -> dict[str, Any]:
             uploaded = await client.post("/api/v2/templates",
                                          files={"file": ("t.docx", _template("销售合同"))})
             template = uploaded.json()["data"]
+            rows = json.dumps(_rows(ROWS), ensure_ascii=False).encode()
+            source = await client.post("/api/v2/data-sources",
+                                       files={"file": ("rows.json", rows)})
+            assert source.status_code == 201, source.text[:500]
             body = {"templateIds": [template["templateId"]], "outputFormat": "docx",
-                    "data": _rows(ROWS), "mode": "parallel",
-                    "options": {"concurrency": 64, "batchSize": 32}}
+                    "dataSourceId": source.json()["data"]["dataSourceId"], "mode": "parallel",
+                    "options": {"concurrency": 8, "batchSize": 32}}
             started = time.perf_counter()
             created = await client.post("/api/v2/batch/tasks", json=body)
             assert created.status_code == 200, created.text[:500]

@@ -107,7 +107,9 @@ class BatchTaskController(Controller):
                            "no PDF-capable renderer is online; try docx or retry later")
         options = data.options
         parallel = data.mode == "parallel" or options.parallel_processing
-        concurrency = options.concurrency if parallel else 1
+        # `concurrency` work messages in flight, `batchSize` documents each: the engine's window
+        # counts documents. Sequential stays one document at a time, in order.
+        concurrency = options.concurrency * options.batch_size if parallel else 1
         params = {
             "outputFormat": data.output_format, "mode": "parallel" if parallel else "sequential",
             "createZip": options.create_zip, "rowCount": len(rows),
