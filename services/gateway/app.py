@@ -21,6 +21,7 @@ from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
 from libs.storage import Storage
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
+from services.gateway.boundary import InputBoundaryMiddleware
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents import DOCUMENT_HANDLERS
 from services.gateway.errors import EXCEPTION_HANDLERS
@@ -105,6 +106,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         middleware=[
             request_id_middleware,
             DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(InputBoundaryMiddleware, max_body_bytes=settings.max_body_bytes),
         ],
         lifespan=[lifespan],
         openapi_config=openapi,
