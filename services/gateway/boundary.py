@@ -99,16 +99,21 @@ class InputBoundaryMiddleware:
         await self.app(scope, receive, send)
 
     async def _checked_body(self, scope: Scope, receive: Receive) -> Receive:
+        """The body as the route will parse it: JSON, multipart, or (no `data` parameter, e.g.
+        PUT /files/...) raw bytes that are stored, never parsed, and not checked here."""
+        handler = scope.get("route_handler")
+        data = getattr(handler, "parsed_data_field", None)
+        if data is None:
+            return receive
+        media_type = getattr(data.kwarg_definition, "media_type", None)
+        expects = str(getattr(media_type, "value", media_type) or "")
         content_type = _header(scope, b"content-type")  # the boundary is case-sensitive
-        media_type = content_type.split(";", 1)[0].strip().lower()
-        is_json = media_type == "" or "json" in media_type
-        is_form = media_type == "multipart/form-data"
-        if not (is_json or is_form):
-            return receive  # raw file bodies (PUT /files/...) are stored, never parsed
+        is_form = "multipart" in expects or "urlencoded" in expects
+        is_json = not is_form
         body = await self._read(receive)
         if is_json and body:
             check_json(body)
-        elif is_form:
+        elif is_form and content_type.lower().startswith("multipart/form-data"):
             check_multipart(body, content_type)
         replayed = False
 
