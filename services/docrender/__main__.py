@@ -1,8 +1,7 @@
 import asyncio
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 from libs.db.engine import create_engine
+from libs.lifetime import process_pool
 from libs.logging import get_logger
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
@@ -43,9 +42,7 @@ async def run(settings: DocrenderSettings, workflows: list[Workflow],
     else:
         log.warning("docrender.no_pdf", reason="LibreOffice not installed or disabled")
     formats = ["docx", "pdf"] if office else ["docx"]
-    # spawn, not fork: forking a process that already runs threads and an event loop is unsafe.
-    renderers = ProcessPoolExecutor(settings.render_processes,
-                                    mp_context=multiprocessing.get_context("spawn"))
+    renderers = process_pool(settings.render_processes)  # dies with us, however we end
     db = create_engine(settings.database_url, pool_size=2)
     concurrency = settings.render_processes + settings.office_instances + 2
     files = FileWorkflows(storage, renderers, office)

@@ -121,7 +121,8 @@ class Engine:
                 if task.finalize_state == "running":
                     touched.append(task)
                     continue
-                task = await repo.finish(conn, task, _final_status(task))
+                status = _final_status(task)
+                task = await repo.finish(conn, task, status, _failure_summary(task, status))
                 self._last_progress.pop(task.id, None)
                 outgoing.append(finished_event(task))
                 touched.append(task)
@@ -215,6 +216,13 @@ def _final_status(task: Task) -> TaskStatus:
     if task.done == 0:
         return TaskStatus.FAILED
     return TaskStatus.PARTIAL_SUCCESS
+
+
+def _failure_summary(task: Task, status: TaskStatus) -> str | None:
+    """A failed task always says why (its items carry the details)."""
+    if status != TaskStatus.FAILED:
+        return None
+    return f"{task.failed} of {task.total} items failed"
 
 
 def _deltas(
