@@ -4,6 +4,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from libs.db.engine import create_engine
 from libs.logging import get_logger
+from libs.observability.probes import PROBES
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage
@@ -40,6 +41,7 @@ async def run(settings: DocrenderSettings, workflows: list[Workflow],
                             max_conversions=settings.office_max_conversions,
                             timeout_s=settings.office_timeout_s)
         await office.start()
+        PROBES.add("office", office.check)
     else:
         log.warning("docrender.no_pdf", reason="LibreOffice not installed or disabled")
     formats = ["docx", "pdf"] if office else ["docx"]
