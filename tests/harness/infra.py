@@ -12,9 +12,9 @@ import os
 import socket
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import asyncpg
