@@ -50,6 +50,10 @@ class Storage:
 
         await asyncio.to_thread(ensure)
 
+    async def bucket_exists(self) -> bool:
+        """The bucket answers (a readiness check: S3 reachable and the bucket there)."""
+        return await asyncio.to_thread(self._client.bucket_exists, self.bucket)
+
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         await asyncio.to_thread(
             self._client.put_object, self.bucket, key, io.BytesIO(data), len(data),

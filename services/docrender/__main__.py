@@ -3,6 +3,7 @@ import asyncio
 from libs.db.engine import create_engine
 from libs.lifetime import process_pool
 from libs.logging import get_logger
+from libs.observability.probes import PROBES
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage
@@ -39,6 +40,7 @@ async def run(settings: DocrenderSettings, workflows: list[Workflow],
                             max_conversions=settings.office_max_conversions,
                             timeout_s=settings.office_timeout_s)
         await office.start()
+        PROBES.add("office", office.check)
     else:
         log.warning("docrender.no_pdf", reason="LibreOffice not installed or disabled")
     formats = ["docx", "pdf"] if office else ["docx"]
