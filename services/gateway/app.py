@@ -22,6 +22,7 @@ from libs.netguard import UrlPolicy
 from libs.observability import probes
 from libs.storage import Storage
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
+from services.gateway.auth.revocations import follow_revocations
 from services.gateway.boundary import InputBoundaryMiddleware
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents import DOCUMENT_HANDLERS
@@ -78,8 +79,10 @@ def create_app(settings: GatewaySettings) -> Litestar:
         storage = Storage(settings)
         await storage.ensure_bucket()
         rpc = await RpcClient.open(connection)
+        token_cache = TokenCache(db)
+        await follow_revocations(connection, token_cache, hub)
         app.state.update(db=db, publisher=publisher, hub=hub, settings=settings, storage=storage,
-                         commands=TaskCommands(db, publisher), token_cache=TokenCache(db),
+                         commands=TaskCommands(db, publisher), token_cache=token_cache,
                          url_policy=UrlPolicy.from_setting(settings.server_url_allowlist),
                          rpc=rpc)
         probes.add_standard(db, connection, storage)
