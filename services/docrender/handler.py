@@ -5,7 +5,7 @@ from collections import OrderedDict
 from concurrent.futures import Executor
 
 from libs.errors import Permanent
-from libs.storage import Storage
+from libs.storage import ObjectMissing, Storage
 from libs.worker.handler import ItemContext, ItemDone
 from services.docrender.naming import CONTENT_TYPES, document_key, zip_entry
 from services.docrender.office.pool import OfficePool
@@ -50,7 +50,11 @@ class DocumentRenderer:
         row_index = int(ctx.payload["row_index"])
         template = ctx.params["templates"][template_id]
         fmt = ctx.params["outputFormat"]
-        source = await self._templates.get(template["key"])
+        try:
+            source = await self._templates.get(template["key"])
+        except ObjectMissing as exc:
+            raise Permanent(f"TEMPLATE_FILE_MISSING: the file of template {template_id} is no "
+                            "longer stored") from exc
         loop = asyncio.get_running_loop()
         try:
             data = await loop.run_in_executor(
