@@ -22,8 +22,14 @@ class Entry:
     task_id: str
     seq: int
     error: str | None = None
-    key: str | None = None  # the stored document, when done
-    file: str | None = None  # its name in the ZIP
+    result: dict[str, Any] | None = None  # where the document is stored, when done
+
+    @property
+    def stored_in(self) -> str | None:
+        """The object holding the document: its pack, or its own object."""
+        if self.result is None:
+            return None
+        return str(self.result.get("pack") or self.result.get("key") or "") or None
 
 
 async def batch_entries(conn: AsyncConnection, task_id: str, tenant_id: str) -> list[Entry]:
@@ -59,12 +65,10 @@ def _position(task: Task, item: Item, failed_rows: dict[int, dict[str, Any]], *,
 
 
 def _entry(task_id: str, item: Item, position: tuple[str, int]) -> Entry:
-    result = item.result or {}
-    done = item.status == "done" and bool(result)
+    done = item.status == "done" and bool(item.result)
     return Entry(template_id=position[0], row_index=position[1], status=item.status.value,
                  task_id=task_id, seq=item.seq, error=item.error,
-                 key=result.get("key") if done else None,
-                 file=result.get("file") if done else None)
+                 result=item.result if done else None)
 
 
 def _order(chain: list[Task], template_id: str) -> int:

@@ -14,6 +14,7 @@ from libs.messaging.topology import (
     declare_dead_work_queue,
     declare_results_queue,
 )
+from libs.observability import probes
 from libs.settings import CommonSettings
 from libs.storage import Storage
 from proto.control import TaskChanged
@@ -21,6 +22,7 @@ from proto.work import Report, WorkMessage
 from services.scheduler.control import ControlHandler
 from services.scheduler.dead_letters import DeadLetterSettler
 from services.scheduler.engine import Engine
+from services.scheduler.gauges import GaugeSampler
 from services.scheduler.sweeper import Sweeper
 
 log = get_logger(__name__)
@@ -33,6 +35,7 @@ class SchedulerSettings(CommonSettings, kw_only=True):
     progress_interval_s: float = 0.25
     results_prefetch: int = 200
     results_batch: int = 100
+    gauges_interval_s: float = 5.0
 
 
 async def run(settings: SchedulerSettings, stopping: asyncio.Event) -> None:
@@ -67,14 +70,18 @@ async def run(settings: SchedulerSettings, stopping: asyncio.Event) -> None:
     await consume(await declare_dead_work_queue(dead_channel), WorkMessage,
                   DeadLetterSettler(engine))
     sweeping = asyncio.create_task(sweeper.run(), name="sweeper")
+    gauges = GaugeSampler(db, connection, interval_s=settings.gauges_interval_s)
+    sampling = asyncio.create_task(gauges.run(), name="gauges")
     heartbeat.start()
+    probes.add_standard(db, connection, storage)
     log.info("scheduler.ready")
     await stopping.wait()
     log.info("service.stopping")
-    for task in (sweeping, drain):
+    for task in (sweeping, drain, sampling):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await gauges.close()
     await heartbeat.stop()
     await connection.close()
     await db.dispose()

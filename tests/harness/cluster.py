@@ -33,6 +33,7 @@ class ServiceHandle:
     log: Path
     overrides: dict[str, str] = field(default_factory=dict)  # what restart() starts it with
     port: int | None = None  # the gateway's HTTP port
+    metrics_port: int | None = None  # the others' probe/metrics endpoint
 
     @property
     def pid(self) -> int:
@@ -43,6 +44,13 @@ class ServiceHandle:
         if self.port is None:
             raise AttributeError(f"{self.name} serves no HTTP")
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def probe_url(self) -> str:
+        """Where /metrics, /livez and /readyz answer (the gateway: on its HTTP port)."""
+        if self.port is not None:
+            return self.url
+        return f"http://127.0.0.1:{self.metrics_port}"
 
     def running(self) -> bool:
         return self.process.poll() is None
@@ -81,9 +89,11 @@ class Cluster:
         return await self._start(handle.name, {**handle.overrides, **overrides}, wait=True)
 
     async def _start(self, name: str, overrides: dict[str, str], wait: bool) -> ServiceHandle:
-        port = None
+        port = metrics_port = None
         if name == "gateway":
             port = int(overrides.setdefault("CONVEYOR_GATEWAY_PORT", str(free_port())))
+        else:
+            metrics_port = int(overrides.setdefault("CONVEYOR_METRICS_PORT", str(free_port())))
         index = sum(h.name == name for h in self.handles)
         log = self.workdir / f"{name}-{index}.log"
         with log.open("wb") as out:
@@ -92,7 +102,7 @@ class Cluster:
                 [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env={**self.env, **overrides},
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)  # own group: stop_all() reaches whatever it spawns
-        handle = ServiceHandle(name, process, log, dict(overrides), port)
+        handle = ServiceHandle(name, process, log, dict(overrides), port, metrics_port)
         self.handles.append(handle)
         if wait and port is not None:
             await self.wait_healthy(handle)
@@ -108,6 +118,19 @@ class Cluster:
                 await asyncio.sleep(0.2)
         state = "running" if handle.running() else f"exited {handle.process.returncode}"
         raise RuntimeError(f"{handle.name} did not turn healthy ({state})\n{self.tails()}")
+
+    async def wait_ready(self, handle: ServiceHandle, within_s: float = HEALTHY_WITHIN_S) -> None:
+        """Wait until the process's /readyz answers 200 (its dependencies all answer)."""
+        deadline = time.monotonic() + within_s
+        async with httpx.AsyncClient(base_url=handle.probe_url, timeout=2,
+                                     trust_env=False) as client:
+            while time.monotonic() < deadline and handle.running():
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get("/readyz")).status_code == 200:
+                        return
+                await asyncio.sleep(0.2)
+        state = "running" if handle.running() else f"exited {handle.process.returncode}"
+        raise RuntimeError(f"{handle.name} did not turn ready ({state})\n{self.tails()}")
 
     async def wait_for_log(self, handle: ServiceHandle, text: str) -> None:
         """Wait until the process's output contains `text` (e.g. a readiness event name)."""

@@ -11,12 +11,14 @@ import json
 import os
 import shutil
 import signal
+import time
 import uuid
 from pathlib import Path
 
 from libs.errors import Permanent, Retryable
 from libs.lifetime import owned_temp_dir, remove_orphaned_temp_dirs
 from libs.logging import get_logger
+from libs.observability import metrics
 
 log = get_logger(__name__)
 
@@ -97,6 +99,18 @@ class OfficePool:
         await asyncio.gather(*(instance.start() for instance in self._instances))
         for instance in self._instances:
             self._idle.put_nowait(instance)
+        self._export_occupancy()
+
+    def _export_occupancy(self) -> None:
+        idle = self._idle.qsize()
+        metrics.OFFICE_INSTANCES.labels("idle").set(idle)
+        metrics.OFFICE_INSTANCES.labels("busy").set(self._size - idle)
+
+    async def check(self) -> None:
+        """Readiness: at least one instance is alive (a busy one counts; a pool whose every
+        instance died and could not be restarted cannot convert)."""
+        if not any(instance.running for instance in self._instances):
+            raise RuntimeError("no LibreOffice instance is running")
 
     async def stop(self) -> None:
         await asyncio.gather(*(instance.stop() for instance in self._instances))
@@ -104,6 +118,8 @@ class OfficePool:
 
     async def to_pdf(self, docx: bytes) -> bytes:
         instance = await self._idle.get()
+        self._export_occupancy()
+        started = time.perf_counter()
         job = self._workdir / f"job-{uuid.uuid4().hex}"
         src, dst = job.with_suffix(".docx"), job.with_suffix(".pdf")
         try:
@@ -111,6 +127,7 @@ class OfficePool:
             if not instance.running:  # a restart that failed earlier: try again now
                 await instance.start()
             await instance.convert(src, dst, self._timeout_s)
+            metrics.OFFICE_SECONDS.observe(time.perf_counter() - started)
             if instance.conversions >= self._max_conversions:
                 await self._restart(instance, "recycle")
             return await asyncio.to_thread(dst.read_bytes)
@@ -121,9 +138,11 @@ class OfficePool:
             src.unlink(missing_ok=True)
             dst.unlink(missing_ok=True)
             self._idle.put_nowait(instance)
+            self._export_occupancy()
 
     async def _restart(self, instance: OfficeInstance, reason: str) -> None:
         log.info("office.restarting", instance=instance.index, reason=reason,
                  conversions=instance.conversions)
+        metrics.OFFICE_RESTARTS.labels(reason).inc()
         await instance.stop()
         await instance.start()
