@@ -65,16 +65,18 @@ class Engine:
         else:
             state, error = "failed", f"finalization failed: {report.error}"
         await self.end_finalize(report.task_id, report.attempt, state=state,
-                                result=report.result, error=error)
+                                result=report.result, error=error, lost_items=report.lost_items)
 
     async def end_finalize(self, task_id: str, attempt: int, *, state: str | None,
-                           result: dict[str, Any] | None = None,
-                           error: str | None = None) -> None:
+                           result: dict[str, Any] | None = None, error: str | None = None,
+                           lost_items: Sequence[int] = ()) -> None:
         async with self._db.begin() as conn:
             task = await repo.end_finalize(conn, task_id, attempt, state=state, result=result,
                                            error=error)
             if task is None:
                 return
+            if lost_items and state == "failed":
+                task = await repo.fail_lost_items(conn, task, lost_items)
             outgoing = await self.advance(conn, [task])
         await self.publish(outgoing)
 
