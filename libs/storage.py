@@ -12,7 +12,9 @@ from minio import Minio
 from minio.commonconfig import CopySource
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
+from opentelemetry.trace import SpanKind
 
+from libs.observability import tracing
 from libs.settings import CommonSettings
 
 
@@ -55,17 +57,19 @@ class Storage:
         return await asyncio.to_thread(self._client.bucket_exists, self.bucket)
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        await asyncio.to_thread(
-            self._client.put_object, self.bucket, key, io.BytesIO(data), len(data),
-            content_type=content_type,
-        )
+        with tracing.span("s3.put", kind=SpanKind.CLIENT, attributes={"s3.bytes": len(data)}):
+            await asyncio.to_thread(
+                self._client.put_object, self.bucket, key, io.BytesIO(data), len(data),
+                content_type=content_type,
+            )
 
     async def put_stream(self, key: str, stream: BinaryIO, content_type: str) -> None:
         """Upload a stream of unknown length in 10 MiB parts (memory stays flat)."""
-        await asyncio.to_thread(
-            self._client.put_object, self.bucket, key, stream, -1,
-            content_type=content_type, part_size=10 * 1024 * 1024,
-        )
+        with tracing.span("s3.put", kind=SpanKind.CLIENT):
+            await asyncio.to_thread(
+                self._client.put_object, self.bucket, key, stream, -1,
+                content_type=content_type, part_size=10 * 1024 * 1024,
+            )
 
     async def get_bytes(self, key: str, max_bytes: int) -> bytes:
         def get() -> bytes:
@@ -121,7 +125,8 @@ class Storage:
                 raise
             return True
 
-        return await asyncio.to_thread(copy)
+        with tracing.span("s3.copy", kind=SpanKind.CLIENT):
+            return await asyncio.to_thread(copy)
 
     async def delete_keys(self, keys: list[str]) -> None:
         def delete() -> None:
