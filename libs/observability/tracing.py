@@ -85,15 +85,24 @@ def enabled() -> bool:
     return _enabled
 
 
-@contextlib.contextmanager
+class _NotRecording(contextlib.AbstractContextManager[Span]):
+    """What `span()` returns while tracing is off: one shared object, nothing allocated."""
+
+    def __enter__(self) -> Span:
+        return trace.INVALID_SPAN
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+_NOT_RECORDING = _NotRecording()
+
+
 def span(name: str, *, kind: SpanKind = SpanKind.INTERNAL,
-         attributes: Mapping[str, Any] | None = None) -> Iterator[Span]:
+         attributes: Mapping[str, Any] | None = None) -> contextlib.AbstractContextManager[Span]:
     if not _enabled:
-        yield trace.INVALID_SPAN
-        return
-    with _tracer.start_as_current_span(name, kind=kind,
-                                       attributes=dict(attributes or {})) as current:
-        yield current
+        return _NOT_RECORDING
+    return _tracer.start_as_current_span(name, kind=kind, attributes=dict(attributes or {}))
 
 
 def inject(headers: MutableMapping[str, Any]) -> None:

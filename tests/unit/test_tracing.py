@@ -45,7 +45,7 @@ def test_off_by_default_records_nothing_and_costs_little() -> None:
             tracing.inject(headers)
     per_call_us = (time.perf_counter() - started) / 100_000 * 1e6
     assert headers == {}
-    assert per_call_us < 20, f"{per_call_us:.1f} us per disabled span"
+    assert per_call_us < 5, f"{per_call_us:.1f} us per disabled span"
     with tracing.extracted({"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"}):
         with tracing.span("x") as span:
             assert not span.is_recording()
