@@ -328,6 +328,7 @@ Conveyor is up (supervisor pid {pid}).
   WebSocket  {base.replace("http://", "ws://", 1)}/v2/stream
   S3         http://{env["CONVEYOR_S3_ENDPOINT"]}  ({s3}, bucket {env["CONVEYOR_S3_BUCKET"]})
   Logs       {LOG_DIR}  (make logs)
+  CLI        .venv/bin/conveyor login --url {base} --token "$CONVEYOR_TOKEN"
 
 export CONVEYOR_TOKEN={token}""")
     return 0
