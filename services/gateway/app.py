@@ -19,8 +19,10 @@ from libs.messaging.connection import connect
 from libs.messaging.publisher import Publisher
 from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
+from libs.observability import probes
 from libs.storage import Storage
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
+from services.gateway.boundary import InputBoundaryMiddleware
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents import DOCUMENT_HANDLERS
 from services.gateway.errors import EXCEPTION_HANDLERS
@@ -46,9 +48,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] not in ("http", "websocket"):
             await app(scope, receive, send)
             return
-        request_id = f"req_{uuid.uuid4().hex[:16]}"
         state = scope.setdefault("state", {})
-        state["request_id"] = request_id
+        # The outer access-log layer (libs/observability/asgi.py) usually named it already.
+        request_id = state.setdefault("request_id", f"req_{uuid.uuid4().hex[:16]}")
         state["started"] = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
@@ -81,6 +83,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
                          commands=TaskCommands(db, publisher), token_cache=TokenCache(db),
                          url_policy=UrlPolicy.from_setting(settings.server_url_allowlist),
                          rpc=rpc)
+        probes.add_standard(db, connection, storage)
         try:
             yield
         finally:
@@ -108,6 +111,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         middleware=[
             request_id_middleware,
             DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(InputBoundaryMiddleware, max_body_bytes=settings.max_body_bytes),
         ],
         lifespan=[lifespan],
         openapi_config=openapi,

@@ -218,14 +218,17 @@ async def has_eligible_items(conn: AsyncConnection, task_id: str) -> bool:
     )
 
 
-async def finish(conn: AsyncConnection, task: Task, status: TaskStatus) -> Task:
+async def finish(conn: AsyncConnection, task: Task, status: TaskStatus,
+                 error: str | None = None) -> Task:
+    """End the task; `error` becomes its message unless it has one already."""
     row = (
         await conn.execute(
             text(
                 f"""UPDATE tasks SET status = :status, completed_at = now(), inflight = 0,
+                error_message = coalesce(error_message, CAST(:error AS text)),
                 updated_at = now() WHERE id = :id RETURNING {TASK_COLUMNS}"""
             ),
-            {"id": task.id, "status": status.value},
+            {"id": task.id, "status": status.value, "error": error},
         )
     ).one()
     return task_from_row(row)
