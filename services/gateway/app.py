@@ -31,6 +31,7 @@ from services.gateway.health import health
 from services.gateway.kb.kb_routes import KnowledgeBaseController
 from services.gateway.kb.search_routes import search
 from services.gateway.kb.sync_routes import KnowledgeBaseSyncController, SyncTaskController
+from services.gateway.openapi import COMPONENTS, SECURITY
 from services.gateway.servers import SERVER_HANDLERS
 from services.gateway.settings import GatewaySettings
 from services.gateway.slides.routes import slide_router
@@ -98,6 +99,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
         version="0.1.0",
         description="Long-running batch jobs: submit, watch, control, download.",
         path="/",
+        components=COMPONENTS,
+        security=SECURITY,
         render_plugins=[SwaggerRenderPlugin(path="/docs"), RedocRenderPlugin(path="/redoc"),
                         JsonRenderPlugin(path="/openapi.json")],
     )

@@ -5,19 +5,34 @@ has no instance online, `healthy` (200) otherwise. Each service's state comes fr
 registry's view of heartbeats, so "is a scheduler running?" has one answer everywhere; the
 dependencies' from this process's readiness checks (libs/observability/probes.py)."""
 
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 from litestar import Response, get
+from litestar.openapi import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.observability.probes import PROBES
 from services.gateway.errors import iso_now
 from services.gateway.instances import service_states
+from services.gateway.openapi import PUBLIC, documented
 
 REQUIRED = ("scheduler", "registry")
 
 
-@get("/api/v2/health", tags=["health"], summary="Cluster health (no auth)")
+class HealthResponse(msgspec.Struct, omit_defaults=True):
+    status: Literal["healthy", "degraded", "unhealthy"]
+    timestamp: str
+    # Each service's state (running, stopped, unreachable), by name; seed 000 reads
+    # scheduler, templateManager and websocketServer.
+    services: dict[str, str]
+    error: str | None = None  # why, when unhealthy
+
+
+@get("/api/v2/health", tags=["health"], summary="Cluster health (no auth)", security=PUBLIC,
+     responses=documented(HealthResponse, public=True,
+                          also={503: ResponseSpec(HealthResponse, generate_examples=False,
+                                                  description="The database is unreachable")}))
 async def health(db: AsyncEngine) -> Response[dict[str, Any]]:
     readiness = await PROBES.readiness()
     dependencies = {name: "running" if outcome == "ok" else "unreachable"

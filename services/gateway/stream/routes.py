@@ -18,7 +18,9 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from libs.inputs import InputRejected, check_json
 from services.gateway.auth.repository import Principal, token_hash
 from services.gateway.errors import ApiError, iso_now
+from services.gateway.openapi import documented
 from services.gateway.stream.hub import REVOKED_MESSAGE, EventHub, Subscriber
+from services.gateway.stream.schemas import TaskEventMessage
 from services.gateway.stream.wire import CHANNEL_ALIASES, TERMINAL_TYPES, snapshot_message
 from services.gateway.tasks.commands import TaskCommands
 
@@ -159,7 +161,11 @@ async def stream_task(socket: WebSocket[Any, Any, Any], task_id: str) -> None:
 
 
 @get("/api/v1/tasks/{task_id:str}/events", tags=["tasks"],
-     summary="Server-sent events of one task, until it ends")
+     summary="Server-sent events of one task, until it ends",
+     responses=documented(TaskEventMessage, errors=(404,), media_type="text/event-stream",
+                          description="A stream of events (`event:` the type, `data:` this "
+                                      "JSON); the first is a snapshot, the last a terminal "
+                                      "event"))
 async def task_events(task_id: str, request: Request[Any, Any, Any]) -> ServerSentEvent:
     state = request.app.state
     subscriber = _subscriber(request)
