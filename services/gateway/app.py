@@ -10,7 +10,6 @@ import structlog
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.db.engine import create_engine
@@ -21,10 +20,11 @@ from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
 from libs.storage import Storage
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
+from services.gateway.console import routes as console
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents import DOCUMENT_HANDLERS
 from services.gateway.errors import EXCEPTION_HANDLERS
-from services.gateway.health import health
+from services.gateway.health import health, health_instances
 from services.gateway.kb.kb_routes import KnowledgeBaseController
 from services.gateway.kb.search_routes import search
 from services.gateway.kb.sync_routes import KnowledgeBaseSyncController, SyncTaskController
@@ -92,21 +92,23 @@ def create_app(settings: GatewaySettings) -> Litestar:
         version="0.1.0",
         description="Long-running batch jobs: submit, watch, control, download.",
         path="/",
-        render_plugins=[SwaggerRenderPlugin(path="/docs"), RedocRenderPlugin(path="/redoc"),
-                        JsonRenderPlugin(path="/openapi.json")],
+        render_plugins=console.docs_plugins(),
     )
-    handlers: list[Any] = [health, task_router, slide_router, *STREAM_HANDLERS,
+    handlers: list[Any] = [health, health_instances, task_router, slide_router, *STREAM_HANDLERS,
                            *DOCUMENT_HANDLERS, *SERVER_HANDLERS, KnowledgeBaseController,
-                           KnowledgeBaseSyncController, SyncTaskController, search]
+                           KnowledgeBaseSyncController, SyncTaskController, search,
+                           console.console_router(settings)]
     return Litestar(
         route_handlers=handlers,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             request_id_middleware,
-            DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(BearerAuthMiddleware,
+                             exclude=[*PUBLIC_PATHS, *console.PUBLIC_PATHS]),
         ],
         lifespan=[lifespan],
+        before_request=console.redirect_root,
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         debug=False,

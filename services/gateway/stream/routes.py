@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from services.gateway.auth.middleware import BEARER_SUBPROTOCOL, subprotocols
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError, iso_now
 from services.gateway.stream.hub import EventHub, Subscriber
@@ -96,7 +97,9 @@ async def _serve(socket: WebSocket[Any, Any, Any], task_id: str | None) -> None:
     hub: EventHub = state.hub
     principal = socket.user
     assert isinstance(principal, Principal)
-    await socket.accept()
+    # A client that authenticated with the subprotocol pair expects it echoed back.
+    offered = BEARER_SUBPROTOCOL in subprotocols(socket)
+    await socket.accept(subprotocols=BEARER_SUBPROTOCOL if offered else None)
     subscriber = Subscriber(principal)
     hub.add(subscriber)
 
