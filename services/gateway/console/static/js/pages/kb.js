@@ -49,7 +49,7 @@ export async function kbDetailPage(main, kbId) {
 
   async function load() {
     const [documents, syncs] = await Promise.all([
-      get(`/api/v1/knowledge-bases/${kbId}/documents`, { limit: 200 }),
+      get(`/api/v1/knowledge-bases/${kbId}/documents`, { limit: 100 }),
       get(`/api/v1/knowledge-bases/${kbId}/sync-tasks`, { limit: 10 }),
     ]);
     replace(documentsBox, documents.data.length ? table(
@@ -58,7 +58,9 @@ export async function kbDetailPage(main, kbId) {
         h("td", {}, d.filename), h("td", {}, d.format), h("td", {}, formatBytes(d.size_bytes)),
         h("td", {}, badge(d.sync_status)), h("td", {}, d.chunk_count),
         h("td", {}, formatDate(d.indexed_at)))),
-    ) : h("p", { class: "muted" }, "No documents yet."));
+    ) : h("p", { class: "muted" }, "No documents yet."),
+    documents.total > documents.data.length
+      ? h("p", { class: "muted" }, `first ${documents.data.length} of ${documents.total}`) : "");
     watched.clear();
     replace(syncBox, syncs.data.length ? table(
       ["Sync task", "Type", "Status", "Progress", "Step", "Created"],

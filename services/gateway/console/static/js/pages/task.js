@@ -7,6 +7,9 @@ import { onLive, watchItems } from "../live.js";
 import { allowedActions, countsText, FINISHED, mergeLive } from "./live_task.js";
 
 const ITEM_PAGE = 50;
+// Pauses and resumes leave no timestamp behind in the task's row, so the timeline shows those
+// it saw live; everything else comes from what the API stores.
+const LIVE_ONLY = ["task_paused", "task_resumed"];
 const LABELS = { start: "Start", pause: "Pause", resume: "Resume", cancel: "Cancel",
                  "retry-failed": "Retry failed" };
 
@@ -129,7 +132,10 @@ export async function taskPage(main, taskId) {
     const failed = task.failedItems
       ? (await get(`/api/v1/tasks/${task.taskId}/items`, { status: "failed", pageSize: 50 }))
         .data.items : [];
-    replace(timelineBox, [...storedTimeline(task, failed), ...live].map(timelineRow));
+    const stored = storedTimeline(task, failed).filter(
+      ([, what]) => !(what === "paused" && live.some((entry) => entry[1] === "paused")));
+    const entries = [...stored, ...live].sort((a, b) => a[0].localeCompare(b[0]));
+    replace(timelineBox, entries.map(timelineRow));
   }
 
   async function refresh() {
@@ -172,7 +178,7 @@ export async function taskPage(main, taskId) {
   const stop = onLive((message) => {
     const payload = message.payload || {};
     if (payload.taskId !== task.taskId) return;
-    if (message.type !== "task_progress" && message.type !== "items_settled") {
+    if (LIVE_ONLY.includes(message.type)) {
       live.push([message.timestamp, message.type.replace("task_", ""), payload.message || ""]);
     }
     task = mergeLive(task, payload);
