@@ -16,6 +16,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from libs.inputs import InputRejected, check_json
+from services.gateway.auth.middleware import BEARER_SUBPROTOCOL, subprotocols
 from services.gateway.auth.repository import Principal, token_hash
 from services.gateway.errors import ApiError, iso_now
 from services.gateway.openapi import documented
@@ -110,7 +111,9 @@ async def _serve(socket: WebSocket[Any, Any, Any], task_id: str | None) -> None:
     state = socket.app.state
     hub: EventHub = state.hub
     subscriber = _subscriber(socket)
-    await socket.accept()
+    # A client that authenticated with the subprotocol pair expects it echoed back.
+    offered = BEARER_SUBPROTOCOL in subprotocols(socket)
+    await socket.accept(subprotocols=BEARER_SUBPROTOCOL if offered else None)
     hub.add(subscriber)
 
     async def pump() -> None:
