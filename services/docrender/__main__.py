@@ -1,9 +1,9 @@
 import asyncio
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 from libs.db.engine import create_engine
+from libs.lifetime import process_pool
 from libs.logging import get_logger
+from libs.observability.probes import PROBES
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage
@@ -43,12 +43,11 @@ async def run(settings: DocrenderSettings, workflows: list[Workflow],
                             max_conversions=settings.office_max_conversions,
                             timeout_s=settings.office_timeout_s)
         await office.start()
+        PROBES.add("office", office.check)
     else:
         log.warning("docrender.no_pdf", reason="LibreOffice not installed or disabled")
     formats = ["docx", "pdf"] if office else ["docx"]
-    # spawn, not fork: forking a process that already runs threads and an event loop is unsafe.
-    renderers = ProcessPoolExecutor(settings.render_processes,
-                                    mp_context=multiprocessing.get_context("spawn"))
+    renderers = process_pool(settings.render_processes)  # dies with us, however we end
     db = create_engine(settings.database_url, pool_size=2)
     concurrency = max(settings.concurrency, settings.render_processes + settings.office_instances)
     files = FileWorkflows(storage, renderers, office)

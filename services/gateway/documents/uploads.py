@@ -11,12 +11,16 @@ from jinja2 import TemplateSyntaxError
 
 from libs.archives import UnsafeArchive, inspect_zip
 from libs.docxfast.choice import RendererChoice, choose_renderer
+from libs.inputs import InputRejected, check_json, text_problem
 from libs.tasks.kinds import DOCUMENTS
 from libs.templating import template_environment
 
 MAX_ROWS = DOCUMENTS.max_items  # a data source can fill the largest batch
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 10_000
+# The csv module's own limit (131,072 by default) raised a bare csv.Error mid-read; with ours a
+# reader stops at the first character over the limit and the error names the line.
+csv.field_size_limit(MAX_CELL_CHARS)
 
 
 class BadUpload(ValueError):
@@ -67,13 +71,21 @@ def _decode(data: bytes) -> str:
 
 def _csv_rows(data: bytes) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(_decode(data)))
-    if not reader.fieldnames:
-        raise BadUpload("file: the CSV has no header row")
-    rows = []
-    for row in reader:
-        rows.append({k: v for k, v in row.items() if k is not None})
-        if len(rows) > MAX_ROWS:
-            break
+    try:
+        if not reader.fieldnames:
+            raise BadUpload("file: the CSV has no header row")
+        if len(reader.fieldnames) > MAX_COLUMNS:
+            raise BadUpload(f"file: more than {MAX_COLUMNS} columns")
+        rows = []
+        for row in reader:
+            rows.append({k: v for k, v in row.items() if k is not None})
+            if len(rows) > MAX_ROWS:
+                break
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise BadUpload(f"file: line {reader.line_num}: a cell is longer than "
+                            f"{MAX_CELL_CHARS} characters") from None
+        raise BadUpload(f"file: line {reader.line_num}: {exc}") from None
     return rows
 
 
@@ -92,6 +104,8 @@ def _xlsx_rows(data: bytes) -> list[dict[str, Any]]:
     header = [str(cell) if cell is not None else "" for cell in next(lines, ())]
     if not any(header):
         raise BadUpload("file: the first sheet has no header row")
+    if len(header) > MAX_COLUMNS:
+        raise BadUpload(f"file: more than {MAX_COLUMNS} columns")
     rows = []
     for values in lines:
         if all(value is None for value in values):
@@ -112,6 +126,10 @@ def _cell(value: Any) -> Any:
 
 def _json_rows(data: bytes) -> list[dict[str, Any]]:
     try:
+        check_json(data, field="file")  # depth first: a deep document breaks the parser
+    except InputRejected as exc:
+        raise BadUpload(str(exc)) from None
+    try:
         rows = json.loads(_decode(data))
     except json.JSONDecodeError as exc:
         raise BadUpload(f"file: invalid JSON: {exc}") from exc
@@ -129,6 +147,14 @@ def _limit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(row) > MAX_COLUMNS:
             raise BadUpload(f"file: row {index + 1} has more than {MAX_COLUMNS} columns")
         for key, value in row.items():
-            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            problem = text_problem(str(key))
+            if problem:
+                raise BadUpload(f"file: row {index + 1}: a column name {problem}")
+            if not isinstance(value, str):
+                continue
+            if len(value) > MAX_CELL_CHARS:
                 raise BadUpload(f"file: row {index + 1}, {key}: longer than {MAX_CELL_CHARS}")
+            problem = text_problem(value)
+            if problem:
+                raise BadUpload(f"file: row {index + 1}, {key}: {problem}")
     return rows
