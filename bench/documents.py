@@ -16,7 +16,7 @@ import httpx
 from docxtpl import DocxTemplate
 
 from bench.stack import isolated_stack
-from services.docrender.office.pool import OfficePool
+from libs.office.pool import OfficePool
 
 ROWS = 1_000
 PDF_ROWS = 200

@@ -5,10 +5,10 @@ from collections import OrderedDict
 from concurrent.futures import Executor
 
 from libs.errors import Permanent
+from libs.office.pool import OfficePool
 from libs.storage import Storage
 from libs.worker.handler import ItemContext, ItemDone
 from services.docrender.naming import CONTENT_TYPES, document_key, zip_entry
-from services.docrender.office.pool import OfficePool
 from services.docrender.render.docx import TemplateRejected, render_docx
 
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024

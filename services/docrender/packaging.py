@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.storage import Storage
-from libs.tasks import store
+from libs.tasks import readers
 from libs.tasks.model import Item
 from libs.worker.handler import FinalizeContext
 from services.docrender.naming import zip_key
@@ -38,7 +38,7 @@ class ZipPackager:
         items: list[Item] = []
         async with self._db.connect() as conn:
             while True:
-                page = await store.get_items(conn, task_id, offset=len(items), limit=PAGE)
+                page = await readers.get_items(conn, task_id, offset=len(items), limit=PAGE)
                 items += page
                 if len(page) < PAGE:
                     return items

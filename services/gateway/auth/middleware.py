@@ -5,6 +5,7 @@ Browsers cannot set headers on a WebSocket, so a socket may carry the token as `
 import time
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,7 +42,7 @@ def bearer_token(connection: ASGIConnection) -> str | None:  # type: ignore[type
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    if connection.scope["type"] == "websocket":
+    if connection.scope["type"] == ScopeType.WEBSOCKET:
         return connection.query_params.get("token") or connection.query_params.get("access_token")
     return None
 

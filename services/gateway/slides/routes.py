@@ -11,6 +11,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.storage import Storage
+from libs.tasks import readers
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError
 from services.gateway.slides import repository as repo
@@ -42,7 +43,7 @@ async def _answer(state: State, principal: Principal, batch_id: str, *, wait: bo
         await wait_finished(state.hub, db, commands, principal, batch_id, max_wait_time)
     async with db.connect() as conn:
         task = await _batches(state).load(conn, principal, batch_id)
-        slides = await repo.slides_of(conn, task.id)
+        slides = await readers.get_items(conn, task.id, with_payload=True)
     body = {**batch_result(task, slides), **(extra or {})}
     if task.status.finished:
         return Response(body, status_code=200)
@@ -67,7 +68,7 @@ class SlideBatchController(Controller):
                      state: State) -> dict[str, Any]:
         async with state.db.connect() as conn:
             task = await _batches(state).load(conn, principal, data.batch_id)
-            slides = await repo.slides_of(conn, task.id)
+            slides = await readers.get_items(conn, task.id, with_payload=True)
         return batch_status(task, slides)
 
     @get("/active-count", summary="The caller's batches not finished yet")
@@ -89,7 +90,7 @@ class SlideBatchController(Controller):
                     state: State) -> Redirect:
         async with state.db.connect() as conn:
             task = await _batches(state).load(conn, principal, batch_id)
-            slides = await repo.slides_of(conn, task.id, seq=seq)
+            slides = await readers.get_items(conn, task.id, seq=seq, with_payload=True)
         if not slides or slides[0].status != "done" or not slides[0].result:
             state_text = slides[0].status if slides else "not part of this batch"
             raise ApiError(404, "IMAGE_NOT_FOUND",

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import time
+from typing import Any
 
 import uno  # type: ignore[import-not-found]
 from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
@@ -20,14 +21,14 @@ from com.sun.star.connection import NoConnectException  # type: ignore[import-no
 START_TIMEOUT_S = 60
 
 
-def _prop(name, value):  # type: ignore[no-untyped-def]
+def _prop(name: str, value: object) -> Any:
     prop = PropertyValue()
     prop.Name = name
     prop.Value = value
     return prop
 
 
-def _connect(pipe_name):  # type: ignore[no-untyped-def]
+def _connect(pipe_name: str) -> Any:
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext(
         "com.sun.star.bridge.UnoUrlResolver", local)
@@ -42,7 +43,7 @@ def _connect(pipe_name):  # type: ignore[no-untyped-def]
             time.sleep(0.1)
 
 
-def _convert(desktop, src, dst):  # type: ignore[no-untyped-def]
+def _convert(desktop: Any, src: str, dst: str) -> None:
     document = desktop.loadComponentFromURL(
         uno.systemPathToFileUrl(src), "_blank", 0,
         (_prop("Hidden", True), _prop("ReadOnly", True)))
@@ -69,7 +70,7 @@ def main() -> None:
             request = json.loads(line)
             try:
                 _convert(desktop, request["src"], request["dst"])
-                reply = {"ok": True}
+                reply: dict[str, object] = {"ok": True}
             except Exception as exc:
                 reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
             print(json.dumps(reply), flush=True)
