@@ -21,6 +21,7 @@ from libs.heartbeat import Heartbeater
 from libs.logging import get_logger
 from libs.messaging.connection import connect
 from libs.messaging.publisher import Publisher
+from libs.observability import probes
 from libs.settings import CommonSettings
 from libs.storage import Storage
 
@@ -119,6 +120,9 @@ async def running(
             for part in built.parts:
                 await part.start()
                 started.append(part)
+            # Ready once every part runs: PostgreSQL, RabbitMQ and S3 must answer too (a
+            # service's own checks, e.g. an office pool, were added by its build).
+            probes.add_standard(db, connection, runtime.storage)
             heartbeat.start()
             beating = True
             log.info("service.ready", service=service, instance=runtime.instance_id)

@@ -50,6 +50,10 @@ class Storage:
 
         await asyncio.to_thread(ensure)
 
+    async def bucket_exists(self) -> bool:
+        """The bucket answers (a readiness check: S3 reachable and the bucket there)."""
+        return await asyncio.to_thread(self._client.bucket_exists, self.bucket)
+
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         await asyncio.to_thread(
             self._client.put_object, self.bucket, key, io.BytesIO(data), len(data),
@@ -89,6 +93,12 @@ class Storage:
             response.close()
             response.release_conn()
         return copied
+
+    def open_range(self, key: str, offset: int, length: int) -> "_ClosingResponse":
+        """A readable stream of `length` bytes of an object from `offset` (blocking: call from
+        a worker thread); close it when done."""
+        response = self._client.get_object(self.bucket, key, offset=offset, length=length)
+        return _ClosingResponse(response)
 
     async def size(self, key: str) -> int:
         stat = await asyncio.to_thread(self._client.stat_object, self.bucket, key)
@@ -182,3 +192,23 @@ class Storage:
 def task_prefix(task_id: str) -> str:
     """Every artifact of a task lives under this prefix, so retention removes them in one sweep."""
     return f"tasks/{task_id}/"
+
+
+class _ClosingResponse:
+    """An object's body read as a file; closing it returns the connection to the pool."""
+
+    def __init__(self, response: object) -> None:
+        self._response = response
+
+    def read(self, size: int = -1) -> bytes:
+        return self._response.read(None if size < 0 else size)  # type: ignore[attr-defined,no-any-return]
+
+    def close(self) -> None:
+        self._response.close()  # type: ignore[attr-defined]
+        self._response.release_conn()  # type: ignore[attr-defined]
+
+    def __enter__(self) -> "_ClosingResponse":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -17,7 +17,7 @@ _json = msgspec.json.Encoder()
 
 _SELECT = """
 SELECT s.name, s.type, s.url, s.enabled, s.batch_size, s.auto, s.last_error, s.checked_at,
-    s.created_at, s.updated_at,
+    s.created_at, s.updated_at, s.owner_tenant_id,
     CASE WHEN s.type = 'remote' THEN s.health
          WHEN i.status = 'online' AND jsonb_typeof(i.capabilities -> 'workflows') = 'array'
              AND jsonb_array_length(i.capabilities -> 'workflows') > 0 THEN 'online'
@@ -37,10 +37,14 @@ async def _servers(conn: AsyncConnection, rows: Sequence[Any]) -> list[Server]:
     holders = await readers.exclusive_holders(conn, [exclusivity_key(r.name) for r in rows])
     servers = []
     for row in rows:
+        values = dict(row._mapping)
+        if values["owner_tenant_id"] is not None:
+            values["owner_tenant_id"] = str(values["owner_tenant_id"])
         holder = holders.get(exclusivity_key(row.name))
-        current = ({"current_task_id": holder.task_id, "current_task_tenant": holder.tenant_id,
-                    "current_task_user": holder.user_id} if holder else {})
-        servers.append(msgspec.convert({**row._mapping, **current}, Server, strict=False))
+        if holder:
+            values.update(current_task_id=holder.task_id, current_task_tenant=holder.tenant_id,
+                          current_task_user=holder.user_id)
+        servers.append(msgspec.convert(values, Server, strict=False))
     return servers
 
 
@@ -56,31 +60,41 @@ async def get_server(conn: AsyncConnection, name: str) -> Server | None:
 
 
 async def register(conn: AsyncConnection, new: NewServer) -> bool:
-    """Insert; or adopt a local server its own heartbeat added. False: the name is taken."""
+    """Insert; or, for the operator only, adopt a local server its own heartbeat added (a
+    tenant may not take over a server of the system). False: the name is taken."""
     row = (await conn.execute(text(
-        """INSERT INTO servers (name, type, url, enabled, batch_size)
-        VALUES (:name, :type, :url, :enabled, :batch_size)
+        """INSERT INTO servers (name, type, url, enabled, batch_size, owner_tenant_id)
+        VALUES (:name, :type, :url, :enabled, :batch_size, CAST(:owner_tenant_id AS uuid))
         ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, enabled = EXCLUDED.enabled,
             batch_size = EXCLUDED.batch_size, auto = false, updated_at = now()
         WHERE servers.auto AND servers.type = EXCLUDED.type
+            AND EXCLUDED.owner_tenant_id IS NULL
         RETURNING name"""), msgspec.structs.asdict(new))).one_or_none()
     return row is not None
 
 
-async def update(conn: AsyncConnection, name: str, *, enabled: bool | None,
-                 batch_size: int | None) -> bool:
+# The owner check lives in each statement too, so a change races with nothing.
+_OWNED = "owner_tenant_id IS NOT DISTINCT FROM CAST(:owner AS uuid)"
+
+
+async def update(conn: AsyncConnection, name: str, *, owner_tenant_id: str | None,
+                 enabled: bool | None, batch_size: int | None) -> bool:
+    """False: no server of that name belongs to `owner_tenant_id` (None: the operator)."""
     row = (await conn.execute(text(
-        """UPDATE servers SET enabled = coalesce(:enabled, enabled),
+        f"""UPDATE servers SET enabled = coalesce(:enabled, enabled),
             batch_size = coalesce(:batch_size, batch_size), auto = false, updated_at = now()
-        WHERE name = :name RETURNING name"""),
-        {"name": name, "enabled": enabled, "batch_size": batch_size})).one_or_none()
+        WHERE name = :name AND {_OWNED} RETURNING name"""),
+        {"name": name, "enabled": enabled, "batch_size": batch_size,
+         "owner": owner_tenant_id})).one_or_none()
     return row is not None
 
 
-async def delete(conn: AsyncConnection, name: str) -> bool:
-    """Delete unless it runs a task (the caller checked; this re-checks under the row lock)."""
-    locked = await conn.scalar(text("SELECT name FROM servers WHERE name = :name FOR UPDATE"),
-                               {"name": name})
+async def delete(conn: AsyncConnection, name: str, *, owner_tenant_id: str | None) -> bool:
+    """Delete unless it runs a task (the caller checked; this re-checks under the row lock)
+    or belongs to someone else (the caller checked that too)."""
+    locked = await conn.scalar(
+        text(f"SELECT name FROM servers WHERE name = :name AND {_OWNED} FOR UPDATE"),
+        {"name": name, "owner": owner_tenant_id})
     if locked is None or await readers.exclusive_holder(conn, exclusivity_key(name)):
         return False
     await conn.execute(text("DELETE FROM servers WHERE name = :name"), {"name": name})

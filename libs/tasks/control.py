@@ -2,6 +2,8 @@
 only from the states `transitions.TASK_TRANSITIONS` lists for it. The gateway's commands, the
 scheduler's engine and its sweep all change a task's status through these functions."""
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,7 +22,7 @@ from libs.tasks.transitions import (
 
 async def _transition(
     conn: AsyncConnection, task: Task, action: TaskAction, sets: str,
-    target: TaskStatus | None = None,
+    target: TaskStatus | None = None, params: dict[str, Any] | None = None,
 ) -> Task:
     target = check_target(action, target) if target else only_target(action)
     row = (
@@ -30,7 +32,7 @@ async def _transition(
                 WHERE id = :id AND status IN {task_sources(action)}
                 RETURNING {TASK_COLUMNS}"""
             ),
-            {"id": task.id, "target": target.value},
+            {**(params or {}), "id": task.id, "target": target.value},
         )
     ).one_or_none()
     if row is None:  # changed since it was read
@@ -60,10 +62,15 @@ async def resume(conn: AsyncConnection, task: Task) -> Task:
     )
 
 
-async def finish(conn: AsyncConnection, task: Task, status: TaskStatus) -> Task:
-    """Every item settled: the task ends in `status` (completed, partial success or failed)."""
-    return await _transition(conn, task, TaskAction.FINISH, "completed_at = now(), inflight = 0",
-                             target=status)
+async def finish(conn: AsyncConnection, task: Task, status: TaskStatus,
+                 error: str | None = None) -> Task:
+    """Every item settled: the task ends in `status` (completed, partial success or failed);
+    `error` becomes its message unless it has one already."""
+    return await _transition(
+        conn, task, TaskAction.FINISH,
+        """completed_at = now(), inflight = 0,
+        error_message = coalesce(error_message, CAST(:error AS text))""",
+        target=status, params={"error": error})
 
 
 async def cancel(conn: AsyncConnection, task: Task) -> Task:

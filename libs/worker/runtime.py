@@ -20,6 +20,7 @@ from libs.logging import get_logger
 from libs.messaging.consumer import consume
 from libs.messaging.publisher import Outgoing
 from libs.messaging.topology import declare_work_queue
+from libs.observability import metrics, tracing
 from libs.tasks.claims import claim
 from libs.worker.handler import FinalizeContext, FinalizeHandler, ItemContext, ItemHandler
 from libs.worker.reporter import ResultReporter
@@ -86,6 +87,7 @@ class Worker:
 
     async def _on_message(self, work: WorkMessage, message: AbstractIncomingMessage) -> None:
         self._busy += 1
+        metrics.WORKER_BUSY.set(self._busy)
         self._idle.clear()
         try:
             if isinstance(work, FinalizeTask):
@@ -94,6 +96,7 @@ class Worker:
                 await self._process(work, message)
         finally:
             self._busy -= 1
+            metrics.WORKER_BUSY.set(self._busy)
             if not self._busy:
                 self._idle.set()
 
@@ -123,6 +126,9 @@ class Worker:
         handler = self._handlers.get(work.kind)
         if handler is None:
             raise Permanent(f"no handler for kind {work.kind!r}")
+        sent_at = (message.headers or {}).get("x-sent-at")
+        if isinstance(sent_at, float | int) and not message.redelivered:
+            metrics.ITEM_QUEUE_SECONDS.labels(work.kind).observe(max(0.0, time.time() - sent_at))
         async with self._db.begin() as conn:
             claimed = await claim(
                 conn, work.task_id, work.items, redelivered=bool(message.redelivered)
@@ -152,10 +158,14 @@ class Worker:
         ctx = ItemContext(task_id=work.task_id, kind=work.kind, tenant_id=work.tenant_id,
                           params=work.params, item=item, report_step=report_step)
         async with self._slots:
-            with structlog.contextvars.bound_contextvars(item_seq=item.seq, attempt=item.attempt):
+            with (structlog.contextvars.bound_contextvars(item_seq=item.seq, attempt=item.attempt),
+                  tracing.span("item.handle", attributes={"conveyor.kind": work.kind,
+                                                          "conveyor.item_seq": item.seq})):
                 started = time.perf_counter()
                 result = await self._outcome(handler, ctx, work.item_timeout_s)
-                duration_ms = int((time.perf_counter() - started) * 1000)
+                seconds = time.perf_counter() - started
+                duration_ms = int(seconds * 1000)
+                metrics.ITEM_SECONDS.labels(work.kind, result.outcome.value).observe(seconds)
                 log.debug("item.finished", outcome=result.outcome, duration_ms=duration_ms)
         return msgspec.structs.replace(result, duration_ms=duration_ms)
 

@@ -2,12 +2,12 @@
 ZIP packager of the documents kind, and (for a named instance) the local batch server's
 workflows, all in the worker runtime."""
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
 from libs.lifecycle import Runtime, Service
+from libs.lifetime import process_pool
 from libs.logging import get_logger
+from libs.observability.probes import PROBES
 from libs.office.pool import OfficePool, office_available
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
@@ -28,6 +28,9 @@ class DocrenderSettings(CommonSettings, kw_only=True):
     office_max_conversions: int = 300
     office_timeout_s: float = 60.0
     prefetch: int = 8
+    # Items in the handler at once: DOCX rows in flight together are rendered and stored
+    # together (batching.py), and PDF rows render ahead while LibreOffice converts.
+    concurrency: int = 64
     # Seed 004: a named instance (CONVEYOR_INSTANCE_NAME) is also a local batch server that
     # runs these workflows (built-ins, or aliases `name=built-in`) from its own queue.
     workflows: str = "docx-to-pdf,image-thumbnail"
@@ -51,19 +54,19 @@ async def build(settings: DocrenderSettings, runtime: Runtime) -> Service:
                             timeout_s=settings.office_timeout_s)
         await office.start()
         runtime.exits.push_async_callback(office.stop)
+        PROBES.add("office", office.check)
     else:
         log.warning("docrender.no_pdf", reason="LibreOffice not installed or disabled")
     formats = ["docx", "pdf"] if office else ["docx"]
-    # spawn, not fork: forking a process that already runs threads and an event loop is unsafe.
-    renderers = ProcessPoolExecutor(settings.render_processes,
-                                    mp_context=multiprocessing.get_context("spawn"))
+    renderers = process_pool(settings.render_processes)  # dies with us, however we end
     runtime.exits.callback(renderers.shutdown, cancel_futures=True)
-    concurrency = settings.render_processes + settings.office_instances + 2
+    concurrency = max(settings.concurrency, settings.render_processes + settings.office_instances)
     files = FileWorkflows(storage, renderers, office)
     capabilities, routes = _server_capabilities(settings, workflows, files)
     worker = Worker(
         runtime,
-        {DOCUMENTS.name: DocumentRenderer(storage, TemplateCache(storage), renderers, office),
+        {DOCUMENTS.name: DocumentRenderer(storage, TemplateCache(storage), renderers,
+                                          settings.render_processes, office),
          SERVER_BATCH.name: files},
         finalizers={DOCUMENTS.name: ZipPackager(runtime.db, storage)},
         concurrency=concurrency, prefetch=settings.prefetch,

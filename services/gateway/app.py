@@ -21,9 +21,12 @@ from libs.logging import configure_logging
 from libs.messaging.parts import QueueConsumer
 from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
+from libs.observability import tracing
+from libs.observability.asgi import observe_http
 from libs.settings import load_settings
 from proto.events import TaskEvent
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
+from services.gateway.boundary import InputBoundaryMiddleware
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents import DOCUMENT_HANDLERS
 from services.gateway.errors import EXCEPTION_HANDLERS
@@ -48,9 +51,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] not in ("http", "websocket"):
             await app(scope, receive, send)
             return
-        request_id = f"req_{uuid.uuid4().hex[:16]}"
         state = scope.setdefault("state", {})
-        state["request_id"] = request_id
+        # The outer access-log layer (libs/observability/asgi.py) usually named it already.
+        request_id = state.setdefault("request_id", f"req_{uuid.uuid4().hex[:16]}")
         state["started"] = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
@@ -103,6 +106,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         middleware=[
             request_id_middleware,
             DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(InputBoundaryMiddleware, max_body_bytes=settings.max_body_bytes),
         ],
         lifespan=[lifespan],
         openapi_config=openapi,
@@ -115,8 +119,10 @@ def create_app(settings: GatewaySettings) -> Litestar:
 def main() -> None:
     settings = load_settings(GatewaySettings, "gateway")
     configure_logging("gateway", json_logs=settings.json_logs, level=settings.log_level)
+    tracing.configure("gateway", settings)
+    app: Any = create_app(settings)  # an ASGI app, typed by Litestar more narrowly
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, loop="uvloop",
+        observe_http(app), host=settings.host, port=settings.port, loop="uvloop",
         log_config=None, access_log=False, ws="websockets-sansio", ws_max_size=64 * 1024,
         timeout_graceful_shutdown=10,
     )

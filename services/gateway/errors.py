@@ -16,6 +16,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DataError
 
 from libs.logging import get_logger
 from libs.tasks.creation import ExclusivityConflict
@@ -139,6 +140,17 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
                                       "internal error; the request id identifies it in the logs"))
 
 
+def handle_data_error(request: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
+    """The database refused a value as data (out of range, malformed): client input the
+    boundary (gateway/boundary.py) did not anticipate. Still the client's error, never a 500;
+    logged so the boundary can learn to name the field."""
+    log.warning("request.data_refused", path=request.url.path, error=str(exc.orig)[:300])
+    return _respond(request, ApiError(400, "VALIDATION_ERROR",
+                                      "request: a value is out of range or malformed",
+                                      [{"field": "request",
+                                        "message": "a value is out of range or malformed"}]))
+
+
 def handle_invalid_transition(
     request: Request[Any, Any, Any], exc: InvalidTransition
 ) -> Response[Any]:
@@ -165,6 +177,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     InvalidTransition: handle_invalid_transition,
     ExclusivityConflict: handle_conflict,
     ValidationException: handle_validation,
+    DataError: handle_data_error,
     HTTPException: handle_http,
     Exception: handle_unexpected,
 }

@@ -5,13 +5,19 @@ from functools import partial
 
 from libs.lifecycle import Loop, Runtime, Service
 from libs.messaging.parts import BatchConsumer, QueueConsumer
-from libs.messaging.topology import declare_control_queue, declare_results_queue
+from libs.messaging.topology import (
+    declare_control_queue,
+    declare_dead_work_queue,
+    declare_results_queue,
+)
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
 from proto.control import TaskChanged
-from proto.work import Report
+from proto.work import Report, WorkMessage
 from services.scheduler.control import ControlHandler
+from services.scheduler.dead_letters import DeadLetterSettler
 from services.scheduler.engine import Engine
+from services.scheduler.gauges import GaugeSampler
 from services.scheduler.sweeper import Sweeper
 
 
@@ -22,6 +28,7 @@ class SchedulerSettings(CommonSettings, kw_only=True):
     progress_interval_s: float = 0.25
     results_prefetch: int = 200
     results_batch: int = 100
+    gauges_interval_s: float = 5.0
 
 
 async def build(settings: SchedulerSettings, runtime: Runtime) -> Service:
@@ -33,12 +40,19 @@ async def build(settings: SchedulerSettings, runtime: Runtime) -> Service:
         runtime.db, engine, runtime.storage, interval_s=settings.sweep_interval_s,
         retention_s=settings.retention_s,
     )
+    gauges = GaugeSampler(runtime.db, runtime.connection, interval_s=settings.gauges_interval_s)
+    runtime.exits.push_async_callback(gauges.close)
     return Service([
         BatchConsumer(runtime.connection, declare_results_queue, Report, engine.apply_reports,
                       prefetch=settings.results_prefetch, batch=settings.results_batch),
         QueueConsumer(runtime.connection, declare_control_queue, TaskChanged,
                       ControlHandler(runtime.db, engine), prefetch=10),
+        # Each work queue's dead letters are bound to it where the queue is declared (by its
+        # workers at start, by the engine before its first dispatch).
+        QueueConsumer(runtime.connection, declare_dead_work_queue, WorkMessage,
+                      DeadLetterSettler(engine), prefetch=10),
         Loop("sweeper", sweeper.run),
+        Loop("gauges", gauges.run),
     ])
 
 

@@ -2,7 +2,6 @@
 worker runtime that consumes `slides.items`."""
 
 import asyncio
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -10,6 +9,7 @@ from functools import partial
 import httpx
 
 from libs.lifecycle import Loop, Runtime, Service
+from libs.lifetime import process_pool
 from libs.logging import get_logger
 from libs.messaging.parts import QueueConsumer
 from libs.service import run_service
@@ -33,8 +33,7 @@ log = get_logger(__name__)
 
 
 async def _start_pool(processes: int) -> ProcessPoolExecutor:
-    # spawn, not fork: the parent runs an event loop and client threads a fork would copy.
-    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    pool = process_pool(processes)  # spawn; its processes die with this one, however it ends
     loop = asyncio.get_running_loop()
     # Start every process and load the fonts now: a missing CJK font fails start-up, loudly.
     fonts = await asyncio.gather(*(loop.run_in_executor(pool, warm_up) for _ in range(processes)))

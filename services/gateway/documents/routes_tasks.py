@@ -112,7 +112,8 @@ class BatchTaskController(Controller):
             "outputFormat": data.output_format, "mode": "parallel" if parallel else "sequential",
             "createZip": options.create_zip, "rowCount": len(rows),
             "dataSourceId": data.data_source_id,
-            "templates": {t.id: {"name": t.name, "key": t.object_key} for t in templates},
+            "templates": {t.id: {"name": t.name, "key": t.object_key, "renderer": t.renderer}
+                          for t in templates},
         }
         task = await commands.create(creation.NewTask(
             tenant_id=principal.tenant_id, user_id=principal.user_id, kind=DOCUMENTS,

@@ -18,7 +18,12 @@ from libs.tasks.model import utcnow
 from services.gateway.auth.repository import Principal
 from services.gateway.documents import repository as repo
 from services.gateway.documents.envelope import ok
-from services.gateway.documents.uploads import BadUpload, parse_rows, template_fields
+from services.gateway.documents.uploads import (
+    BadUpload,
+    parse_rows,
+    template_fields,
+    template_renderer,
+)
 from services.gateway.errors import ApiError, validation_error
 from services.gateway.tasks.presenters import iso
 
@@ -83,7 +88,8 @@ async def _store_then_record(
 def template_view(template: repo.Template) -> dict[str, Any]:
     return {"templateId": template.id, "templateName": template.name,
             "filename": template.filename, "size": template.size_bytes,
-            "fields": template.fields, "createdAt": iso(template.created_at)}
+            "fields": template.fields, "createdAt": iso(template.created_at),
+            "renderer": template.renderer, "rendererReason": template.renderer_reason}
 
 
 def data_source_view(source: repo.DataSource) -> dict[str, Any]:
@@ -111,10 +117,12 @@ class TemplateController(Controller):
         except BadUpload as exc:
             raise ApiError(400, "INVALID_TEMPLATE", str(exc),
                            [{"field": "file", "message": str(exc)}]) from exc
+        choice = await asyncio.to_thread(template_renderer, content)
         key = f"templates/{principal.tenant_id}/{template_id}-{secrets.token_hex(4)}.docx"
         template = repo.Template(id=template_id, name=_name(data),
                                  filename=data.file.filename or "template.docx", object_key=key,
-                                 size_bytes=len(content), fields=fields, created_at=utcnow())
+                                 size_bytes=len(content), fields=fields, created_at=utcnow(),
+                                 renderer=choice.renderer, renderer_reason=choice.reason)
         await _store_then_record(
             db, storage, key, content, DOCX_TYPE,
             lambda conn: repo.insert_template(conn, principal.tenant_id, principal.user_id,

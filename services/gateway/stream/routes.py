@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from libs.inputs import InputRejected, check_json
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError, iso_now
 from services.gateway.stream.hub import EventHub, Subscriber
@@ -54,9 +55,12 @@ async def _visible_snapshot(state: State, principal: Principal, task_id: str) ->
 async def _apply(state: State, subscriber: Subscriber, raw: str | bytes) -> dict[str, Any] | None:
     if len(raw) > MAX_MESSAGE_BYTES:
         return _error("VALIDATION_ERROR", f"message larger than {MAX_MESSAGE_BYTES} bytes")
-    try:
+    try:  # the gateway's input boundary, for the frames of a socket
+        check_json(raw.encode() if isinstance(raw, str) else raw, field="message")
         message = _decoder.decode(raw)
-    except msgspec.DecodeError as exc:
+    except InputRejected as exc:
+        return _error("VALIDATION_ERROR", str(exc))
+    except (msgspec.DecodeError, UnicodeEncodeError) as exc:
         return _error("VALIDATION_ERROR", f"invalid message: {exc}")
     if message.action == "ping":
         return {"type": "pong", "payload": {}, "timestamp": iso_now()}
