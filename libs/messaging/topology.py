@@ -21,6 +21,7 @@ _EXCHANGE_TYPES = {
     Exchange.REGISTRY: aio_pika.ExchangeType.DIRECT,
     Exchange.DLX: aio_pika.ExchangeType.DIRECT,
     Exchange.RPC: aio_pika.ExchangeType.DIRECT,
+    Exchange.AUTH: aio_pika.ExchangeType.FANOUT,
 }
 
 
@@ -107,6 +108,15 @@ async def declare_event_subscription(
     queue = await channel.declare_queue(exclusive=True, auto_delete=True)
     for binding in bindings:
         await queue.bind(Exchange.EVENTS, routing_key=binding)
+    return queue
+
+
+async def declare_broadcast_subscription(
+    channel: AbstractChannel, exchange: Exchange
+) -> AbstractQueue:
+    """A private, auto-deleted queue on a fanout exchange: every process sees every message."""
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(exchange)
     return queue
 
 

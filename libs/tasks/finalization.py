@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.tasks.model import FINISHED, TASK_COLUMNS, Task, task_from_row
 from libs.tasks.settlement import jsonb
+from libs.tasks.transitions import ItemAction, item_sources
 
 _CLOSED_STAGES = "('completed', 'failed', 'cancelled', 'skipped')"
 
@@ -106,4 +107,24 @@ async def end_finalize(
             {"id": task_id, "status": "completed" if state == "done" else "failed",
              "error": error},
         )
+    return task_from_row(row)
+
+
+async def fail_lost_items(conn: AsyncConnection, task: Task, seqs: Sequence[int]) -> Task:
+    """Done items whose artifact is gone (the finalize step found it missing) become failed,
+    and the counters follow, so retry-failed picks exactly them."""
+    row = (await conn.execute(
+        text(
+            f"""WITH lost AS (
+                UPDATE task_items SET status = 'failed', result = NULL, finished_at = now(),
+                    error = 'OBJECT_MISSING: its output is no longer stored'
+                WHERE task_id = :id AND status IN {item_sources(ItemAction.LOSE)}
+                  AND seq = ANY(CAST(:seqs AS int[]))
+                RETURNING seq)
+            UPDATE tasks SET done = done - (SELECT count(*) FROM lost),
+                failed = failed + (SELECT count(*) FROM lost), updated_at = now()
+            WHERE id = :id RETURNING {TASK_COLUMNS}"""
+        ),
+        {"id": task.id, "seqs": list(seqs)},
+    )).one()
     return task_from_row(row)

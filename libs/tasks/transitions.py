@@ -38,6 +38,7 @@ class ItemAction(StrEnum):
     SETTLE = "settle"  # done, failed, or back to pending for a retry (also an expired lease)
     RELEASE = "release"  # the worker could not claim it (task paused): back to pending
     CANCEL = "cancel"  # its task ended first
+    LOSE = "lose"  # done, but its artifact is gone (found by the finalize step)
 
 
 _T, _I = TaskStatus, ItemStatus
@@ -66,6 +67,7 @@ ITEM_TRANSITIONS: Mapping[ItemAction, Transition[ItemStatus]] = {
     ItemAction.CANCEL: Transition(
         frozenset({_I.PENDING, _I.DISPATCHED, _I.PROCESSING}), frozenset({_I.CANCELLED})
     ),
+    ItemAction.LOSE: Transition(frozenset({_I.DONE}), frozenset({_I.FAILED})),
 }
 
 # Items start (are dispatched and claimed) only while their task is in one of these states:

@@ -14,7 +14,7 @@ import msgspec
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
-from libs.errors import Permanent
+from libs.errors import ArtifactsMissing, Permanent
 from libs.lifecycle import Runtime
 from libs.logging import get_logger
 from libs.messaging.consumer import consume
@@ -114,7 +114,8 @@ class Worker:
             report = msgspec.structs.replace(report, result=result)
         except Permanent as exc:
             log.warning("task.finalize_failed", error=str(exc), retryable=False)
-            report = msgspec.structs.replace(report, error=str(exc))
+            lost = exc.item_seqs if isinstance(exc, ArtifactsMissing) else []
+            report = msgspec.structs.replace(report, error=str(exc), lost_items=lost)
         except Exception as exc:
             log.warning("task.finalize_failed", error=repr(exc), retryable=True, exc_info=True)
             report = msgspec.structs.replace(report, error=f"{type(exc).__name__}: {exc}",
