@@ -8,7 +8,7 @@ from typing import Any
 
 from libs.docxfast.choice import DOCXTPL
 from libs.errors import Permanent
-from libs.storage import Storage
+from libs.storage import ObjectMissing, Storage
 from libs.worker.handler import ItemContext, ItemDone
 from services.docrender.batching import DocxBatcher
 from services.docrender.naming import CONTENT_TYPES, document_key, zip_entry, zip_folders
@@ -58,7 +58,11 @@ class DocumentRenderer:
         fmt = ctx.params["outputFormat"]
         # Templates of tasks created before renderers were chosen at upload: docxtpl.
         renderer = str(template.get("renderer") or DOCXTPL)
-        source = await self._templates.get(template["key"])
+        try:
+            source = await self._templates.get(template["key"])
+        except ObjectMissing as exc:
+            raise Permanent(f"TEMPLATE_FILE_MISSING: the file of template {template_id} is no "
+                            "longer stored") from exc
         file = zip_entry(zip_folders(templates)[template_id], row_index, fmt)
         where: dict[str, Any]
         if fmt == "pdf":

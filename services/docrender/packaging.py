@@ -1,7 +1,9 @@
 """The `documents` finalize step: one ZIP of the batch, streamed from the bucket back into the
 bucket, with memory flat however large the batch.
 
-Items are read a page at a time; each document is copied into the ZIP as it was stored
+The documents come from the batch and, for a retry-failed batch, its parents (`lineage`), and
+are checked to exist before anything is written (at most 20,000 entries, held in memory). Each
+document is copied into the ZIP as it was stored
 (stored entries: DOCX and PDF are compressed already), a pack's documents with one ranged read
 each, and the ZIP is assembled by `ZipWriter` from their sizes and CRCs (computed when they
 were rendered), so nothing is inflated or compressed again. A writer thread feeds a pipe that
@@ -20,13 +22,12 @@ from typing import IO, Any, BinaryIO
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.docxfast.zipraw import DEFLATED, STORED, ZipWriter, iter_chunks
-from libs.storage import Storage
-from libs.tasks import store
-from libs.tasks.model import Item
+from libs.errors import ArtifactsMissing
+from libs.storage import ObjectMissing, Storage, task_prefix
 from libs.worker.handler import FinalizeContext
+from services.docrender.lineage import PAGE, Entry, batch_entries
 from services.docrender.naming import MANIFEST, zip_entry, zip_folders, zip_key
 
-PAGE = 1000
 MAX_UNINDEXED_BYTES = 200 * 1024 * 1024  # a document stored without its CRC is read whole
 
 
@@ -36,27 +37,30 @@ class ZipPackager:
         self._storage = storage
 
     async def __call__(self, ctx: FinalizeContext) -> dict[str, Any]:
+        async with self._db.connect() as conn:
+            entries = await batch_entries(conn, ctx.task_id, ctx.tenant_id)
+        await self._verify(ctx.task_id, entries)
         key = zip_key(ctx.task_id)
         counts = {"documents": 0, "failed": 0}
-        loop = asyncio.get_running_loop()
-
-        def pages() -> Iterator[list[Item]]:  # called from the writer thread
-            offset = 0
-            while True:
-                page = asyncio.run_coroutine_threadsafe(
-                    self._page(ctx.task_id, offset), loop).result()
-                yield page
-                offset += len(page)
-                if len(page) < PAGE:
-                    return
-
+        pages = (entries[i:i + PAGE] for i in range(0, len(entries), PAGE))
         archive = _Archive(self._storage, ctx.params, counts)
-        size = await self._stream(key, lambda out: archive.write(out, pages()))
+        size = await self._stream(key, lambda out: archive.write(out, pages))
         return {"zipKey": key, "zipSize": size, **counts}
 
-    async def _page(self, task_id: str, offset: int) -> list[Item]:
-        async with self._db.connect() as conn:
-            return await store.get_items(conn, task_id, offset=offset, limit=PAGE)
+    async def _verify(self, task_id: str, entries: list[Entry]) -> None:
+        """A document reported done may be gone from the bucket (an endpoint that lost its
+        data): packing would fail half-way or, worse, ship a ZIP without it. Those items fail
+        instead, with the task, so retry-failed renders exactly them."""
+        done = [e for e in entries if e.stored_in]
+        missing = set(await self._storage.missing(
+            [e.stored_in for e in done if e.stored_in],
+            {task_prefix(e.task_id) for e in done}))
+        lost = [e for e in done if e.stored_in in missing]
+        if lost:
+            raise ArtifactsMissing(
+                f"{ObjectMissing.code}: {len(lost)} of {len(done)} documents are no longer "
+                "stored; retry-failed renders them again",
+                [e.seq for e in lost if e.task_id == task_id])
 
     async def _stream(self, key: str, write: Any) -> int:
         read_fd, write_fd = os.pipe()
@@ -92,41 +96,37 @@ class _Archive:
         self._templates: dict[str, dict[str, Any]] = params.get("templates", {})
         self._folders = zip_folders(self._templates)
         self._format = str(params.get("outputFormat", "docx"))
-        self._row_count = max(int(params.get("rowCount", 1)), 1)
         self._counts = counts
 
-    def write(self, out: BinaryIO, pages: Iterator[list[Item]]) -> int:
+    def write(self, out: BinaryIO, pages: Iterator[list[Entry]]) -> int:
         writer = ZipWriter(out)
         with tempfile.TemporaryFile() as manifest:
             manifest.write(b"[")
             first = True
             for page in pages:
                 named = []
-                for item in page:
-                    line, name = self._manifest_line(item)
+                for entry in page:
+                    line, name = self._manifest_line(entry)
                     manifest.write((b"\n" if first else b",\n") + line)
                     first = False
-                    if name is not None and item.result:
-                        named.append((name, item.result))
+                    if name is not None and entry.result:
+                        named.append((name, entry.result))
                 self._copy_documents(writer, named)
             manifest.write(b"\n]\n")
             _add_deflated(writer, MANIFEST, manifest)
         return writer.close()
 
-    def _manifest_line(self, item: Item) -> tuple[bytes, str | None]:
-        result = item.result or {}
-        template_id = item.group_key or ""
-        row_index = int(result.get("rowIndex", item.seq % self._row_count))
-        done = item.status.value == "done" and bool(result)
+    def _manifest_line(self, entry: Entry) -> tuple[bytes, str | None]:
+        template_id, row_index = entry.template_id, entry.row_index
         name = None
-        if done and template_id in self._folders:
+        if entry.result is not None and template_id in self._folders:
             name = zip_entry(self._folders[template_id], row_index, self._format)
             self._counts["documents"] += 1
-        elif item.status.value == "failed":
+        elif entry.status == "failed":
             self._counts["failed"] += 1
         line = {"rowIndex": row_index, "templateId": template_id,
                 "templateName": self._templates.get(template_id, {}).get("name"),
-                "status": item.status.value, "file": name, "error": item.error}
+                "status": entry.status, "file": name, "error": entry.error}
         return json.dumps(line, ensure_ascii=False).encode("utf-8"), name
 
     def _copy_documents(self, writer: ZipWriter, named: list[tuple[str, dict[str, Any]]]) -> None:

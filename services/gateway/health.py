@@ -13,9 +13,11 @@ from litestar.openapi import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.observability.probes import PROBES
+from services.gateway.auth.repository import Principal
 from services.gateway.errors import iso_now
-from services.gateway.instances import service_states
+from services.gateway.instances import instance_list, service_states
 from services.gateway.openapi import PUBLIC, documented
+from services.gateway.tasks.presenters import iso
 
 REQUIRED = ("scheduler", "registry")
 
@@ -53,3 +55,17 @@ async def health(db: AsyncEngine) -> Response[dict[str, Any]]:
     services.update(dependencies)
     return Response({"status": "healthy" if healthy else "degraded", "timestamp": iso_now(),
                      "services": services})
+
+
+@get("/api/v2/health/instances", tags=["health"],
+     summary="Every service instance the registry knows, with its state and last heartbeat")
+async def health_instances(db: AsyncEngine, principal: Principal) -> dict[str, Any]:
+    async with db.connect() as conn:
+        rows = await instance_list(conn)
+    instances = [{
+        "id": row["id"], "service": row["service"], "name": row["name"], "host": row["host"],
+        "status": row["status"], "capabilities": row["capabilities"],
+        "heartbeatIntervalSeconds": row["interval_s"], "startedAt": iso(row["started_at"]),
+        "lastSeen": iso(row["last_seen"]),
+    } for row in rows]
+    return {"timestamp": iso_now(), "instances": instances}

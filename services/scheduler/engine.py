@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_work_queue
-from libs.observability import metrics
+from libs.observability import metrics, tracing
 from libs.tasks import store
 from libs.tasks.events import finished_event, items_settled_event, task_event
 from libs.tasks.kinds import KINDS
@@ -65,16 +65,18 @@ class Engine:
         else:
             state, error = "failed", f"finalization failed: {report.error}"
         await self.end_finalize(report.task_id, report.attempt, state=state,
-                                result=report.result, error=error)
+                                result=report.result, error=error, lost_items=report.lost_items)
 
     async def end_finalize(self, task_id: str, attempt: int, *, state: str | None,
-                           result: dict[str, Any] | None = None,
-                           error: str | None = None) -> None:
+                           result: dict[str, Any] | None = None, error: str | None = None,
+                           lost_items: Sequence[int] = ()) -> None:
         async with self._db.begin() as conn:
             task = await repo.end_finalize(conn, task_id, attempt, state=state, result=result,
                                            error=error)
             if task is None:
                 return
+            if lost_items and state == "failed":
+                task = await repo.fail_lost_items(conn, task, lost_items)
             outgoing = await self.advance(conn, [task])
         await self.publish(outgoing)
 
@@ -139,7 +141,8 @@ class Engine:
             touched.append(task)
             free = task.concurrency - task.inflight
             if free > 0:
-                items = await repo.dispatch(conn, task, free)
+                with tracing.span("engine.dispatch", attributes={"conveyor.kind": task.kind}):
+                    items = await repo.dispatch(conn, task, free)
                 if items:
                     metrics.DISPATCH_BATCH.labels(task.kind).observe(len(items))
                     metrics.ITEMS_DISPATCHED.labels(task.kind).inc(len(items))

@@ -26,6 +26,7 @@ from services.gateway.documents.schemas import (
     BatchResumedResponse,
     BatchStartedResponse,
 )
+from services.gateway.downloads import redirect_to_stored
 from services.gateway.errors import ApiError
 from services.gateway.instances import format_available
 from services.gateway.openapi import documented, redirect_errors
@@ -111,6 +112,12 @@ class BatchTaskController(Controller):
             if template_id not in found:
                 raise template_not_found(template_id)
         templates = [found[t] for t in dict.fromkeys(data.template_ids)]
+        for template in templates:
+            if not await storage.exists(template.object_key):
+                raise ApiError(409, "TEMPLATE_FILE_MISSING",
+                               f"the file of template {template.id} ({template.name}) is no "
+                               "longer stored; upload the template again",
+                               [{"field": "templateIds", "message": template.id}])
         _check_fields(templates, rows)
         if not pdf_ok:
             raise ApiError(503, "RENDERER_UNAVAILABLE",
@@ -200,4 +207,7 @@ class BatchTaskController(Controller):
             reason = ("createZip was false for this task" if not task.params.get("createZip")
                       else f"the task is {task.status.value} and has no ZIP yet")
             raise ApiError(409, "DOWNLOAD_FAILED", f"no ZIP to download: {reason}")
-        return Redirect(storage.presigned_get(key, filename=f"batch_{task.id}.zip"))
+        return await redirect_to_stored(
+            storage, key, gone_code="ZIP_GONE", filename=f"batch_{task.id}.zip",
+            gone_message=f"the ZIP of batch {task.id} is no longer stored; create the batch "
+                         "again")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.storage import Storage
 from services.gateway.auth.repository import Principal
+from services.gateway.downloads import redirect_to_stored
 from services.gateway.errors import ApiError
 from services.gateway.openapi import documented, redirect_errors
 from services.gateway.slides import repository as repo
@@ -117,7 +118,10 @@ class SlideBatchController(Controller):
             raise ApiError(404, "IMAGE_NOT_FOUND",
                            f"slide {seq} of batch {batch_id} has no image ({state_text})")
         storage: Storage = state.storage
-        return Redirect(storage.presigned_get(slides[0].result["object_key"]), status_code=302)
+        return await redirect_to_stored(
+            storage, slides[0].result["object_key"], gone_code="IMAGE_GONE",
+            gone_message=f"the image of slide {seq} of batch {batch_id} is no longer stored; "
+                         "render it again (a new batch of the same slides)")
 
 
 @get("/api/slide/sessions/{session_id:str}/logs", tags=["slides"],
