@@ -243,6 +243,7 @@ async def test_real_answers_of_slides_servers_and_batch_control(doc: Doc, stack:
     async with httpx.AsyncClient() as plain:
         health = await plain.get(f"{stack.url}/api/v2/health")
     validate_answer(doc, "get", "/api/v2/health", health.status_code, health.json())
+    await _checked(doc, alice, "get", "/api/v2/health/instances", 200, "/api/v2/health/instances")
 
 
 async def test_a_generated_client_creates_an_echo_task_and_reads_it(
