@@ -31,6 +31,23 @@ class HealthResponse(msgspec.Struct, omit_defaults=True):
     error: str | None = None  # why, when unhealthy
 
 
+class InstanceView(msgspec.Struct, rename="camel"):
+    id: str
+    service: str
+    name: str
+    host: str
+    status: str  # online, offline, ...
+    capabilities: dict[str, Any]
+    heartbeat_interval_seconds: float
+    started_at: str
+    last_seen: str
+
+
+class InstancesResponse(msgspec.Struct):
+    timestamp: str
+    instances: list[InstanceView]
+
+
 @get("/api/v2/health", tags=["health"], summary="Cluster health (no auth)", security=PUBLIC,
      responses=documented(HealthResponse, public=True,
                           also={503: ResponseSpec(HealthResponse, generate_examples=False,
@@ -58,7 +75,8 @@ async def health(db: AsyncEngine) -> Response[dict[str, Any]]:
 
 
 @get("/api/v2/health/instances", tags=["health"],
-     summary="Every service instance the registry knows, with its state and last heartbeat")
+     summary="Every service instance the registry knows, with its state and last heartbeat",
+     responses=documented(InstancesResponse))
 async def health_instances(db: AsyncEngine, principal: Principal) -> dict[str, Any]:
     async with db.connect() as conn:
         rows = await instance_list(conn)

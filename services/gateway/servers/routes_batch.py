@@ -21,8 +21,8 @@ from services.gateway.servers.paths import shown, tenant_root
 from services.gateway.servers.planner import Plan, plan
 from services.gateway.servers.presenters import batch_task_view
 from services.gateway.servers.schemas import (
-    BatchStarted,
     BatchTaskView,
+    ServerBatchStarted,
     ServerCheck,
 )
 from services.gateway.tasks.commands import TaskCommands
@@ -78,7 +78,7 @@ class BatchController(Controller):
                 "skipped_files": found.selection.skipped}
 
     @post("/process", status_code=200, summary="Start a batch on the selected server",
-          responses=documented(BatchStarted, errors=(404, 503)))
+          responses=documented(ServerBatchStarted, errors=(404, 503)))
     async def process(self, data: BatchBody, principal: Principal, db: AsyncEngine,
                       storage: Storage, commands: TaskCommands) -> dict[str, Any]:
         found = await plan(db, storage, principal, data, unavailable_status=503)

@@ -108,7 +108,7 @@ class SlideBatchController(Controller):
 
     @get("/{batch_id:str}/slides/{seq:int}/image", status_code=302,
          summary="The slide's image: a redirect to a short-lived presigned URL",
-         responses=redirect_errors(404))
+         responses=redirect_errors(404, 410))
     async def image(self, batch_id: str, seq: int, principal: Principal,
                     state: State) -> Redirect:
         async with state.db.connect() as conn:
