@@ -1,6 +1,10 @@
-"""User commands on tasks. Each one commits to PostgreSQL (the source of truth), then publishes
-the event and wakes the scheduler. If the broker is away after the commit nothing is lost: the
-scheduler's sweep finds the committed state within a second."""
+"""The task use cases every API family shares: read tasks, their stages and items, and the
+user commands. A command commits to PostgreSQL (the source of truth), then publishes the event
+and wakes the scheduler; if the broker is away after the commit nothing is lost: the
+scheduler's sweep finds the committed state within a second. This is where the gateway opens
+transactions on the task tables; routes never do."""
+
+from collections.abc import Callable, Collection
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -9,7 +13,7 @@ from libs.messaging.publisher import Outgoing, Publisher
 from libs.tasks import control, creation, readers
 from libs.tasks.events import finished_event, started_event, task_event
 from libs.tasks.kinds import KINDS
-from libs.tasks.model import Task
+from libs.tasks.model import Item, Stage, Task
 from proto.control import TaskAction, TaskChanged
 from proto.events import TaskCreated, TaskPaused, TaskResumed
 from proto.topology import Exchange, Queue
@@ -18,13 +22,15 @@ from services.gateway.errors import ApiError, task_not_found
 
 log = get_logger(__name__)
 
+NotFound = Callable[[str], ApiError]
+
 
 def _wake(task: Task, action: TaskAction) -> Outgoing:
     return Outgoing(Exchange.CONTROL, Queue.CONTROL, TaskChanged(task_id=task.id, action=action),
                     task_id=task.id)
 
 
-class TaskCommands:
+class TaskService:
     def __init__(self, db: AsyncEngine, publisher: Publisher) -> None:
         self._db = db
         self._publisher = publisher
@@ -35,13 +41,39 @@ class TaskCommands:
         except Exception as exc:
             log.warning("task.announce_failed", error=repr(exc))
 
-    async def load(self, conn: AsyncConnection, principal: Principal, task_id: str, *,
-                   for_update: bool = False) -> Task:
+    @staticmethod
+    async def load(conn: AsyncConnection, principal: Principal, task_id: str, *,
+                   kind: str | None = None, not_found: NotFound = task_not_found) -> Task:
+        """The task if the caller may see it (and it is of `kind`), else `not_found`."""
         task = await readers.get_task(conn, task_id, tenant_id=principal.tenant_id,
-                                      user_id=principal.owner_filter, for_update=for_update)
-        if task is None:
-            raise task_not_found(task_id)
+                                      user_id=principal.owner_filter)
+        if task is None or (kind is not None and task.kind != kind):
+            raise not_found(task_id)
         return task
+
+    async def get(self, principal: Principal, task_id: str, *, kind: str | None = None,
+                  not_found: NotFound = task_not_found) -> Task:
+        async with self._db.connect() as conn:
+            return await self.load(conn, principal, task_id, kind=kind, not_found=not_found)
+
+    async def status(self, principal: Principal, task_id: str) -> tuple[Task, list[Stage]]:
+        async with self._db.connect() as conn:
+            task = await self.load(conn, principal, task_id)
+            return task, await readers.get_stages(conn, task.id)
+
+    async def page(self, where: readers.TaskFilter, *, offset: int,
+                   limit: int) -> tuple[int, list[Task]]:
+        async with self._db.connect() as conn:
+            return (await readers.count_tasks(conn, where),
+                    await readers.list_tasks(conn, where, offset=offset, limit=limit))
+
+    async def items(self, principal: Principal, task_id: str, *,
+                    statuses: Collection[str] | None = None, offset: int = 0,
+                    limit: int | None = None) -> tuple[Task, list[Item]]:
+        async with self._db.connect() as conn:
+            task = await self.load(conn, principal, task_id)
+            return task, await readers.get_items(conn, task.id, statuses=statuses,
+                                                 offset=offset, limit=limit)
 
     async def create(self, new: creation.NewTask) -> Task:
         async with self._db.begin() as conn:
@@ -50,28 +82,29 @@ class TaskCommands:
         await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task
 
-    async def start(self, principal: Principal, task_id: str) -> Task:
+    async def start(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
         async with self._db.begin() as conn:
-            task = await control.start(conn, await self.load(conn, principal, task_id))
+            task = await control.start(conn, await self.load(conn, principal, task_id,
+                                                             kind=kind))
         await self._announce(started_event(task), _wake(task, TaskAction.STARTED))
         return task
 
-    async def pause(self, principal: Principal, task_id: str) -> Task:
+    async def pause(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
         async with self._db.begin() as conn:
-            task = await control.pause(conn, await self.load(conn, principal, task_id))
+            task = await control.pause(conn, await self.load(conn, principal, task_id,
+                                                             kind=kind))
         await self._announce(task_event(TaskPaused, task), _wake(task, TaskAction.PAUSED))
         return task
 
-    async def resume(self, principal: Principal, task_id: str) -> Task:
+    async def resume(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
         async with self._db.begin() as conn:
-            task = await control.resume(conn, await self.load(conn, principal, task_id))
+            task = await control.resume(conn, await self.load(conn, principal, task_id,
+                                                              kind=kind))
         await self._announce(task_event(TaskResumed, task), _wake(task, TaskAction.RESUMED))
         return task
 
-    async def cancel(self, principal: Principal, task_id: str) -> Task:
-        async with self._db.connect() as conn:
-            task = await self.load(conn, principal, task_id)
-        return await self.cancel_task(task)
+    async def cancel(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
+        return await self.cancel_task(await self.get(principal, task_id, kind=kind))
 
     async def cancel_task(self, task: Task) -> Task:
         """Cancel a task the caller has already been authorised for (a kind whose tasks
