@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect
 
 from libs.storage import Storage
@@ -32,7 +33,7 @@ from services.gateway.documents.schemas import (
     TemplateListResponse,
     TemplateResponse,
 )
-from services.gateway.documents.service import DocumentService, Upload
+from services.gateway.documents.service import Action, DocumentService, Upload
 from services.gateway.downloads import redirect_to_stored
 from services.gateway.errors import ApiError, validation_error
 from services.gateway.openapi import documented, redirect_errors
@@ -89,34 +90,6 @@ class BatchTaskController(Controller):
             "websocketUrl": f"{settings.ws_url}/v2/stream/{task.id}",
         })
 
-    @post("/{task_id:str}/start", status_code=200, summary="Start a batch",
-          responses=documented(BatchStartedResponse, errors=(404,)))
-    async def start(self, request: Req, task_id: str, principal: Principal,
-                    document_service: DocumentService) -> dict[str, Any]:
-        task = await document_service.command("start", principal, task_id)
-        return ok(request, command_view(task, "startedAt"))
-
-    @post("/{task_id:str}/pause", status_code=200, summary="Pause a batch",
-          responses=documented(BatchPausedResponse, errors=(404,)))
-    async def pause(self, request: Req, task_id: str, principal: Principal,
-                    document_service: DocumentService) -> dict[str, Any]:
-        task = await document_service.command("pause", principal, task_id)
-        return ok(request, command_view(task, "pausedAt"))
-
-    @post("/{task_id:str}/resume", status_code=200, summary="Resume a batch",
-          responses=documented(BatchResumedResponse, errors=(404,)))
-    async def resume(self, request: Req, task_id: str, principal: Principal,
-                     document_service: DocumentService) -> dict[str, Any]:
-        task = await document_service.command("resume", principal, task_id)
-        return ok(request, command_view(task, "resumedAt"))
-
-    @post("/{task_id:str}/cancel", status_code=200, summary="Cancel a batch",
-          responses=documented(BatchCancelledResponse, errors=(404,)))
-    async def cancel(self, request: Req, task_id: str, principal: Principal,
-                     document_service: DocumentService) -> dict[str, Any]:
-        task = await document_service.command("cancel", principal, task_id)
-        return ok(request, cancelled_view(task))
-
     @get("/{task_id:str}/progress", summary="Progress per template, ETA, ZIP readiness",
          responses=documented(BatchProgressResponse, errors=(404,)))
     async def progress(self, request: Req, task_id: str, principal: Principal,
@@ -139,6 +112,29 @@ class BatchTaskController(Controller):
             storage, key, gone_code="ZIP_GONE", filename=f"batch_{task.id}.zip",
             gone_message=f"the ZIP of batch {task.id} is no longer stored; create the batch "
                          "again")
+
+
+def _command(action: Action, response: type, summary: str,
+             at_field: str | None = None) -> HTTPRouteHandler:
+    """`POST /api/v2/batch/tasks/{task_id}/<action>`: start, pause, resume or cancel a batch."""
+
+    async def command(request: Req, task_id: str, principal: Principal,
+                      document_service: DocumentService) -> dict[str, Any]:
+        task = await document_service.command(action, principal, task_id)
+        return ok(request, command_view(task, at_field) if at_field else cancelled_view(task))
+
+    command.__name__ = command.__qualname__ = action  # its name in the OpenAPI document
+    return post(f"/api/v2/batch/tasks/{{task_id:str}}/{action}", status_code=200,
+                summary=summary, tags=["documents"],
+                responses=documented(response, errors=(404,)))(command)
+
+
+BATCH_COMMANDS = [
+    _command("start", BatchStartedResponse, "Start a batch", "startedAt"),
+    _command("pause", BatchPausedResponse, "Pause a batch", "pausedAt"),
+    _command("resume", BatchResumedResponse, "Resume a batch", "resumedAt"),
+    _command("cancel", BatchCancelledResponse, "Cancel a batch"),
+]
 
 
 class TemplateController(Controller):
@@ -207,4 +203,5 @@ class DataSourceController(Controller):
         return ok(request, {"dataSourceId": source_id, "deleted": True})
 
 
-DOCUMENT_HANDLERS = [BatchTaskController, TemplateController, DataSourceController]
+DOCUMENT_HANDLERS = [BatchTaskController, *BATCH_COMMANDS, TemplateController,
+                     DataSourceController]

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import msgspec
@@ -166,17 +167,19 @@ class DocumentService:
 
     async def _store_then_record(
         self, key: str, content: bytes, content_type: str,
-        record: Callable[[AsyncConnection], Awaitable[None]], conflict: ApiError,
+        record: Callable[[AsyncConnection], Awaitable[None]], what: str, object_id: str,
     ) -> None:
         """Object first, then its row: a row never points at a missing object, and an object
-        whose row could not be written (the id is taken) is removed again."""
+        whose row could not be written (the id is taken: 409 `<WHAT>_EXISTS`) is removed."""
         await self._storage.put_bytes(key, content, content_type)
         try:
             async with self._db.begin() as conn:
                 await record(conn)
         except repo.AlreadyExists:
             await self._storage.delete_keys([key])
-            raise conflict from None
+            raise ApiError(409, f"{what.upper().replace(' ', '_')}_EXISTS",
+                           f"{what} {object_id} already exists",
+                           [{"field": "id", "message": "already exists"}]) from None
 
     async def add_template(self, principal: Principal, upload: Upload) -> repo.Template:
         template_id = _new_id(upload, "tpl")
@@ -192,12 +195,9 @@ class DocumentService:
                                  size_bytes=len(upload.content), fields=fields,
                                  created_at=utcnow(), renderer=choice.renderer,
                                  renderer_reason=choice.reason)
-        await self._store_then_record(
-            key, upload.content, DOCX_TYPE,
-            lambda conn: repo.insert_template(conn, principal.tenant_id, principal.user_id,
-                                              template),
-            ApiError(409, "TEMPLATE_EXISTS", f"template {template_id} already exists",
-                     [{"field": "id", "message": "already exists"}]))
+        await self._store_then_record(key, upload.content, DOCX_TYPE, partial(
+            repo.insert_template, tenant_id=principal.tenant_id, user_id=principal.user_id,
+            template=template), "template", template_id)
         return template
 
     async def templates(self, principal: Principal,
@@ -229,12 +229,9 @@ class DocumentService:
         key = f"datasources/{principal.tenant_id}/{source_id}-{secrets.token_hex(4)}.json"
         source = repo.DataSource(id=source_id, name=upload.name, format=fmt, object_key=key,
                                  row_count=len(rows), columns=columns, created_at=utcnow())
-        await self._store_then_record(
-            key, msgspec.json.encode(rows), "application/json",
-            lambda conn: repo.insert_data_source(conn, principal.tenant_id, principal.user_id,
-                                                 source),
-            ApiError(409, "DATA_SOURCE_EXISTS", f"data source {source_id} already exists",
-                     [{"field": "id", "message": "already exists"}]))
+        await self._store_then_record(key, msgspec.json.encode(rows), "application/json", partial(
+            repo.insert_data_source, tenant_id=principal.tenant_id, user_id=principal.user_id,
+            source=source), "data source", source_id)
         return source
 
     async def data_sources(self, principal: Principal,

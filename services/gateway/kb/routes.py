@@ -70,8 +70,7 @@ class KnowledgeBaseController(Controller):
     @delete("/{kb_id:str}", status_code=200,
             summary="Delete a knowledge base with its documents and chunks",
             responses=documented(RemovedResponse, errors=(404,)))
-    async def delete_kb(self, kb_id: str, principal: Principal,
-                        kb_service: KB) -> dict[str, Any]:
+    async def delete_kb(self, kb_id: str, principal: Principal, kb_service: KB) -> dict[str, Any]:
         kb = await kb_service.delete(principal, kb_id)
         return {"message": "知识库已删除", "data": {"id": ids.public(ids.KB, kb.id)}}
 
@@ -158,8 +157,7 @@ class SyncTaskController(Controller):
 
     @get("/", summary="A sync task with per-document status",
          responses=documented(SyncTaskDetailsResponse, errors=(404,)))
-    async def details(self, task_id: str, principal: Principal,
-                      kb_service: KB) -> dict[str, Any]:
+    async def details(self, task_id: str, principal: Principal, kb_service: KB) -> dict[str, Any]:
         task, items = await kb_service.sync_task(principal, task_id)
         return {"data": {**presenters.sync_task(task),
                          "documents": [presenters.sync_document(item) for item in items]}}
@@ -167,8 +165,7 @@ class SyncTaskController(Controller):
     @post("/cancel", status_code=200,
           summary="Cancel: no further document starts; processed documents stay indexed",
           responses=documented(SyncCancelledResponse, errors=(404,)))
-    async def cancel(self, task_id: str, principal: Principal,
-                     kb_service: KB) -> dict[str, Any]:
+    async def cancel(self, task_id: str, principal: Principal, kb_service: KB) -> dict[str, Any]:
         task = await kb_service.cancel(principal, task_id)
         return {"message": "任务取消成功", "data": presenters.cancelled(task)}
 

@@ -184,8 +184,7 @@ class FileController(Controller):
     @get("/{file_path:path}", status_code=302,
          summary="Download: redirects to a short-lived presigned URL",
          responses=redirect_errors(404))
-    async def download(self, file_path: Path, principal: Principal,
-                       storage: Storage) -> Redirect:
+    async def download(self, file_path: Path, principal: Principal, storage: Storage) -> Redirect:
         path = _path(file_path)
         key = tenant_root(principal.tenant_id) + path
         if not await storage.exists(key):

@@ -34,6 +34,9 @@ MAX_LOG_LINES = 1000
 
 ACCEPTED = ResponseSpec(SlideBatchAccepted, generate_examples=False,
                         description="Still running (wait false, or the wait ran out)")
+# generate and retry-failed answer alike: the batch once it ended, or 202 while it runs.
+BATCH_ANSWERS = documented(SlideBatchView, errors=(404, 503), description="The batch ended",
+                           also={202: ACCEPTED})
 
 
 async def _answer(slide_service: SlideService, principal: Principal, batch_id: str, *,
@@ -56,10 +59,8 @@ class SlideBatchController(Controller):
     path = "/api/slide/batch"
     tags = ["slides"]
 
-    @post("/generate", status_code=200,
-          summary="Render a batch of slides; waits for it unless wait=false",
-          responses=documented(SlideBatchView, errors=(503,), description="The batch ended",
-                               also={202: ACCEPTED}))
+    @post("/generate", status_code=200, responses=BATCH_ANSWERS,
+          summary="Render a batch of slides; waits for it unless wait=false")
     async def generate(self, data: BatchGenerateBody, principal: Principal,
                        slide_service: SlideService) -> Response[dict[str, Any]]:
         task = await slide_service.create(principal, data)
@@ -78,10 +79,8 @@ class SlideBatchController(Controller):
                            slide_service: SlideService) -> dict[str, int]:
         return {"active_batches": await slide_service.active_count(principal)}
 
-    @post("/retry-failed", status_code=200,
-          summary="A new batch of the failed (or never run) slides only",
-          responses=documented(SlideBatchView, errors=(404,), description="The batch ended",
-                               also={202: ACCEPTED}))
+    @post("/retry-failed", status_code=200, responses=BATCH_ANSWERS,
+          summary="A new batch of the failed (or never run) slides only")
     async def retry_failed(self, data: RetryFailedRequest, principal: Principal,
                            slide_service: SlideService) -> Response[dict[str, Any]]:
         task = await slide_service.retry(principal, data.batch_id)

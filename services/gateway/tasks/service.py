@@ -4,7 +4,8 @@ and wakes the scheduler; if the broker is away after the commit nothing is lost:
 scheduler's sweep finds the committed state within a second. This is where the gateway opens
 transactions on the task tables; routes never do."""
 
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -28,6 +29,15 @@ NotFound = Callable[[str], ApiError]
 def _wake(task: Task, action: TaskAction) -> Outgoing:
     return Outgoing(Exchange.CONTROL, Queue.CONTROL, TaskChanged(task_id=task.id, action=action),
                     task_id=task.id)
+
+
+# A user command: the state change (through the transition table) and the event it announces.
+_COMMANDS: dict[TaskAction, tuple[Callable[[AsyncConnection, Task], Awaitable[Task]],
+                                  Callable[[Task], Outgoing]]] = {
+    TaskAction.STARTED: (control.start, started_event),
+    TaskAction.PAUSED: (control.pause, partial(task_event, TaskPaused)),
+    TaskAction.RESUMED: (control.resume, partial(task_event, TaskResumed)),
+}
 
 
 class TaskService:
@@ -82,26 +92,22 @@ class TaskService:
         await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task
 
-    async def start(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
+    async def _command(self, action: TaskAction, principal: Principal, task_id: str,
+                       kind: str | None) -> Task:
+        change, event = _COMMANDS[action]
         async with self._db.begin() as conn:
-            task = await control.start(conn, await self.load(conn, principal, task_id,
-                                                             kind=kind))
-        await self._announce(started_event(task), _wake(task, TaskAction.STARTED))
+            task = await change(conn, await self.load(conn, principal, task_id, kind=kind))
+        await self._announce(event(task), _wake(task, action))
         return task
+
+    async def start(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
+        return await self._command(TaskAction.STARTED, principal, task_id, kind)
 
     async def pause(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
-        async with self._db.begin() as conn:
-            task = await control.pause(conn, await self.load(conn, principal, task_id,
-                                                             kind=kind))
-        await self._announce(task_event(TaskPaused, task), _wake(task, TaskAction.PAUSED))
-        return task
+        return await self._command(TaskAction.PAUSED, principal, task_id, kind)
 
     async def resume(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
-        async with self._db.begin() as conn:
-            task = await control.resume(conn, await self.load(conn, principal, task_id,
-                                                              kind=kind))
-        await self._announce(task_event(TaskResumed, task), _wake(task, TaskAction.RESUMED))
-        return task
+        return await self._command(TaskAction.RESUMED, principal, task_id, kind)
 
     async def cancel(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
         return await self.cancel_task(await self.get(principal, task_id, kind=kind))
