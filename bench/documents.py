@@ -18,7 +18,7 @@ from docxtpl import DocxTemplate
 
 from bench.peer import celery_docs_per_s
 from bench.stack import isolated_stack
-from services.docrender.office.pool import OfficePool
+from libs.office.pool import OfficePool
 
 ROWS = 1_000
 PDF_ROWS = 200

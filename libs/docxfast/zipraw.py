@@ -14,7 +14,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 STORED, DEFLATED = 0, 8
 _LOCAL = struct.Struct("<4s5H3L2H")
@@ -28,6 +28,12 @@ _VERSION = 20  # 2.0: deflate; 45 when an entry needs ZIP64
 _VERSION64 = 45
 # 1980-01-01 00:00: a fixed timestamp keeps rendered documents byte-for-byte reproducible.
 DEFAULT_DOS_TIME = (0 << 11, (1 << 5) | 1)
+
+
+class Readable(Protocol):
+    """A stream read in pieces (a file, or an object-storage response)."""
+
+    def read(self, amt: int, /) -> bytes: ...
 
 
 class BadZip(ValueError):
@@ -212,7 +218,6 @@ def _central_record(record: _Written) -> bytes:
         len(extra), 0, 0, 0, 0, offset) + record.name + extra
 
 
-
 def _local_header(record: _Written) -> bytes:
     big = record.compressed_size >= _LIMIT32 or record.size >= _LIMIT32
     extra = struct.pack("<2H2Q", 1, 16, record.size, record.compressed_size) if big else b""
@@ -257,7 +262,7 @@ class Prefix:
         return data + joined + end, Prefix(data, joined, count)
 
 
-def iter_chunks(stream: BinaryIO, length: int, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+def iter_chunks(stream: Readable, length: int, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
     """Exactly `length` bytes of a stream, in pieces."""
     left = length
     while left > 0:
