@@ -99,7 +99,7 @@ class BatchTaskController(Controller):
 
     @get("/{task_id:str}/download/zip", status_code=302,
          summary="Redirects to a short-lived presigned URL of the batch's ZIP",
-         responses=redirect_errors(404, 409))
+         responses=redirect_errors(404, 409, 410))
     async def download_zip(self, task_id: str, principal: Principal, storage: Storage,
                            document_service: DocumentService) -> Redirect:
         task = await document_service.get(principal, task_id)

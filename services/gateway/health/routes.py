@@ -13,7 +13,7 @@ from litestar.openapi import ResponseSpec
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import iso_now
 from services.gateway.health.presenters import instance_view
-from services.gateway.health.schemas import HealthResponse
+from services.gateway.health.schemas import HealthResponse, InstancesResponse
 from services.gateway.health.service import HealthService
 from services.gateway.openapi import PUBLIC, documented
 
@@ -42,7 +42,8 @@ async def health(health_service: HealthService) -> Response[dict[str, Any]]:
 
 
 @get("/api/v2/health/instances", tags=["health"],
-     summary="Every service instance the registry knows, with its state and last heartbeat")
+     summary="Every service instance the registry knows, with its state and last heartbeat",
+     responses=documented(InstancesResponse))
 async def health_instances(health_service: HealthService,
                            principal: Principal) -> dict[str, Any]:
     rows = await health_service.instances()

@@ -25,10 +25,10 @@ from services.gateway.servers.dto import (
 from services.gateway.servers.paths import BadPath, normalize, shown, tenant_root
 from services.gateway.servers.presenters import batch_task_view, server_view
 from services.gateway.servers.schemas import (
-    BatchStarted,
     BatchTaskView,
     FileDeleted,
     FileList,
+    ServerBatchStarted,
     ServerCheck,
     ServerDeleted,
     ServerView,
@@ -92,7 +92,7 @@ class BatchController(Controller):
                 "skipped_files": found.selection.skipped}
 
     @post("/process", status_code=200, summary="Start a batch on the selected server",
-          responses=documented(BatchStarted, errors=(404, 503)))
+          responses=documented(ServerBatchStarted, errors=(404, 503)))
     async def process(self, data: BatchBody, principal: Principal,
                       server_service: ServerService) -> dict[str, Any]:
         task, found = await server_service.process(principal, data)

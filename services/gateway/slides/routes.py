@@ -90,7 +90,7 @@ class SlideBatchController(Controller):
 
     @get("/{batch_id:str}/slides/{seq:int}/image", status_code=302,
          summary="The slide's image: a redirect to a short-lived presigned URL",
-         responses=redirect_errors(404))
+         responses=redirect_errors(404, 410))
     async def image(self, batch_id: str, seq: int, principal: Principal, storage: Storage,
                     slide_service: SlideService) -> Redirect:
         _, slides = await slide_service.batch(principal, batch_id, seq=seq)
