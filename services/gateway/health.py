@@ -57,15 +57,32 @@ async def health(db: AsyncEngine) -> Response[dict[str, Any]]:
                      "services": services})
 
 
+class InstanceView(msgspec.Struct, rename="camel"):
+    id: str
+    service: str
+    name: str
+    host: str
+    status: str  # online, or offline (stopped, or its heartbeats stopped coming)
+    capabilities: dict[str, Any]  # what the instance advertises (formats, renderers, routes)
+    heartbeat_interval_seconds: float
+    started_at: str | None
+    last_seen: str | None
+
+
+class InstancesResponse(msgspec.Struct):
+    timestamp: str
+    instances: list[InstanceView]
+
+
 @get("/api/v2/health/instances", tags=["health"],
-     summary="Every service instance the registry knows, with its state and last heartbeat")
-async def health_instances(db: AsyncEngine, principal: Principal) -> dict[str, Any]:
+     summary="Every service instance the registry knows, with its state and last heartbeat",
+     responses=documented(InstancesResponse))
+async def health_instances(db: AsyncEngine, principal: Principal) -> InstancesResponse:
     async with db.connect() as conn:
         rows = await instance_list(conn)
-    instances = [{
-        "id": row["id"], "service": row["service"], "name": row["name"], "host": row["host"],
-        "status": row["status"], "capabilities": row["capabilities"],
-        "heartbeatIntervalSeconds": row["interval_s"], "startedAt": iso(row["started_at"]),
-        "lastSeen": iso(row["last_seen"]),
-    } for row in rows]
-    return {"timestamp": iso_now(), "instances": instances}
+    return InstancesResponse(timestamp=iso_now(), instances=[InstanceView(
+        id=row["id"], service=row["service"], name=row["name"], host=row["host"],
+        status=row["status"], capabilities=row["capabilities"],
+        heartbeat_interval_seconds=row["interval_s"], started_at=iso(row["started_at"]),
+        last_seen=iso(row["last_seen"]),
+    ) for row in rows])

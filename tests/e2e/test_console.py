@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 
+from libs.client import Client
 from tests.e2e.conftest import Api, Stack
 from tests.e2e.console_support import OfflineContext, launch, screenshot, sign_in
 from tests.e2e.console_workers import Workers, start_workers
@@ -34,6 +36,14 @@ async def workers(stack: Stack) -> AsyncIterator[Workers]:
     """docrender (PDF), slides and the ingester, started together while the first tests run."""
     async for started in start_workers(stack):
         yield started
+
+
+@pytest.fixture
+def client(stack: Stack, alice: Api) -> Iterator[Client]:
+    """The typed client library (shared with the `conveyor` CLI), for setting up data; it is
+    synchronous, so tests call it in a thread (the browser shares this event loop)."""
+    with Client(stack.url, alice.token) as typed:
+        yield typed
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -111,23 +121,35 @@ async def _buttons(page: Page) -> list[str]:
         "buttons => buttons.map(b => b.dataset.action)")
 
 
+def _started(client: Client, task_id: str) -> int:
+    """How many of the task's items have started (been claimed by a worker) so far."""
+    return sum(1 for item in client.tasks.items(task_id, page_size=1000).items
+               if item.started_at)
+
+
 async def test_pause_and_resume_from_the_task_page(page: Page, stack: Stack,
-                                                   alice: Api) -> None:
-    task = await alice.create_echo(_items(200, sleep_ms=100), concurrency=4, name="pausable")
-    await page.goto(f"{stack.url}/ui/#/tasks/{task['taskId']}")
+                                                   client: Client) -> None:
+    task = await asyncio.to_thread(client.tasks.create, "echo", _items(200, sleep_ms=100),
+                                   concurrency=4, name="pausable")
+    await page.goto(f"{stack.url}/ui/#/tasks/{task.task_id}")
     await expect(page.locator(".page-head .badge").first).to_have_text("running")
     assert await _buttons(page) == ["pause", "cancel"]
-    await alice.wait_until(task["taskId"], lambda t: t["completedItems"] >= 20)
+    await expect(page.locator("#task-counts")).to_contain_text(re.compile(r"^[2-9]\d/200"))
     await page.click("#task-actions [data-action=pause]")
+    # The page shows "paused" once the pause is committed: from then on no claim succeeds.
     await expect(page.locator(".page-head .badge").first).to_have_text("paused")
     assert await _buttons(page) == ["resume", "cancel"]
-    await asyncio.sleep(1.0)  # in-flight items finish; nothing new may start
+    started = await asyncio.to_thread(_started, client, task.task_id)
+    for _ in range(100):  # items already running finish (their results still count)
+        if (await asyncio.to_thread(client.tasks.get, task.task_id)).inflight_items == 0:
+            break
+        await asyncio.sleep(0.1)
     frozen = await page.locator("#task-counts").text_content()
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(1.5)
     assert await page.locator("#task-counts").text_content() == frozen
-    assert (await alice.task(task["taskId"]))["status"] == "paused"
-    late = await stack.items_started_while_paused(task["taskId"])
-    assert late == 0, "an item started while the task was paused"
+    assert await asyncio.to_thread(_started, client, task.task_id) == started, (
+        "an item started while the task was paused")
+    assert (await asyncio.to_thread(client.tasks.get, task.task_id)).status == "paused"
     await screenshot(page, "03-task-paused")
 
     await page.click("#task-actions [data-action=resume]")
@@ -220,7 +242,8 @@ async def test_knowledge_base_sync_and_search(page: Page, stack: Stack,
     for name in KB_DOCUMENTS:
         await expect(page.locator("#kb-documents tr", has_text=name)).to_contain_text(
             "synced", timeout=60_000)
-    await expect(page.locator("#kb-sync-tasks .badge").first).to_have_text("completed")
+    await expect(page.locator("#kb-sync-tasks .badge").first).to_have_text("completed",
+                                                                        timeout=30_000)
     await page.fill("#search-query", "how do I reset the espresso machine")
     await page.click("#kb-search button[type=submit]")
     first = page.locator("#search-results .hit").first
