@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import re
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
+import websockets
 from playwright.async_api import Browser, Page, expect
+from websockets.typing import Subprotocol
 
 from libs.client import Client
 from tests.e2e.conftest import Api, Stack
@@ -265,7 +269,9 @@ async def test_slide_batch_thumbnails(page: Page, stack: Stack, workers: Workers
     await screenshot(page, "08-slides")
 
 
-async def test_health_and_servers_pages(page: Page, stack: Stack, workers: Workers) -> None:
+async def test_health_and_servers_pages_and_a_workflow_batch(
+    page: Page, stack: Stack, workers: Workers, client: Client
+) -> None:
     await workers.docrender_ready()
     await page.goto(f"{stack.url}/ui/#/health")
     for service in ("gateway", "scheduler", "registry", "echo", "docrender"):
@@ -273,9 +279,25 @@ async def test_health_and_servers_pages(page: Page, stack: Stack, workers: Worke
             "online")
     await screenshot(page, "09-health")
     await page.goto(f"{stack.url}/ui/#/servers")
-    await expect(page.locator(f"#servers tr[data-server={workers.server}]")).to_contain_text(
-        "docx-to-pdf")
+    row = page.locator(f"#servers tr[data-server={workers.server}]")
+    await expect(row).to_contain_text("docx-to-pdf")
+    await expect(row.locator(".badge")).to_have_text("online", timeout=30_000)
+    for name in ("sales-east/a.docx", "sales-west/b.docx", "hr/c.docx"):
+        await asyncio.to_thread(client.files.put, f"/console/in/{name}",
+                                template(f"report {name}"), DOCX)
+    await page.reload()  # the form lists servers as they were when the page loaded
+    await page.select_option("#batch-server", workers.server)
+    await page.select_option("#batch-workflow", "docx-to-pdf")
+    await page.fill("#server-batch textarea[name=folders]", "/console/in")
+    await page.fill("#server-batch input[name=keywords]", "sales")
+    await page.fill("#server-batch input[name=output]", "/console/out")
     await screenshot(page, "10-servers")
+    await page.click("#server-batch button[type=submit]")
+    await expect(page.locator(".page-head .badge").first).to_have_text("completed",
+                                                                       timeout=90_000)
+    await expect(page.locator("#task-counts")).to_have_text("2/2 done")
+    listed = await asyncio.to_thread(client.files.list, "/console/out")
+    assert sorted(f.path.rsplit("/", 1)[-1] for f in listed.files) == ["a.pdf", "b.pdf"]
 
 
 async def test_a_second_tenant_sees_none_of_it(offline: OfflineContext, stack: Stack,
@@ -306,3 +328,28 @@ async def test_api_docs_render_offline(offline: OfflineContext, stack: Stack, pa
     await expect(page.locator(ready).first).to_be_visible(timeout=30_000)
     await expect(page.locator("body")).to_contain_text("/api/v1/tasks")
     await screenshot(page, f"12-{path.strip('/')}")
+
+
+async def test_socket_token_as_subprotocol_root_redirect_and_console_headers(
+    stack: Stack, alice: Api
+) -> None:
+    url = stack.url.replace("http", "ws", 1) + "/v2/stream"
+    offered = [Subprotocol("conveyor.bearer"), Subprotocol(alice.token or "")]
+    async with websockets.connect(url, subprotocols=offered) as socket:
+        assert socket.subprotocol == "conveyor.bearer"
+        await socket.send(json.dumps({"action": "ping"}))
+        assert json.loads(await socket.recv())["type"] == "pong"
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        await websockets.connect(url, subprotocols=[Subprotocol("conveyor.bearer"),
+                                                    Subprotocol("cvr_not-a-token")])
+    assert refused.value.response.status_code in (401, 403)
+
+    anonymous = httpx.AsyncClient(base_url=stack.url)
+    root = await anonymous.get("/")
+    assert (root.status_code, root.headers["location"]) == (302, "/ui/")
+    page = await anonymous.get("/ui/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "default-src 'self'" in policy
+    assert (await anonymous.get("/api/v1/tasks")).status_code == 401  # the data is not public
+    await anonymous.aclose()
