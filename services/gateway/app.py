@@ -4,24 +4,29 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import structlog
+import uvicorn
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from libs.db.engine import create_engine
-from libs.heartbeat import Heartbeater
-from libs.messaging.connection import connect
-from libs.messaging.publisher import Publisher
+from libs.lifecycle import Runtime, Service, running
+from libs.logging import configure_logging
+from libs.messaging.parts import QueueConsumer
 from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
-from libs.observability import probes
-from libs.storage import Storage
+from libs.observability import tracing
+from libs.observability.asgi import observe_http
+from libs.settings import load_settings
+from proto.auth import TokenRevoked
+from proto.events import TaskEvent
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
-from services.gateway.auth.revocations import follow_revocations
+from services.gateway.auth.revocations import Revocations
 from services.gateway.boundary import InputBoundaryMiddleware
 from services.gateway.console import routes as console
 from services.gateway.deps import DEPENDENCIES
@@ -67,32 +72,29 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Service:
+    """The gateway's shared objects, put in the app state for the handlers' dependencies."""
+    await runtime.storage.ensure_bucket()
+    hub = EventHub()
+    token_cache = TokenCache(runtime.db)
+    revocations = Revocations(token_cache, hub)
+    state.update(db=runtime.db, publisher=runtime.publisher, hub=hub, settings=settings,
+                 storage=runtime.storage, commands=TaskCommands(runtime.db, runtime.publisher),
+                 token_cache=token_cache,
+                 url_policy=UrlPolicy.from_setting(settings.server_url_allowlist),
+                 rpc=await RpcClient.open(runtime.connection))
+    return Service([
+        QueueConsumer(runtime.connection, hub.declare, TaskEvent, hub.dispatch, prefetch=500),
+        QueueConsumer(runtime.connection, revocations.declare, TokenRevoked,
+                      revocations.on_revoked, prefetch=50),
+    ])
+
+
 def create_app(settings: GatewaySettings) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-        connection = await connect(settings.amqp_url, name=settings.instance("gateway"))
-        publisher = await Publisher.open(connection)
-        hub = EventHub()
-        await hub.start(connection)
-        heartbeat = Heartbeater(publisher, settings, "gateway")
-        heartbeat.start()
-        storage = Storage(settings)
-        await storage.ensure_bucket()
-        rpc = await RpcClient.open(connection)
-        token_cache = TokenCache(db)
-        await follow_revocations(connection, token_cache, hub)
-        app.state.update(db=db, publisher=publisher, hub=hub, settings=settings, storage=storage,
-                         commands=TaskCommands(db, publisher), token_cache=token_cache,
-                         url_policy=UrlPolicy.from_setting(settings.server_url_allowlist),
-                         rpc=rpc)
-        probes.add_standard(db, connection, storage)
-        try:
+        async with running(settings, "gateway", partial(build, settings, app.state)):
             yield
-        finally:
-            await heartbeat.stop()
-            await connection.close()
-            await db.dispose()
 
     openapi = OpenAPIConfig(
         title="Conveyor",
@@ -122,5 +124,17 @@ def create_app(settings: GatewaySettings) -> Litestar:
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         debug=False,
-        logging_config=None,  # structlog, configured in __main__
+        logging_config=None,  # structlog, configured in main()
+    )
+
+
+def main() -> None:
+    settings = load_settings(GatewaySettings, "gateway")
+    configure_logging("gateway", json_logs=settings.json_logs, level=settings.log_level)
+    tracing.configure("gateway", settings)
+    app: Any = create_app(settings)  # an ASGI app, typed by Litestar more narrowly
+    uvicorn.run(
+        observe_http(app), host=settings.host, port=settings.port, loop="uvloop",
+        log_config=None, access_log=False, ws="websockets-sansio", ws_max_size=64 * 1024,
+        timeout_graceful_shutdown=10,
     )

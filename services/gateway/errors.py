@@ -16,11 +16,13 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DataError
 
 from libs.logging import get_logger
+from libs.tasks.creation import ExclusivityConflict
 from libs.tasks.model import utcnow
-from libs.tasks.store import ExclusivityConflict, InvalidTransition
+from libs.tasks.transitions import InvalidTransition
 
 log = get_logger(__name__)
 
@@ -178,13 +180,13 @@ def handle_invalid_transition(
 ) -> Response[Any]:
     return _respond(request, ApiError(
         400, "INVALID_TASK_STATE",
-        f"task cannot be {_PAST[exc.action]} (current status: {exc.task.status})",
-        {"task_id": exc.task.id, "current_status": exc.task.status.value},
+        f"task cannot be {_PAST[exc.action]} (current status: {exc.status})",
+        {"task_id": exc.task_id, "current_status": exc.status.value},
     ))
 
 
 _PAST = {"start": "started", "pause": "paused", "resume": "resumed", "cancel": "cancelled",
-         "fail": "failed", "time out": "timed out"}
+         "fail": "failed", "finish": "finished"}
 
 
 def handle_conflict(request: Request[Any, Any, Any], exc: ExclusivityConflict) -> Response[Any]:
@@ -194,7 +196,7 @@ def handle_conflict(request: Request[Any, Any, Any], exc: ExclusivityConflict) -
     ))
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: handle_api_error,
     InvalidTransition: handle_invalid_transition,
     ExclusivityConflict: handle_conflict,

@@ -9,7 +9,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.storage import Storage
-from libs.tasks import store
+from libs.tasks import creation, readers
 from libs.tasks.kinds import DOCUMENTS
 from libs.tasks.model import Task
 from services.gateway.auth.repository import Principal
@@ -132,10 +132,10 @@ class BatchTaskController(Controller):
             "templates": {t.id: {"name": t.name, "key": t.object_key, "renderer": t.renderer}
                           for t in templates},
         }
-        task = await commands.create(store.NewTask(
+        task = await commands.create(creation.NewTask(
             tenant_id=principal.tenant_id, user_id=principal.user_id, kind=DOCUMENTS,
             name=data.name or " + ".join(t.name for t in templates),
-            items=[store.NewItem({"template_id": t.id, "row_index": i, "row": row}, t.id)
+            items=[creation.NewItem({"template_id": t.id, "row_index": i, "row": row}, t.id)
                    for t in templates for i, row in enumerate(rows)],
             params=params, concurrency=concurrency, pack_size=options.batch_size,
             continue_on_error=options.continue_on_error, finalize=options.create_zip,
@@ -193,12 +193,12 @@ class BatchTaskController(Controller):
                        commands: TaskCommands) -> dict[str, Any]:
         task = await _load(db, commands, principal, task_id)
         async with db.connect() as conn:
-            counts = await store.group_counts(conn, task.id)
+            counts = await readers.group_counts(conn, task.id)
         return ok(request, progress_view(task, task.params["templates"], counts))
 
     @get("/{task_id:str}/download/zip", status_code=302,
          summary="Redirects to a short-lived presigned URL of the batch's ZIP",
-         responses=redirect_errors(404, 409))
+         responses=redirect_errors(404, 409, 410))
     async def download_zip(self, task_id: str, principal: Principal, db: AsyncEngine,
                            storage: Storage, commands: TaskCommands) -> Redirect:
         task = await _load(db, commands, principal, task_id)

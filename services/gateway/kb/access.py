@@ -5,7 +5,7 @@ tasks (a member who gets 7002 can look up the running task it names)."""
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.tasks import store
+from libs.tasks import readers
 from libs.tasks.kinds import KB_SYNC
 from libs.tasks.model import Task
 from services.gateway.auth.repository import Principal
@@ -23,12 +23,12 @@ async def load_kb(conn: AsyncConnection, principal: Principal, kb_id: str) -> re
 
 async def load_sync_task(conn: AsyncConnection, principal: Principal, task_id: str) -> Task:
     raw = ids.parse(ids.TASK, task_id)
-    task = await store.get_task(conn, raw, tenant_id=principal.tenant_id) if raw else None
+    task = await readers.get_task(conn, raw, tenant_id=principal.tenant_id) if raw else None
     if task is None or task.kind != KB_SYNC.name:
         raise errors.sync_task_not_found(task_id)
     return task
 
 
 def exclusivity_key(kb_id: str) -> str:
-    """One unfinished sync per knowledge base (seed 003's 7002), enforced by the task store."""
+    """One unfinished sync per knowledge base (seed 003's 7002), enforced by the task tables."""
     return f"kb:{kb_id}"

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.logging import get_logger
 from libs.storage import Storage
-from libs.tasks import store
+from libs.tasks import readers
 from libs.tasks.kinds import KB_SYNC
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import validation_error
@@ -87,7 +87,7 @@ class KnowledgeBaseController(Controller):
                         storage: Storage) -> dict[str, Any]:
         async with db.begin() as conn:
             kb = await load_kb(conn, principal, kb_id)
-            holder = await store.exclusive_holder(conn, exclusivity_key(kb.id))
+            holder = await readers.exclusive_holder(conn, exclusivity_key(kb.id))
             if holder:
                 raise errors.sync_running(holder)
             await repo.delete_kb(conn, principal.tenant_id, kb.id)

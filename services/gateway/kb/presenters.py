@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from libs.tasks.model import Task, TaskStatus
+from libs.tasks.model import Item, Task, TaskStatus
 from services.gateway.kb import ids
-from services.gateway.kb.repository import Document, KnowledgeBase, SyncItem
+from services.gateway.kb.repository import Document, KnowledgeBase
 from services.gateway.tasks.presenters import iso
 
 _STEP_WHEN = {
@@ -66,14 +66,14 @@ def sync_task(task: Task) -> dict[str, Any]:
     return view
 
 
-def sync_document(item: SyncItem) -> dict[str, Any]:
-    result = item.result or {}
+def sync_document(item: Item) -> dict[str, Any]:
+    result, payload = item.result or {}, item.payload or {}
     status = _DOCUMENT_STATUS.get(item.status, item.status)
     if status == "completed" and result.get("skipped"):
         status = "skipped"  # unchanged since it was last indexed: nothing embedded
     view: dict[str, Any] = {
-        "document_id": ids.public(ids.DOC, str(item.payload.get("document_id"))),
-        "filename": item.payload.get("filename"),
+        "document_id": ids.public(ids.DOC, str(payload.get("document_id"))),
+        "filename": payload.get("filename"),
         "status": status,
         "chunks_created": int(result.get("chunks_created", 0)),
         "processing_time_ms": item.duration_ms or 0,

@@ -7,9 +7,10 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.tasks import store
+from libs.tasks import creation, readers
 from libs.tasks.kinds import KB_SYNC
 from libs.tasks.model import Task, TaskStatus
+from libs.tasks.transitions import InvalidTransition
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import validation_error
 from services.gateway.kb import errors, ids, presenters
@@ -34,17 +35,17 @@ async def create_sync_task(commands: TaskCommands, principal: Principal, kb_id: 
                            task_type: str, documents: list[tuple[str, str]],
                            parent_task_id: str | None = None) -> Task:
     try:
-        return await commands.create(store.NewTask(
+        return await commands.create(creation.NewTask(
             tenant_id=principal.tenant_id, user_id=principal.user_id, kind=KB_SYNC,
             name=f"{task_type} {ids.public(ids.KB, kb_id)}",
-            items=[store.NewItem({"document_id": doc_id, "filename": filename}, group_key=doc_id)
+            items=[creation.NewItem({"document_id": doc_id, "filename": filename}, group_key=doc_id)
                    for doc_id, filename in documents],
             # total_documents: workers show "(i/n)" in current_step.
             params={"kb_id": kb_id, "task_type": task_type, "total_documents": len(documents)},
             autostart=True, exclusivity_key=exclusivity_key(kb_id),
             parent_task_id=parent_task_id,
         ))
-    except store.ExclusivityConflict as exc:
+    except creation.ExclusivityConflict as exc:
         raise errors.sync_running(exc.holder_task_id) from None
 
 
@@ -92,9 +93,10 @@ class KnowledgeBaseSyncController(Controller):
                          limit: ListLimit = 10) -> dict[str, Any]:
         async with db.connect() as conn:
             kb = await load_kb(conn, principal, kb_id)
-            tasks = await repo.list_sync_tasks(
-                conn, tenant_id=principal.tenant_id, exclusivity_key=exclusivity_key(kb.id),
-                status=status.value if status else None, limit=limit)
+            tasks = await readers.list_tasks(conn, readers.TaskFilter(
+                tenant_id=principal.tenant_id, kind=KB_SYNC.name,
+                exclusivity_key=exclusivity_key(kb.id),
+                statuses=(status.value,) if status else None), limit=limit)
         return {"data": [presenters.sync_task(task) for task in tasks]}
 
 
@@ -108,7 +110,7 @@ class SyncTaskController(Controller):
                       principal: Principal) -> dict[str, Any]:
         async with db.connect() as conn:
             task = await load_sync_task(conn, principal, task_id)
-            items = await repo.sync_items(conn, task.id)
+            items = await readers.get_items(conn, task.id, with_payload=True)
         return {"data": {**presenters.sync_task(task),
                          "documents": [presenters.sync_document(item) for item in items]}}
 
@@ -123,7 +125,7 @@ class SyncTaskController(Controller):
             raise errors.not_running(task_id, task.status.value)
         try:
             task = await commands.cancel_task(task)
-        except store.InvalidTransition:
+        except InvalidTransition:
             async with db.connect() as conn:  # it finished meanwhile: report how
                 task = await load_sync_task(conn, principal, task_id)
             raise errors.not_running(task_id, task.status.value) from None
@@ -139,11 +141,12 @@ class SyncTaskController(Controller):
                            commands: TaskCommands) -> dict[str, Any]:
         async with db.connect() as conn:
             original = await load_sync_task(conn, principal, task_id)
-            items = await repo.sync_items(conn, original.id)
+            items = await readers.get_items(conn, original.id, statuses=("failed",),
+                                            with_payload=True)
         if not original.status.finished:
             raise errors.not_finished(task_id, original.status.value)
-        documents = [(str(item.payload["document_id"]), str(item.payload.get("filename", "")))
-                     for item in items if item.status == "failed"]
+        documents = [(str(payload["document_id"]), str(payload.get("filename", "")))
+                     for payload in (item.payload or {} for item in items)]
         if not documents:
             raise errors.no_failed_documents(task_id)
         task = await create_sync_task(commands, principal, str(original.params["kb_id"]),

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.servers.model import ServerType, exclusivity_key
 from libs.storage import Storage
-from libs.tasks import store
+from libs.tasks import creation, readers
 from libs.tasks.kinds import SERVER_BATCH
 from libs.tasks.model import Task
 from proto.topology import server_route
@@ -21,24 +21,24 @@ from services.gateway.servers.paths import shown, tenant_root
 from services.gateway.servers.planner import Plan, plan
 from services.gateway.servers.presenters import batch_task_view
 from services.gateway.servers.schemas import (
-    BatchStarted,
     BatchTaskView,
+    ServerBatchStarted,
     ServerCheck,
 )
 from services.gateway.tasks.commands import TaskCommands
 from services.gateway.tasks.presenters import iso
 
 
-def _new_task(principal: Principal, body: BatchRequest, found: Plan) -> store.NewTask:
+def _new_task(principal: Principal, body: BatchRequest, found: Plan) -> creation.NewTask:
     server, workflow = found.server, found.workflow
     root = tenant_root(principal.tenant_id)
     files = found.selection.files
-    return store.NewTask(
+    return creation.NewTask(
         tenant_id=principal.tenant_id, user_id=principal.user_id, kind=SERVER_BATCH,
         name=f"{workflow.name} on {server.name}: {len(files)} files",
-        items=[store.NewItem({"file": shown(f.path), "output": shown(f.output),
-                              "input_key": root + f.path, "output_key": root + f.output},
-                             shown(f.folder)) for f in files],
+        items=[creation.NewItem({"file": shown(f.path), "output": shown(f.output),
+                                 "input_key": root + f.path, "output_key": root + f.output},
+                                shown(f.folder)) for f in files],
         params={"server": server.name, "server_type": server.type.value,
                 "workflow": msgspec.to_builtins(workflow),
                 "target_folders": [shown(t) for t in found.targets],
@@ -78,13 +78,13 @@ class BatchController(Controller):
                 "skipped_files": found.selection.skipped}
 
     @post("/process", status_code=200, summary="Start a batch on the selected server",
-          responses=documented(BatchStarted, errors=(404, 503)))
+          responses=documented(ServerBatchStarted, errors=(404, 503)))
     async def process(self, data: BatchBody, principal: Principal, db: AsyncEngine,
                       storage: Storage, commands: TaskCommands) -> dict[str, Any]:
         found = await plan(db, storage, principal, data, unavailable_status=503)
         try:
             task = await commands.create(_new_task(principal, data, found))
-        except store.ExclusivityConflict:
+        except creation.ExclusivityConflict:
             raise ApiError(503, "SERVER_BUSY",
                            f"server {found.server.name} is busy with another task") from None
         return {"task_id": task.id, "status": task.status.value, "message": "批处理任务已启动",
@@ -106,9 +106,9 @@ class BatchController(Controller):
         offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
     ) -> list[dict[str, Any]]:
         async with db.connect() as conn:
-            _, tasks = await store.list_tasks(
-                conn, tenant_id=principal.tenant_id, user_id=principal.owner_filter,
-                kind=SERVER_BATCH.name, offset=offset, limit=limit)
+            tasks = await readers.list_tasks(conn, readers.TaskFilter(
+                tenant_id=principal.tenant_id, user_id=principal.owner_filter,
+                kind=SERVER_BATCH.name), offset=offset, limit=limit)
         return [batch_task_view(task) for task in tasks]
 
     @post("/tasks/{task_id:str}/cancel", status_code=200, summary="Cancel a batch task",

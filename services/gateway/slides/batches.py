@@ -5,7 +5,7 @@ import uuid
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from libs.tasks import store
+from libs.tasks import creation, readers
 from libs.tasks.kinds import SLIDES
 from libs.tasks.model import Task
 from proto.slides import RendererName, SlideBatchParams, SlidePayload
@@ -22,7 +22,7 @@ def batch_not_found(batch_id: str) -> ApiError:
     return ApiError(404, "BATCH_NOT_FOUND", f"batch {batch_id} does not exist")
 
 
-def _payloads(slides: list[SlideSpec]) -> list[store.NewItem]:
+def _payloads(slides: list[SlideSpec]) -> list[creation.NewItem]:
     seen: set[str] = set()
     items = []
     for index, slide in enumerate(slides):
@@ -35,7 +35,7 @@ def _payloads(slides: list[SlideSpec]) -> list[store.NewItem]:
         payload = SlidePayload(slide_id=slide.id, page_num=slide.page_num or index + 1,
                                type=slide.type, title=slide.title,
                                content_text=slide.content_text, visual_desc=slide.visual_desc)
-        items.append(store.NewItem(msgspec.to_builtins(payload)))
+        items.append(creation.NewItem(msgspec.to_builtins(payload)))
     return items
 
 
@@ -51,7 +51,7 @@ class SlideBatches:
             session_id=request.session_id or uuid.uuid4().hex,
             style_prompt=request.style_prompt, aspect_ratio=request.aspect_ratio,
             renderer=request.renderer)
-        return await self._commands.create(store.NewTask(
+        return await self._commands.create(creation.NewTask(
             tenant_id=principal.tenant_id, user_id=principal.user_id, kind=SLIDES,
             name=f"slides x{len(request.slides)}", items=_payloads(request.slides),
             params=msgspec.to_builtins(params), concurrency=request.max_workers,
@@ -68,8 +68,8 @@ class SlideBatches:
                            [{"field": "renderer", "message": f"one of {sorted(online)}"}])
 
     async def load(self, conn: AsyncConnection, principal: Principal, batch_id: str) -> Task:
-        task = await store.get_task(conn, batch_id, tenant_id=principal.tenant_id,
-                                    user_id=principal.owner_filter)
+        task = await readers.get_task(conn, batch_id, tenant_id=principal.tenant_id,
+                                      user_id=principal.owner_filter)
         if task is None or task.kind != SLIDES.name:
             raise batch_not_found(batch_id)
         return task
@@ -82,12 +82,13 @@ class SlideBatches:
             if not original.status.finished:
                 raise ApiError(400, "BATCH_NOT_FINISHED",
                                f"batch {batch_id} is {original.status}; retry it once it ends")
-            slides = await repo.slides_of(conn, original.id, statuses=RETRYABLE_SLIDES)
+            slides = await readers.get_items(conn, original.id, statuses=RETRYABLE_SLIDES,
+                                             with_payload=True)
         if not slides:
             raise ApiError(400, "NO_FAILED_SLIDES", f"batch {batch_id} has no failed slides")
-        return await self._commands.create(store.NewTask(
+        return await self._commands.create(creation.NewTask(
             tenant_id=original.tenant_id, user_id=principal.user_id, kind=SLIDES,
             name=f"{original.name} (retry)", params=original.params,
-            items=[store.NewItem(slide.payload) for slide in slides],
+            items=[creation.NewItem(slide.payload or {}) for slide in slides],
             concurrency=original.concurrency, autostart=True, parent_task_id=original.id,
         ))

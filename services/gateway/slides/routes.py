@@ -12,6 +12,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.storage import Storage
+from libs.tasks import readers
 from services.gateway.auth.repository import Principal
 from services.gateway.downloads import redirect_to_stored
 from services.gateway.errors import ApiError
@@ -56,7 +57,7 @@ async def _answer(state: State, principal: Principal, batch_id: str, *, wait: bo
         await wait_finished(state.hub, db, commands, principal, batch_id, max_wait_time)
     async with db.connect() as conn:
         task = await _batches(state).load(conn, principal, batch_id)
-        slides = await repo.slides_of(conn, task.id)
+        slides = await readers.get_items(conn, task.id, with_payload=True)
     body = {**batch_result(task, slides), **(extra or {})}
     if task.status.finished:
         return Response(body, status_code=200)
@@ -85,7 +86,7 @@ class SlideBatchController(Controller):
                      state: State) -> dict[str, Any]:
         async with state.db.connect() as conn:
             task = await _batches(state).load(conn, principal, data.batch_id)
-            slides = await repo.slides_of(conn, task.id)
+            slides = await readers.get_items(conn, task.id, with_payload=True)
         return batch_status(task, slides)
 
     @get("/active-count", summary="The caller's batches not finished yet",
@@ -107,12 +108,12 @@ class SlideBatchController(Controller):
 
     @get("/{batch_id:str}/slides/{seq:int}/image", status_code=302,
          summary="The slide's image: a redirect to a short-lived presigned URL",
-         responses=redirect_errors(404))
+         responses=redirect_errors(404, 410))
     async def image(self, batch_id: str, seq: int, principal: Principal,
                     state: State) -> Redirect:
         async with state.db.connect() as conn:
             task = await _batches(state).load(conn, principal, batch_id)
-            slides = await repo.slides_of(conn, task.id, seq=seq)
+            slides = await readers.get_items(conn, task.id, seq=seq, with_payload=True)
         if not slides or slides[0].status != "done" or not slides[0].result:
             state_text = slides[0].status if slides else "not part of this batch"
             raise ApiError(404, "IMAGE_NOT_FOUND",

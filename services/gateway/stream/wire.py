@@ -4,18 +4,18 @@ from typing import Any
 
 from libs.tasks.model import Task
 from proto.events import (
+    TASK_EVENTS,
     ItemsSettled,
     TaskCancelled,
     TaskCompleted,
-    TaskCreated,
     TaskFailed,
     TaskPaused,
     TaskProgressed,
-    TaskResumed,
     TaskSnapshot,
     TaskStarted,
 )
 from proto.events import TaskEvent as TaskEventUnion
+from proto.topology import event_tag
 from services.gateway.errors import iso_now
 
 TASK_CHANNEL = "task_progress"
@@ -23,19 +23,16 @@ ITEMS_CHANNEL = "items"
 CHANNEL_ALIASES = {"task_progress": TASK_CHANNEL, "tasks": TASK_CHANNEL,
                    "task_events": TASK_CHANNEL, "items": ITEMS_CHANNEL}
 
-TERMINAL_TYPES = {"task_completed", "task_failed", "task_cancelled"}
 
-_TYPES: dict[type, str] = {
-    TaskCreated: "task_created",
-    TaskStarted: "task_started",
-    TaskProgressed: "task_progress",
-    TaskPaused: "task_paused",
-    TaskResumed: "task_resumed",
-    TaskCompleted: "task_completed",
-    TaskFailed: "task_failed",
-    TaskCancelled: "task_cancelled",
-    ItemsSettled: "items_settled",
-}
+
+def message_type(event_type: type[TaskEventUnion]) -> str:
+    """The WebSocket/SSE `type` of an event: its tag with `_` (`task.started` ->
+    `task_started`), the names the document-batch clients switch on."""
+    return event_tag(event_type).replace(".", "_")
+
+
+_TYPES = {event_type: message_type(event_type) for event_type in TASK_EVENTS}
+TERMINAL_TYPES = {message_type(t) for t in (TaskCompleted, TaskFailed, TaskCancelled)}
 
 
 def channel_of(event: TaskEventUnion) -> str:
@@ -83,4 +80,4 @@ def to_wire(event: TaskEventUnion) -> dict[str, Any]:
 def snapshot_message(task: Task) -> dict[str, Any]:
     """What a new subscriber gets first: where the task stands right now."""
     payload = {**_progress_fields(task.id, task.snapshot()), "kind": task.kind}
-    return {"type": "task_progress", "payload": payload, "timestamp": iso_now()}
+    return {"type": message_type(TaskProgressed), "payload": payload, "timestamp": iso_now()}

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing, Publisher
-from libs.tasks import store
+from libs.tasks import control, creation, readers
 from libs.tasks.events import finished_event, started_event, task_event
 from libs.tasks.kinds import KINDS
 from libs.tasks.model import Task
@@ -37,34 +37,34 @@ class TaskCommands:
 
     async def load(self, conn: AsyncConnection, principal: Principal, task_id: str, *,
                    for_update: bool = False) -> Task:
-        task = await store.get_task(conn, task_id, tenant_id=principal.tenant_id,
-                                    user_id=principal.owner_filter, for_update=for_update)
+        task = await readers.get_task(conn, task_id, tenant_id=principal.tenant_id,
+                                      user_id=principal.owner_filter, for_update=for_update)
         if task is None:
             raise task_not_found(task_id)
         return task
 
-    async def create(self, new: store.NewTask) -> Task:
+    async def create(self, new: creation.NewTask) -> Task:
         async with self._db.begin() as conn:
-            task = await store.insert_task(conn, new)
+            task = await creation.insert_task(conn, new)
         log.info("task.created", task_id=task.id, kind=task.kind, items=task.total)
         await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task
 
     async def start(self, principal: Principal, task_id: str) -> Task:
         async with self._db.begin() as conn:
-            task = await store.start(conn, await self.load(conn, principal, task_id))
+            task = await control.start(conn, await self.load(conn, principal, task_id))
         await self._announce(started_event(task), _wake(task, TaskAction.STARTED))
         return task
 
     async def pause(self, principal: Principal, task_id: str) -> Task:
         async with self._db.begin() as conn:
-            task = await store.pause(conn, await self.load(conn, principal, task_id))
+            task = await control.pause(conn, await self.load(conn, principal, task_id))
         await self._announce(task_event(TaskPaused, task), _wake(task, TaskAction.PAUSED))
         return task
 
     async def resume(self, principal: Principal, task_id: str) -> Task:
         async with self._db.begin() as conn:
-            task = await store.resume(conn, await self.load(conn, principal, task_id))
+            task = await control.resume(conn, await self.load(conn, principal, task_id))
         await self._announce(task_event(TaskResumed, task), _wake(task, TaskAction.RESUMED))
         return task
 
@@ -77,7 +77,7 @@ class TaskCommands:
         """Cancel a task the caller has already been authorised for (a kind whose tasks
         belong to a tenant-wide resource authorises by that resource)."""
         async with self._db.begin() as conn:
-            task = await store.cancel(conn, task)
+            task = await control.cancel(conn, task)
         log.info("task.cancelled", task_id=task.id, done=task.done)
         await self._announce(finished_event(task), _wake(task, TaskAction.CANCELLED))
         return task
@@ -89,17 +89,19 @@ class TaskCommands:
             if not original.status.finished:
                 raise ApiError(400, "TASK_NOT_FINISHED",
                                f"task {task_id} is {original.status}; retry it once it ends")
-            failed = await store.failed_items(conn, original.id)
+            failed = await readers.get_items(conn, original.id, statuses=("failed",),
+                                             with_payload=True)
             if not failed:
                 raise ApiError(400, "NO_FAILED_ITEMS", f"task {task_id} has no failed items")
-            task = await store.insert_task(conn, store.NewTask(
+            task = await creation.insert_task(conn, creation.NewTask(
                 tenant_id=original.tenant_id, user_id=principal.user_id, kind=KINDS[original.kind],
                 name=f"{original.name} (retry)", params=original.params,
-                items=[item for _, item in failed], concurrency=original.concurrency,
+                items=[creation.NewItem(item.payload or {}, item.group_key) for item in failed],
+                concurrency=original.concurrency,
                 max_attempts=original.max_attempts, continue_on_error=original.continue_on_error,
                 autostart=True, exclusivity_key=original.exclusivity_key,
                 parent_task_id=original.id, route=original.route,
                 item_timeout_s=original.item_timeout_s, task_timeout_s=original.task_timeout_s,
             ))
         await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
-        return task, [seq for seq, _ in failed]
+        return task, [item.seq for item in failed]

@@ -7,7 +7,7 @@ from litestar import Controller, Router, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.tasks import store
+from libs.tasks import creation, readers
 from libs.tasks.kinds import KINDS
 from libs.tasks.model import TaskStatus
 from services.gateway.auth.repository import Principal
@@ -34,18 +34,18 @@ async def _status(db: AsyncEngine, commands: TaskCommands, principal: Principal,
                   task_id: str) -> dict[str, Any]:
     async with db.connect() as conn:
         task = await commands.load(conn, principal, task_id)
-        stages = await store.get_stages(conn, task.id)
+        stages = await readers.get_stages(conn, task.id)
     return ok(task_status(task, stages))
 
 
 async def _list(db: AsyncEngine, principal: Principal, page_num: int, page_size: int,
                 status: TaskStatus | None, kind: str | None) -> dict[str, Any]:
     async with db.connect() as conn:
-        total, tasks = await store.list_tasks(
-            conn, tenant_id=principal.tenant_id, user_id=principal.owner_filter,
-            status=status.value if status else None, kind=kind,
-            offset=(page_num - 1) * page_size, limit=page_size,
-        )
+        where = readers.TaskFilter(tenant_id=principal.tenant_id, user_id=principal.owner_filter,
+                                   statuses=(status.value,) if status else None, kind=kind)
+        total = await readers.count_tasks(conn, where)
+        tasks = await readers.list_tasks(conn, where, offset=(page_num - 1) * page_size,
+                                         limit=page_size)
     return ok(page(total, page_num, page_size, "tasks", [task_summary(t) for t in tasks]))
 
 
@@ -65,10 +65,10 @@ class TaskController(Controller):
             raise validation_error("items", f"at most {spec.max_items} items per {spec.name} task")
         if data.concurrency and data.concurrency > spec.max_concurrency:
             raise validation_error("concurrency", f"at most {spec.max_concurrency}")
-        task = await commands.create(store.NewTask(
+        task = await commands.create(creation.NewTask(
             tenant_id=principal.tenant_id, user_id=principal.user_id, kind=spec,
             name=data.name or f"{spec.name} x{len(data.items)}",
-            items=[store.NewItem(payload) for payload in data.items],
+            items=[creation.NewItem(payload) for payload in data.items],
             concurrency=data.concurrency, max_attempts=data.max_attempts,
             continue_on_error=data.continue_on_error, autostart=data.auto_start,
             item_timeout_s=data.item_timeout_seconds, task_timeout_s=data.timeout_seconds,
@@ -101,8 +101,9 @@ class TaskController(Controller):
                     ) -> dict[str, Any]:
         async with db.connect() as conn:
             task = await commands.load(conn, principal, task_id)
-            items = await store.get_items(conn, task.id, status=status,
-                                          offset=(page_num - 1) * page_size, limit=page_size)
+            items = await readers.get_items(
+                conn, task.id, statuses=(status,) if status else None,
+                offset=(page_num - 1) * page_size, limit=page_size)
         return ok(page(task.total, page_num, page_size, "items", [item_view(i) for i in items]))
 
     @post("/{task_id:str}/start", status_code=200,

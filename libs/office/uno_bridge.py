@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 import uno  # type: ignore[import-not-found]
 from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
@@ -29,11 +30,11 @@ START_TIMEOUT_S = 60
 PR_SET_PDEATHSIG = 1
 
 
-def _on_parent_death(sig):  # type: ignore[no-untyped-def]
+def _on_parent_death(sig: int) -> bool:
     """Arm `sig` for when our parent exits; True if the kernel took it."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+        return bool(libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False
 
@@ -42,14 +43,14 @@ def _stop(signum, frame):  # type: ignore[no-untyped-def]
     raise SystemExit(0)  # runs main()'s finally: LibreOffice is ended with us
 
 
-def _prop(name, value):  # type: ignore[no-untyped-def]
+def _prop(name: str, value: object) -> Any:
     prop = PropertyValue()
     prop.Name = name
     prop.Value = value
     return prop
 
 
-def _connect(pipe_name):  # type: ignore[no-untyped-def]
+def _connect(pipe_name: str) -> Any:
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext(
         "com.sun.star.bridge.UnoUrlResolver", local)
@@ -64,7 +65,7 @@ def _connect(pipe_name):  # type: ignore[no-untyped-def]
             time.sleep(0.1)
 
 
-def _convert(desktop, src, dst):  # type: ignore[no-untyped-def]
+def _convert(desktop: Any, src: str, dst: str) -> None:
     document = desktop.loadComponentFromURL(
         uno.systemPathToFileUrl(src), "_blank", 0,
         (_prop("Hidden", True), _prop("ReadOnly", True)))
@@ -96,7 +97,7 @@ def main() -> None:
             request = json.loads(line)
             try:
                 _convert(desktop, request["src"], request["dst"])
-                reply = {"ok": True}
+                reply: dict[str, object] = {"ok": True}
             except Exception as exc:
                 reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
             print(json.dumps(reply), flush=True)

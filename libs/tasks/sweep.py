@@ -1,16 +1,19 @@
-"""SQL of the periodic sweep: what needs attention that no message announced."""
+"""What needs attention that no message announced: auto-start tasks, expired item leases and
+finalize leases, overdue tasks, windows to top up, and finished tasks past their retention."""
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.tasks.model import TASK_COLUMNS, Task, task_from_row
+from libs.tasks.transitions import ItemAction, TaskAction, item_sources, task_sources
 from proto.work import ItemResult, Outcome
 
 
 async def pending_autostart(conn: AsyncConnection, limit: int = 100) -> list[Task]:
     rows = await conn.execute(
         text(
-            f"""SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'pending' AND autostart
+            f"""SELECT {TASK_COLUMNS} FROM tasks
+            WHERE status IN {task_sources(TaskAction.START)} AND autostart
             ORDER BY created_at LIMIT :limit FOR UPDATE SKIP LOCKED"""
         ),
         {"limit": limit},
@@ -22,9 +25,9 @@ async def expired_leases(conn: AsyncConnection, limit: int = 1000) -> list[ItemR
     """Items whose worker went silent past the timeout, as failure reports of their attempt."""
     rows = await conn.execute(
         text(
-            """SELECT i.task_id, i.seq, i.attempt, i.status, t.item_timeout_s
+            f"""SELECT i.task_id, i.seq, i.attempt, i.status, t.item_timeout_s
             FROM task_items i JOIN tasks t ON t.id = i.task_id
-            WHERE i.status IN ('dispatched', 'processing') AND i.lease_until < now()
+            WHERE i.status IN {item_sources(ItemAction.SETTLE)} AND i.lease_until < now()
             ORDER BY i.lease_until LIMIT :limit"""
         ),
         {"limit": limit},
@@ -59,7 +62,8 @@ async def needing_attention(conn: AsyncConnection, limit: int = 200) -> list[Tas
                 (t.done + t.failed + t.cancelled >= t.total
                  AND t.finalize_state IS DISTINCT FROM 'running')
                 OR (t.inflight < t.concurrency AND EXISTS (
-                    SELECT 1 FROM task_items i WHERE i.task_id = t.id AND i.status = 'pending'
+                    SELECT 1 FROM task_items i WHERE i.task_id = t.id
+                    AND i.status IN {item_sources(ItemAction.DISPATCH)}
                     AND (i.not_before IS NULL OR i.not_before <= now()))))
             ORDER BY t.updated_at LIMIT :limit FOR UPDATE SKIP LOCKED"""
         ),
@@ -91,4 +95,5 @@ async def expired_finalizations(conn: AsyncConnection) -> list[tuple[str, int]]:
 
 
 async def delete_task(conn: AsyncConnection, task_id: str) -> None:
+    """Forget a finished task; its items, stages and every row referencing it go with it."""
     await conn.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": task_id})

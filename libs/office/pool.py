@@ -69,6 +69,14 @@ class OfficeInstance:
             os.killpg(process.pid, signal.SIGKILL)  # the bridge and its soffice child
         await process.wait()
 
+    def abandon(self) -> None:
+        """Kills the instance now (no await: callable while being cancelled); the next
+        conversion starts a fresh one."""
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
     async def convert(self, src: Path, dst: Path, timeout_s: float) -> None:
         process = self._process
         assert process is not None and process.stdin and process.stdout
@@ -134,6 +142,11 @@ class OfficePool:
         except (TimeoutError, ConnectionError, json.JSONDecodeError) as exc:
             await self._restart(instance, type(exc).__name__)
             raise Retryable(f"PDF conversion did not finish: {type(exc).__name__}") from exc
+        except asyncio.CancelledError:
+            # Cancelled between request and reply: the reply would be read by the next
+            # conversion, and LibreOffice may still be reading the file removed below.
+            instance.abandon()
+            raise
         finally:
             src.unlink(missing_ok=True)
             dst.unlink(missing_ok=True)
