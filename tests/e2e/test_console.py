@@ -118,6 +118,14 @@ async def test_a_200_item_echo_task_reaches_100_percent_without_reloading(page: 
     await expect(row.locator(".counts")).to_have_text("200/200 done")
     assert await page.evaluate("window.__notReloaded") is True
     await screenshot(page, "02-tasks")
+    await page.select_option("#filter-kind", "echo")
+    await page.select_option("#filter-status", "completed")
+    await expect(page.locator("#task-list tr", has_text="echo x200")).to_have_count(1)
+    await page.select_option("#filter-status", "failed")
+    await expect(page.locator("#task-list")).to_contain_text("No tasks match.")
+    await page.select_option("#filter-status", "")
+    await page.select_option("#filter-kind", "slides")
+    await expect(page.locator("#task-list")).to_contain_text("No tasks match.")
 
 
 async def _buttons(page: Page) -> list[str]:
