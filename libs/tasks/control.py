@@ -7,29 +7,21 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.tasks import transitions as rules
 from libs.tasks.model import TASK_COLUMNS, Task, TaskStatus, task_from_row
-from libs.tasks.transitions import (
-    InvalidTransition,
-    ItemAction,
-    TaskAction,
-    check_target,
-    check_task,
-    item_sources,
-    only_target,
-    task_sources,
-)
+from libs.tasks.transitions import InvalidTransition, ItemAction, TaskAction
 
 
 async def _transition(
     conn: AsyncConnection, task: Task, action: TaskAction, sets: str,
     target: TaskStatus | None = None, params: dict[str, Any] | None = None,
 ) -> Task:
-    target = check_target(action, target) if target else only_target(action)
+    target = rules.check_target(action, target) if target else rules.only_target(action)
     row = (
         await conn.execute(
             text(
                 f"""UPDATE tasks SET status = :target, {sets}, updated_at = now()
-                WHERE id = :id AND status IN {task_sources(action)}
+                WHERE id = :id AND status IN {rules.task_sources(action)}
                 RETURNING {TASK_COLUMNS}"""
             ),
             {**(params or {}), "id": task.id, "target": target.value},
@@ -92,12 +84,12 @@ async def stop(
     )
     if locked is None:
         raise InvalidTransition(task.id, task.status, action)
-    check_task(task.id, TaskStatus(locked), action)
+    rules.check_task(task.id, TaskStatus(locked), action)
     cancelled = await conn.scalar(
         text(
             f"""WITH c AS (UPDATE task_items SET status = 'cancelled', finished_at = now(),
                 lease_until = NULL
-            WHERE task_id = :id AND status IN {item_sources(ItemAction.CANCEL)}
+            WHERE task_id = :id AND status IN {rules.item_sources(ItemAction.CANCEL)}
             RETURNING 1) SELECT count(*) FROM c"""
         ),
         {"id": task.id},
@@ -113,7 +105,7 @@ async def stop(
                 paused_at = NULL, updated_at = now()
                 WHERE id = :id RETURNING {TASK_COLUMNS}"""
             ),
-            {"id": task.id, "status": only_target(action).value,
+            {"id": task.id, "status": rules.only_target(action).value,
              "cancelled": int(cancelled or 0), "error": error},
         )
     ).one()

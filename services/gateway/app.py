@@ -30,20 +30,24 @@ from services.gateway.auth.revocations import Revocations
 from services.gateway.boundary import InputBoundaryMiddleware
 from services.gateway.console import routes as console
 from services.gateway.deps import DEPENDENCIES
-from services.gateway.documents import DOCUMENT_HANDLERS
+from services.gateway.documents.routes import DOCUMENT_HANDLERS
+from services.gateway.documents.service import DocumentService
 from services.gateway.errors import EXCEPTION_HANDLERS
-from services.gateway.health import health, health_instances
-from services.gateway.kb.kb_routes import KnowledgeBaseController
-from services.gateway.kb.search_routes import search
-from services.gateway.kb.sync_routes import KnowledgeBaseSyncController, SyncTaskController
+from services.gateway.health.routes import HEALTH_HANDLERS
+from services.gateway.health.service import HealthService
+from services.gateway.kb.routes import KB_HANDLERS
+from services.gateway.kb.service import KnowledgeBaseService
 from services.gateway.openapi import COMPONENTS, SECURITY
-from services.gateway.servers import SERVER_HANDLERS
+from services.gateway.servers.routes import SERVER_HANDLERS
+from services.gateway.servers.service import ServerService
 from services.gateway.settings import GatewaySettings
-from services.gateway.slides.routes import slide_router
+from services.gateway.slides.routes import SLIDE_HANDLERS
+from services.gateway.slides.service import SlideService
 from services.gateway.stream.hub import EventHub
 from services.gateway.stream.routes import STREAM_HANDLERS
-from services.gateway.tasks.commands import TaskCommands
-from services.gateway.tasks.routes import task_router
+from services.gateway.stream.service import StreamService
+from services.gateway.tasks.routes import TASK_HANDLERS
+from services.gateway.tasks.service import TaskService
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -73,16 +77,27 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 
 
 async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Service:
-    """The gateway's shared objects, put in the app state for the handlers' dependencies."""
+    """The gateway's composition root: each API area's service, built once over the process's
+    runtime and put in the app state, from where handlers receive them by dependency
+    injection (`deps.py`)."""
     await runtime.storage.ensure_bucket()
+    db, storage = runtime.db, runtime.storage
     hub = EventHub()
-    token_cache = TokenCache(runtime.db)
+    token_cache = TokenCache(db)
+    url_policy = UrlPolicy.from_setting(settings.server_url_allowlist)
+    rpc = await RpcClient.open(runtime.connection)
+    tasks = TaskService(db, runtime.publisher)
+    state.update(
+        settings=settings, storage=storage, token_cache=token_cache,
+        task_service=tasks,
+        document_service=DocumentService(db, storage, tasks),
+        kb_service=KnowledgeBaseService(db, storage, rpc, tasks, settings),
+        server_service=ServerService(db, storage, tasks, settings, url_policy),
+        slide_service=SlideService(db, tasks, hub),
+        stream_service=StreamService(hub, tasks),
+        health_service=HealthService(db),
+    )
     revocations = Revocations(token_cache, hub)
-    state.update(db=runtime.db, publisher=runtime.publisher, hub=hub, settings=settings,
-                 storage=runtime.storage, commands=TaskCommands(runtime.db, runtime.publisher),
-                 token_cache=token_cache,
-                 url_policy=UrlPolicy.from_setting(settings.server_url_allowlist),
-                 rpc=await RpcClient.open(runtime.connection))
     return Service([
         QueueConsumer(runtime.connection, hub.declare, TaskEvent, hub.dispatch, prefetch=500),
         QueueConsumer(runtime.connection, revocations.declare, TokenRevoked,
@@ -105,9 +120,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
         security=SECURITY,
         render_plugins=console.docs_plugins(),
     )
-    handlers: list[Any] = [health, health_instances, task_router, slide_router, *STREAM_HANDLERS,
-                           *DOCUMENT_HANDLERS, *SERVER_HANDLERS, KnowledgeBaseController,
-                           KnowledgeBaseSyncController, SyncTaskController, search,
+    handlers: list[Any] = [*HEALTH_HANDLERS, *TASK_HANDLERS, *SLIDE_HANDLERS, *STREAM_HANDLERS,
+                           *DOCUMENT_HANDLERS, *SERVER_HANDLERS, *KB_HANDLERS,
                            console.console_router(settings)]
     return Litestar(
         route_handlers=handlers,

@@ -78,3 +78,48 @@ def test_no_file_over_400_lines() -> None:
     long = [f"{path.relative_to(ROOT)}: {n}" for path in _python_files(*CODE_ROOTS, "tests")
             if (n := len(path.read_text().splitlines())) > 400]
     assert not long, "split these files:\n" + "\n".join(long)
+
+
+GATEWAY = ROOT / "services" / "gateway"
+# Directories of the gateway that are not API areas: authentication (middleware, tokens) and
+# the web console (static files served by one route module).
+NOT_AREAS = {"auth", "console", "__pycache__"}
+AREA_FILES = ("routes.py", "service.py", "presenters.py")
+OPENS_A_TRANSACTION = re.compile(r"\.(begin|connect)\(\)")
+SQL_CALL = re.compile(r"(?<![\w.])text\(|from sqlalchemy import text")
+
+
+def _areas() -> list[Path]:
+    return sorted(p for p in GATEWAY.iterdir() if p.is_dir() and p.name not in NOT_AREAS)
+
+
+def test_every_gateway_area_has_the_same_files() -> None:
+    areas = _areas()
+    assert {a.name for a in areas} >= {"tasks", "documents", "kb", "servers", "slides", "stream"}
+    missing = [f"{area.name}/{name}" for area in areas for name in AREA_FILES
+               if not (area / name).exists()]
+    assert not missing, "each API area has routes, service and presenters: " + str(missing)
+    stray = [str(p.relative_to(ROOT)) for area in areas for p in area.glob("*routes*.py")
+             if p.name != "routes.py"]
+    assert not stray, "route modules are named routes.py: " + str(stray)
+
+
+def test_gateway_sql_only_in_repositories_and_transactions_only_in_services() -> None:
+    offenders = []
+    for path in _python_files("services/gateway"):
+        text = path.read_text()
+        if SQL_CALL.search(text) and path.name not in ("repository.py", "cli.py"):
+            offenders.append(f"{path.relative_to(ROOT)}: SQL outside a repository")
+        if path.name == "routes.py" and OPENS_A_TRANSACTION.search(text):
+            offenders.append(f"{path.relative_to(ROOT)}: a handler opens a connection")
+        if path.name == "routes.py" and "app.state" in text:
+            offenders.append(f"{path.relative_to(ROOT)}: reaches the app state, not DI")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_every_service_is_wired_in_its_app_and_main_only_runs_it() -> None:
+    for service in sorted(p for p in (ROOT / "services").iterdir() if (p / "__main__.py").exists()):
+        main = (service / "__main__.py").read_text()
+        assert (service / "app.py").exists(), service.name
+        assert f"from services.{service.name}.app import main" in main, service.name
+        assert len([line for line in main.splitlines() if line.strip()]) <= 3, service.name

@@ -3,6 +3,7 @@
 from typing import Any
 
 from libs.tasks.model import Item, Task, TaskStatus
+from proto.kb import ChunkHit
 from services.gateway.kb import ids
 from services.gateway.kb.repository import Document, KnowledgeBase
 from services.gateway.tasks.presenters import iso
@@ -88,3 +89,20 @@ def created(task: Task) -> dict[str, Any]:
             "kb_id": ids.public(ids.KB, str(task.params.get("kb_id"))),
             "task_type": task.params.get("task_type"), "status": task.status.value,
             "total_documents": task.total, "created_at": iso(task.created_at)}
+
+
+def search_hit(hit: ChunkHit) -> dict[str, Any]:
+    return {"chunk_id": hit.chunk_id, "document_id": ids.public(ids.DOC, hit.document_id),
+            "filename": hit.filename, "chunk_index": hit.seq, "content": hit.content,
+            "score": hit.score}
+
+
+def cancelled(task: Task) -> dict[str, Any]:
+    return {"task_id": ids.public(ids.TASK, task.id), "status": task.status.value,
+            "processed_documents": task.done, "cancelled_at": iso(task.completed_at)}
+
+
+def retry_created(task: Task, documents: list[tuple[str, str]]) -> dict[str, Any]:
+    return {"new_task_id": ids.public(ids.TASK, task.id),
+            "retry_document_count": len(documents),
+            "document_ids": [ids.public(ids.DOC, doc_id) for doc_id, _ in documents]}

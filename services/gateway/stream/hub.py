@@ -13,7 +13,7 @@ from libs.messaging.topology import declare_event_subscription
 from proto.events import TaskEvent
 from proto.topology import TASK_EVENT_BINDINGS
 from services.gateway.auth.repository import Principal
-from services.gateway.stream.wire import TASK_CHANNEL, channel_of, to_wire
+from services.gateway.stream.presenters import TASK_CHANNEL, channel_of, to_wire
 
 REVOKED_MESSAGE: dict[str, Any] = {
     "type": "error", "payload": {"code": "TOKEN_REVOKED", "message": "the token was revoked"}}

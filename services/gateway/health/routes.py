@@ -5,38 +5,25 @@ has no instance online, `healthy` (200) otherwise. Each service's state comes fr
 registry's view of heartbeats, so "is a scheduler running?" has one answer everywhere; the
 dependencies' from this process's readiness checks (libs/observability/probes.py)."""
 
-from typing import Any, Literal
+from typing import Any
 
-import msgspec
 from litestar import Response, get
 from litestar.openapi import ResponseSpec
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.observability.probes import PROBES
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import iso_now
-from services.gateway.instances import instance_list, service_states
+from services.gateway.health.presenters import instance_view
+from services.gateway.health.schemas import HealthResponse, InstancesResponse
+from services.gateway.health.service import HealthService
 from services.gateway.openapi import PUBLIC, documented
-from services.gateway.tasks.presenters import iso
-
-REQUIRED = ("scheduler", "registry")
-
-
-class HealthResponse(msgspec.Struct, omit_defaults=True):
-    status: Literal["healthy", "degraded", "unhealthy"]
-    timestamp: str
-    # Each service's state (running, stopped, unreachable), by name; seed 000 reads
-    # scheduler, templateManager and websocketServer.
-    services: dict[str, str]
-    error: str | None = None  # why, when unhealthy
 
 
 @get("/api/v2/health", tags=["health"], summary="Cluster health (no auth)", security=PUBLIC,
      responses=documented(HealthResponse, public=True,
                           also={503: ResponseSpec(HealthResponse, generate_examples=False,
                                                   description="The database is unreachable")}))
-async def health(db: AsyncEngine) -> Response[dict[str, Any]]:
-    readiness = await PROBES.readiness()
+async def health(health_service: HealthService) -> Response[dict[str, Any]]:
+    readiness = await health_service.readiness()
     dependencies = {name: "running" if outcome == "ok" else "unreachable"
                     for name, outcome in readiness.checks.items()}
     if not readiness.ready:
@@ -45,10 +32,7 @@ async def health(db: AsyncEngine) -> Response[dict[str, Any]]:
                          "error": "; ".join(f"{name}: {outcome}" for name, outcome
                                             in readiness.checks.items() if outcome != "ok")},
                         status_code=503)
-    async with db.connect() as conn:
-        states = await service_states(conn)
-    services = {name: states.get(name, "stopped") for name in REQUIRED}
-    services.update(states)
+    services = await health_service.service_states()
     # The gateway answering is itself the proof that these two are up: they live in it.
     services.update(gateway="running", templateManager="running", websocketServer="running")
     healthy = all(state == "running" for state in services.values())
@@ -57,32 +41,13 @@ async def health(db: AsyncEngine) -> Response[dict[str, Any]]:
                      "services": services})
 
 
-class InstanceView(msgspec.Struct, rename="camel"):
-    id: str
-    service: str
-    name: str
-    host: str
-    status: str  # online, or offline (stopped, or its heartbeats stopped coming)
-    capabilities: dict[str, Any]  # what the instance advertises (formats, renderers, routes)
-    heartbeat_interval_seconds: float
-    started_at: str | None
-    last_seen: str | None
-
-
-class InstancesResponse(msgspec.Struct):
-    timestamp: str
-    instances: list[InstanceView]
-
-
 @get("/api/v2/health/instances", tags=["health"],
      summary="Every service instance the registry knows, with its state and last heartbeat",
      responses=documented(InstancesResponse))
-async def health_instances(db: AsyncEngine, principal: Principal) -> InstancesResponse:
-    async with db.connect() as conn:
-        rows = await instance_list(conn)
-    return InstancesResponse(timestamp=iso_now(), instances=[InstanceView(
-        id=row["id"], service=row["service"], name=row["name"], host=row["host"],
-        status=row["status"], capabilities=row["capabilities"],
-        heartbeat_interval_seconds=row["interval_s"], started_at=iso(row["started_at"]),
-        last_seen=iso(row["last_seen"]),
-    ) for row in rows])
+async def health_instances(health_service: HealthService,
+                           principal: Principal) -> dict[str, Any]:
+    rows = await health_service.instances()
+    return {"timestamp": iso_now(), "instances": [instance_view(row) for row in rows]}
+
+
+HEALTH_HANDLERS = [health, health_instances]

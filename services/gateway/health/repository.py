@@ -1,4 +1,5 @@
-"""The gateway's read-only view of the registry's `instances` table (its SQL)."""
+"""The gateway's read-only view of the registry's `instances` table (its SQL): which services
+run, which output formats are online, every instance."""
 
 from typing import Any
 
