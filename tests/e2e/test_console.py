@@ -327,6 +327,14 @@ async def test_a_second_tenant_sees_none_of_it(offline: OfflineContext, stack: S
     await screenshot(page, "11-second-tenant")
 
 
+async def test_a_tenant_admin_sees_the_tenants_tasks(offline: OfflineContext,
+                                                     stack: Stack) -> None:
+    admin = await stack.user("acme", "console-admin", admin=True)
+    page = await offline.context.new_page()
+    await sign_in(page, stack.url, admin.token or "")
+    await expect(page.locator("#task-list tr", has_text="pausable")).to_have_count(1)
+
+
 @pytest.mark.parametrize("path, ready", [("/docs", ".swagger-ui .info .title"),
                                          ("/redoc", "h1:has-text('Conveyor')")])
 async def test_api_docs_render_offline(offline: OfflineContext, stack: Stack, path: str,
