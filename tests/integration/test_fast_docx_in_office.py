@@ -7,9 +7,9 @@ import asyncio
 import io
 
 import pypdf
-from services.docrender.office.pool import OfficePool
 
 from libs.docxfast.parts import compile_template, render_row
+from libs.office.pool import OfficePool
 from libs.templating import template_environment
 from tests.unit.docx_corpus import CORPUS, rows
 
