@@ -9,8 +9,8 @@ import io
 import pypdf
 
 from libs.docxfast.parts import compile_template, render_row
+from libs.office.pool import OfficePool
 from libs.templating import template_environment
-from services.docrender.office.pool import OfficePool
 from tests.unit.docx_corpus import CORPUS, rows
 
 
