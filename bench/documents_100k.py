@@ -49,16 +49,24 @@ async def run() -> dict[str, Any]:
             await client.post(f"/api/v2/batch/tasks/{task_id}/start")
             baseline: dict[str, float] = {}
             peak: dict[str, float] = {}
+            reported = 0
             while True:
-                task = (await client.get(f"/api/v1/tasks/{task_id}")).json()["data"]
+                await asyncio.sleep(SAMPLE_EVERY_S)
+                polled = await client.get(f"/api/v1/tasks/{task_id}")
+                if polled.status_code != 200:  # a busy shared machine: ask again
+                    continue
+                task = polled.json()["data"]
                 rss = {name: _rss_mb(pid) for name, pid in pids.items()}
                 if not baseline and task["completedItems"] >= 1_000:
                     baseline = rss
                 if baseline:
                     peak = {name: max(peak.get(name, 0.0), value) for name, value in rss.items()}
+                if task["completedItems"] >= reported + 10_000:  # progress, flushed as it comes
+                    reported = task["completedItems"]
+                    print(f"  {reported} rows: " + ", ".join(
+                        f"{name} {value:.0f} MB" for name, value in rss.items()), flush=True)
                 if task["status"] not in ("pending", "running"):
                     break
-                await asyncio.sleep(SAMPLE_EVERY_S)
             elapsed = time.perf_counter() - started
             final = {name: _rss_mb(pid) for name, pid in pids.items()}
             for name in SERVICES:  # printed first: worth reading even if the batch failed
