@@ -1,9 +1,8 @@
 import asyncio
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 from libs.db.engine import create_engine
 from libs.logging import get_logger
+from libs.sandbox import Limits, SandboxPool
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage
@@ -21,9 +20,16 @@ log = get_logger(__name__)
 
 class DocrenderSettings(CommonSettings, kw_only=True):
     render_processes: int = 2  # one per core: rendering is CPU-bound
+    # Every render (and thumbnail) runs under these; exceeding one fails the item for good.
+    render_memory_mb: int = 1024
+    render_cpu_s: int = 30
+    render_wall_s: float = 60.0  # below the item timeout: the render dies before the item
+    render_max_output_mb: int = 100
     office_instances: int = 2  # warm LibreOffice instances; 0 = no PDF from this instance
     office_max_conversions: int = 300
-    office_timeout_s: float = 60.0
+    office_timeout_s: float = 60.0  # wall time per conversion
+    office_memory_mb: int = 2048  # LibreOffice's address space
+    office_cpu_s: int = 60  # CPU time per conversion
     prefetch: int = 8
     # Seed 004: a named instance (CONVEYOR_INSTANCE_NAME) is also a local batch server that
     # runs these workflows (built-ins, or aliases `name=built-in`) from its own queue.
@@ -38,14 +44,12 @@ async def run(settings: DocrenderSettings, workflows: list[Workflow],
     if settings.office_instances > 0 and office_available():
         office = OfficePool(settings.office_instances,
                             max_conversions=settings.office_max_conversions,
-                            timeout_s=settings.office_timeout_s)
+                            limits=office_limits(settings))
         await office.start()
     else:
         log.warning("docrender.no_pdf", reason="LibreOffice not installed or disabled")
     formats = ["docx", "pdf"] if office else ["docx"]
-    # spawn, not fork: forking a process that already runs threads and an event loop is unsafe.
-    renderers = ProcessPoolExecutor(settings.render_processes,
-                                    mp_context=multiprocessing.get_context("spawn"))
+    renderers = SandboxPool(settings.render_processes, render_limits(settings), name="render")
     db = create_engine(settings.database_url, pool_size=2)
     concurrency = settings.render_processes + settings.office_instances + 2
     files = FileWorkflows(storage, renderers, office)
@@ -65,6 +69,18 @@ async def run(settings: DocrenderSettings, workflows: list[Workflow],
         if office:
             await office.stop()
         await db.dispose()
+
+
+def render_limits(settings: DocrenderSettings) -> Limits:
+    return Limits(memory_bytes=settings.render_memory_mb * 2**20, cpu_s=settings.render_cpu_s,
+                  wall_s=settings.render_wall_s,
+                  max_output_bytes=settings.render_max_output_mb * 2**20)
+
+
+def office_limits(settings: DocrenderSettings) -> Limits:
+    return Limits(memory_bytes=settings.office_memory_mb * 2**20, cpu_s=settings.office_cpu_s,
+                  wall_s=settings.office_timeout_s,
+                  max_output_bytes=settings.render_max_output_mb * 2**20)
 
 
 def _server_capabilities(

@@ -19,6 +19,7 @@ from libs.messaging.connection import connect
 from libs.messaging.publisher import Publisher
 from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
+from libs.sandbox import Limits, SandboxPool
 from libs.storage import Storage
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
 from services.gateway.auth.revocations import follow_revocations
@@ -37,6 +38,10 @@ from services.gateway.stream.hub import EventHub
 from services.gateway.stream.routes import STREAM_HANDLERS
 from services.gateway.tasks.commands import TaskCommands
 from services.gateway.tasks.routes import task_router
+
+# Checking an uploaded template compiles it; a hostile one must not take the gateway down.
+TEMPLATE_CHECK_LIMITS = Limits(memory_bytes=768 * 2**20, cpu_s=10, wall_s=30.0,
+                               max_output_bytes=1 * 2**20)
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -79,14 +84,16 @@ def create_app(settings: GatewaySettings) -> Litestar:
         await storage.ensure_bucket()
         rpc = await RpcClient.open(connection)
         token_cache = TokenCache(db)
+        sandbox = SandboxPool(1, TEMPLATE_CHECK_LIMITS, name="gateway-templates")
         await follow_revocations(connection, token_cache, hub)
         app.state.update(db=db, publisher=publisher, hub=hub, settings=settings, storage=storage,
                          commands=TaskCommands(db, publisher), token_cache=token_cache,
                          url_policy=UrlPolicy.from_setting(settings.server_url_allowlist),
-                         rpc=rpc)
+                         rpc=rpc, sandbox=sandbox)
         try:
             yield
         finally:
+            sandbox.shutdown(wait=False, cancel_futures=True)
             await heartbeat.stop()
             await connection.close()
             await db.dispose()

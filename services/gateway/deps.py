@@ -28,5 +28,5 @@ def _from_state(name: str) -> Callable[[State], Any]:
 DEPENDENCIES = {
     "principal": Provide(_principal, sync_to_thread=False),
     **{name: Provide(_from_state(name), sync_to_thread=False)
-       for name in ("commands", "db", "storage", "rpc", "settings")},
+       for name in ("commands", "db", "storage", "rpc", "settings", "sandbox")},
 }

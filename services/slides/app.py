@@ -3,15 +3,14 @@ worker runtime that consumes `slides.items`."""
 
 import asyncio
 import contextlib
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 
 import httpx
 
 from libs.db.engine import create_engine
 from libs.logging import get_logger
 from libs.messaging.connection import connect
+from libs.sandbox import Limits, SandboxPool
 from libs.storage import Storage
 from libs.tasks.kinds import SLIDES
 from libs.worker.runtime import Worker
@@ -30,9 +29,9 @@ from services.slides.settings import SlidesSettings
 log = get_logger(__name__)
 
 
-async def _start_pool(processes: int) -> ProcessPoolExecutor:
-    # spawn, not fork: the parent runs an event loop and client threads a fork would copy.
-    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+async def _start_pool(processes: int, limits: Limits) -> SandboxPool:
+    # Drawing decodes images from an external API and lays out client text: capped like renders.
+    pool = SandboxPool(processes, limits, name="slides-draw")
     loop = asyncio.get_running_loop()
     # Start every process and load the fonts now: a missing CJK font fails start-up, loudly.
     fonts = await asyncio.gather(*(loop.run_in_executor(pool, warm_up) for _ in range(processes)))
@@ -43,7 +42,9 @@ async def _start_pool(processes: int) -> ProcessPoolExecutor:
 async def run(settings: SlidesSettings, stopping: asyncio.Event) -> None:
     db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     storage = Storage(settings)
-    pool = await _start_pool(settings.render_processes or os.cpu_count() or 1)
+    pool = await _start_pool(settings.render_processes or os.cpu_count() or 1, Limits(
+        memory_bytes=settings.render_memory_mb * 2**20, cpu_s=settings.render_cpu_s,
+        wall_s=settings.render_wall_s, max_output_bytes=settings.render_max_output_mb * 2**20))
     renderers: dict[RendererName, Renderer] = {
         RendererName.LOCAL: LocalRenderer(pool, font_regular=settings.font_regular,
                                           font_bold=settings.font_bold),

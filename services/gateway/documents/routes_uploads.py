@@ -13,6 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from libs.sandbox import ResourceLimitExceeded, SandboxPool
 from libs.storage import Storage
 from libs.tasks.model import utcnow
 from services.gateway.auth.repository import Principal
@@ -103,12 +104,16 @@ class TemplateController(Controller):
 
     @post("/", status_code=201, summary="Upload a DOCX template (multipart: file, name, id)")
     async def upload(self, request: Request[Any, Any, Any], data: Multipart,
-                     principal: Principal, db: AsyncEngine, storage: Storage) -> dict[str, Any]:
+                     principal: Principal, db: AsyncEngine, storage: Storage,
+                     sandbox: SandboxPool) -> dict[str, Any]:
         content = await _read(data, MAX_TEMPLATE_BYTES)
         template_id = _chosen_id(data, "tpl")
         try:
-            fields = await asyncio.to_thread(template_fields, content)
-        except BadUpload as exc:
+            # Compiling a template evaluates its constant expressions ({{ "x" * 10**9 }}):
+            # done in the gateway's sandbox process, under its memory and CPU limits.
+            fields = await asyncio.get_running_loop().run_in_executor(
+                sandbox, template_fields, content)
+        except (BadUpload, ResourceLimitExceeded) as exc:
             raise ApiError(400, "INVALID_TEMPLATE", str(exc),
                            [{"field": "file", "message": str(exc)}]) from exc
         key = f"templates/{principal.tenant_id}/{template_id}-{secrets.token_hex(4)}.docx"
