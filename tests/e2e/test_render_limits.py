@@ -23,11 +23,12 @@ CPU_BOMB = ("{% for a in range(100000) %}{% for b in range(100000) %}{{ a }}{% e
 MEMORY_BOMB = '{{ "x" * 1000000000 }}'
 
 
-def _children(pid: int) -> list[int]:
+def _pool(pid: int) -> list[int]:
+    """The render processes of a docrender (its spawned children, not the resource tracker)."""
     found = []
     for task in os.listdir(f"/proc/{pid}/task"):
         found += [int(p) for p in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-    return found
+    return [p for p in found if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
 
 
 def _rss_mb(pid: int) -> float:
@@ -90,7 +91,7 @@ async def test_bombs_fail_within_limits_and_others_complete(
     assert any("CPU time limit" in e or "time limit" in e for e in errors), errors
     assert (await mallory.wait_finished(other, timeout_s=60))["status"] == "completed"
 
-    pool = _children(renderer.pid)
+    pool = _pool(renderer.pid)
     assert len(pool) == 2, pool
     assert all(_rss_mb(pid) < NORMAL_RSS_MB for pid in pool), [_rss_mb(p) for p in pool]
     before = sum(_cpu_s(pid) for pid in pool)
