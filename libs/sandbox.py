@@ -11,7 +11,9 @@ of being passed on cut. Other jobs, on the other processes, never notice.
 
 It is a `concurrent.futures.Executor`, so callers keep `loop.run_in_executor(pool, fn, *args)`.
 Each process slot is driven by one parent thread that sends a job down a pipe and waits for
-the answer, at most the wall limit.
+the answer, at most the wall limit. That thread lives as long as the pool and starts the slot's
+replacement processes, which matters: the parent-death signal (libs.lifetime) fires when the
+*thread* that started a child ends.
 """
 
 import contextlib
@@ -29,6 +31,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from libs.errors import Permanent
+from libs.lifetime import die_with_parent
 from libs.logging import get_logger
 
 log = get_logger(__name__)
@@ -59,10 +62,12 @@ def _cpu_used_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _child(conn: Connection, limits: Limits,
-           initializer: Callable[[], object] | None) -> None:
-    """A worker process: limits first, then jobs until the pipe closes. It exits (to be
-    replaced) after running out of memory or growing past the recycle size."""
+def _child(conn: Connection, limits: Limits, initializer: Callable[[], object] | None,
+           parent_pid: int) -> None:
+    """A worker process: it dies with its parent (libs.lifetime), sets its limits, then runs
+    jobs until the pipe closes. It exits (to be replaced) after running out of memory or
+    growing past the recycle size."""
+    die_with_parent(parent_pid)
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     if initializer is not None:
@@ -122,7 +127,8 @@ class _Slot:
     def start_process(self) -> None:
         parent, child = self._pool.context.Pipe()
         process = self._pool.context.Process(
-            target=_child, args=(child, self._pool.limits, self._pool.initializer),
+            target=_child,
+            args=(child, self._pool.limits, self._pool.initializer, os.getpid()),
             name=f"{self._pool.name}-{self.index}", daemon=True)
         process.start()
         child.close()

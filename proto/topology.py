@@ -20,6 +20,9 @@ class Queue(StrEnum):
     HEARTBEATS = "registry.heartbeats"
     SLIDES_BATCH_EVENTS = "slides.batch-events"  # a slides batch started or ended
     KB_SEARCH = "ingester.search"  # SearchChunks -> ChunksFound
+    # A copy of every dead-lettered work message: the scheduler settles its task at once
+    # (the `<queue>.dlq` queues keep their copy for operators).
+    DEAD_WORK = "scheduler.dead-work"
 
 
 def work_queue(route: str) -> str:

@@ -12,10 +12,12 @@ from typing import Any
 import msgspec
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from opentelemetry.trace import SpanKind
 
 from libs.errors import Permanent
 from libs.inputs import scrub_json
 from libs.logging import get_logger
+from libs.observability import tracing
 from proto.codec import Decoder
 
 log = get_logger(__name__)
@@ -82,11 +84,13 @@ async def consume(queue: AbstractQueue, contract: Any, handler: Handler) -> str:
     decoder = Decoder(contract)
 
     async def on_message(message: AbstractIncomingMessage) -> None:
-        with structlog.contextvars.bound_contextvars():
+        with structlog.contextvars.bound_contextvars(), tracing.extracted(message.headers):
             _bind_context(message)
             try:
                 decoded = _decode(decoder, message.body)
-                await handler(decoded, message)
+                with tracing.span(f"consume {message.routing_key}",
+                                  kind=SpanKind.CONSUMER):
+                    await handler(decoded, message)
             except Exception as exc:
                 await _settle_failure(message, exc)
                 return

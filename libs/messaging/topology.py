@@ -53,7 +53,18 @@ async def declare_work_queue(channel: AbstractChannel, route: str) -> AbstractQu
     name = work_queue(route)
     queue = await _declare_quorum(channel, name)
     await queue.bind(Exchange.WORK, routing_key=name)
+    # Whoever declares a work queue first (a worker, or the scheduler before its first
+    # dispatch) also routes its dead letters to the scheduler: a second binding on the DLX.
+    dead = await declare_dead_work_queue(channel)
+    await dead.bind(Exchange.DLX, routing_key=name)
     return queue
+
+
+async def declare_dead_work_queue(channel: AbstractChannel) -> AbstractQueue:
+    """The scheduler's copy of dead-lettered work. A message it cannot settle after the
+    delivery limit is dropped: the operators' `.dlq` copy and the item lease remain."""
+    return await channel.declare_queue(Queue.DEAD_WORK, durable=True, arguments={
+        "x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT})
 
 
 async def declare_results_queue(channel: AbstractChannel) -> AbstractQueue:

@@ -2,6 +2,7 @@ import asyncio
 
 from libs.db.engine import create_engine
 from libs.logging import get_logger
+from libs.observability.probes import PROBES
 from libs.sandbox import Limits, SandboxPool
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
@@ -31,6 +32,9 @@ class DocrenderSettings(CommonSettings, kw_only=True):
     office_memory_mb: int = 2048  # LibreOffice's address space
     office_cpu_s: int = 60  # CPU time per conversion
     prefetch: int = 8
+    # Items in the handler at once: DOCX rows in flight together are rendered and stored
+    # together (batching.py), and PDF rows render ahead while LibreOffice converts.
+    concurrency: int = 64
     # Seed 004: a named instance (CONVEYOR_INSTANCE_NAME) is also a local batch server that
     # runs these workflows (built-ins, or aliases `name=built-in`) from its own queue.
     workflows: str = "docx-to-pdf,image-thumbnail"
@@ -46,17 +50,20 @@ async def run(settings: DocrenderSettings, workflows: list[Workflow],
                             max_conversions=settings.office_max_conversions,
                             limits=office_limits(settings))
         await office.start()
+        PROBES.add("office", office.check)
     else:
         log.warning("docrender.no_pdf", reason="LibreOffice not installed or disabled")
     formats = ["docx", "pdf"] if office else ["docx"]
+    # Dies with us, however we end (libs.lifetime), and caps every render (libs.sandbox).
     renderers = SandboxPool(settings.render_processes, render_limits(settings), name="render")
     db = create_engine(settings.database_url, pool_size=2)
-    concurrency = settings.render_processes + settings.office_instances + 2
+    concurrency = max(settings.concurrency, settings.render_processes + settings.office_instances)
     files = FileWorkflows(storage, renderers, office)
     capabilities, routes = _server_capabilities(settings, workflows, files)
     worker = Worker(
         settings, "docrender",
-        {DOCUMENTS.name: DocumentRenderer(storage, TemplateCache(storage), renderers, office),
+        {DOCUMENTS.name: DocumentRenderer(storage, TemplateCache(storage), renderers,
+                                          settings.render_processes, office),
          SERVER_BATCH.name: files},
         finalizers={DOCUMENTS.name: ZipPackager(db, storage)},
         concurrency=concurrency, prefetch=settings.prefetch,

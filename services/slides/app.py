@@ -31,6 +31,7 @@ log = get_logger(__name__)
 
 async def _start_pool(processes: int, limits: Limits) -> SandboxPool:
     # Drawing decodes images from an external API and lays out client text: capped like renders.
+    # Its processes die with this one, however it ends (libs.lifetime via libs.sandbox).
     pool = SandboxPool(processes, limits, name="slides-draw")
     loop = asyncio.get_running_loop()
     # Start every process and load the fonts now: a missing CJK font fails start-up, loudly.

@@ -16,12 +16,14 @@ import json
 import os
 import shutil
 import signal
-import tempfile
+import time
 import uuid
 from pathlib import Path
 
 from libs.errors import Permanent, Retryable
+from libs.lifetime import owned_temp_dir, remove_orphaned_temp_dirs
 from libs.logging import get_logger
+from libs.observability import metrics
 from libs.sandbox import Limits, ResourceLimitExceeded
 
 log = get_logger(__name__)
@@ -29,6 +31,7 @@ log = get_logger(__name__)
 BRIDGE = Path(__file__).with_name("uno_bridge.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 START_TIMEOUT_S = 90.0
+WORKDIR_PREFIX = "conveyor-office-"
 # LibreOffice maps ~0.8 GB of address space idle; 2 GiB leaves room for large documents.
 OFFICE_LIMITS = Limits(memory_bytes=2 * 1024**3, cpu_s=60, wall_s=60.0,
                        max_output_bytes=100 * 1024**2)
@@ -55,8 +58,10 @@ class OfficeInstance:
         profile = self._workdir / f"profile-{self.index}"
         pipe = f"conveyor-{os.getpid()}-{self.index}-{uuid.uuid4().hex[:6]}"
         self._process = await asyncio.create_subprocess_exec(
-            SYSTEM_PYTHON, str(BRIDGE), pipe, str(profile), str(self._limits.memory_bytes),
-            str(self._limits.cpu_s),
+            # The bridge is told our pid: it arms a parent-death signal and ends LibreOffice
+            # with itself, so a killed service leaves no soffice behind. Then the limits.
+            SYSTEM_PYTHON, str(BRIDGE), pipe, str(profile), str(os.getpid()),
+            str(self._limits.memory_bytes), str(self._limits.cpu_s),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, start_new_session=True,
         )
@@ -99,7 +104,10 @@ class OfficePool:
         self._size = size
         self._max_conversions = max_conversions
         self._limits = limits
-        self._workdir = Path(tempfile.mkdtemp(prefix="conveyor-office-"))
+        # Folders of pools whose service was killed (no clean-up ran) go first.
+        for path in remove_orphaned_temp_dirs(WORKDIR_PREFIX):
+            log.info("office.orphan_removed", path=str(path))
+        self._workdir = owned_temp_dir(WORKDIR_PREFIX)
         self._instances = [OfficeInstance(i, self._workdir, limits) for i in range(size)]
         self._idle: asyncio.Queue[OfficeInstance] = asyncio.Queue()
 
@@ -107,6 +115,18 @@ class OfficePool:
         await asyncio.gather(*(instance.start() for instance in self._instances))
         for instance in self._instances:
             self._idle.put_nowait(instance)
+        self._export_occupancy()
+
+    def _export_occupancy(self) -> None:
+        idle = self._idle.qsize()
+        metrics.OFFICE_INSTANCES.labels("idle").set(idle)
+        metrics.OFFICE_INSTANCES.labels("busy").set(self._size - idle)
+
+    async def check(self) -> None:
+        """Readiness: at least one instance is alive (a busy one counts; a pool whose every
+        instance died and could not be restarted cannot convert)."""
+        if not any(instance.running for instance in self._instances):
+            raise RuntimeError("no LibreOffice instance is running")
 
     async def stop(self) -> None:
         await asyncio.gather(*(instance.stop() for instance in self._instances))
@@ -114,6 +134,8 @@ class OfficePool:
 
     async def to_pdf(self, docx: bytes) -> bytes:
         instance = await self._idle.get()
+        self._export_occupancy()
+        started = time.perf_counter()
         job = self._workdir / f"job-{uuid.uuid4().hex}"
         src, dst = job.with_suffix(".docx"), job.with_suffix(".pdf")
         try:
@@ -121,6 +143,7 @@ class OfficePool:
             if not instance.running:  # a restart that failed earlier: try again now
                 await instance.start()
             await instance.convert(src, dst, self._limits.wall_s)
+            metrics.OFFICE_SECONDS.observe(time.perf_counter() - started)
             if instance.conversions >= self._max_conversions:
                 await self._restart(instance, "recycle")
             size = (await asyncio.to_thread(dst.stat)).st_size
@@ -142,9 +165,11 @@ class OfficePool:
             src.unlink(missing_ok=True)
             dst.unlink(missing_ok=True)
             self._idle.put_nowait(instance)
+            self._export_occupancy()
 
     async def _restart(self, instance: OfficeInstance, reason: str) -> None:
         log.info("office.restarting", instance=instance.index, reason=reason,
                  conversions=instance.conversions)
+        metrics.OFFICE_RESTARTS.labels(reason).inc()
         await instance.stop()
         await instance.start()

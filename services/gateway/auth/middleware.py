@@ -1,6 +1,9 @@
-"""Authenticates every HTTP request and WebSocket except health and the API docs.
+"""Authenticates every HTTP request and WebSocket except health, the API docs and the console's
+static files.
 
-Browsers cannot set headers on a WebSocket, so a socket may carry the token as `?token=`."""
+Browsers cannot set headers on a WebSocket. A browser offers the token as a subprotocol pair
+instead, `new WebSocket(url, ["conveyor.bearer", token])` (the Sec-WebSocket-Protocol header,
+which access logs do not record, unlike a URL); `?token=` still works for older clients."""
 
 import time
 
@@ -11,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.gateway.auth.repository import Principal, principal_for_token, token_hash
 
+BEARER_SUBPROTOCOL = "conveyor.bearer"
 PUBLIC_PATHS = ["^/api/v2/health$", "^/docs", "^/redoc", "^/openapi", "^/schema"]
 
 
@@ -48,8 +52,18 @@ def bearer_token(connection: ASGIConnection) -> str | None:  # type: ignore[type
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     if connection.scope["type"] == "websocket":
+        offered = subprotocols(connection)
+        if BEARER_SUBPROTOCOL in offered:
+            at = offered.index(BEARER_SUBPROTOCOL)
+            return offered[at + 1] if at + 1 < len(offered) else None
         return connection.query_params.get("token") or connection.query_params.get("access_token")
     return None
+
+
+def subprotocols(connection: ASGIConnection) -> list[str]:  # type: ignore[type-arg]
+    """The subprotocols a WebSocket client offered, in its order."""
+    return [p.strip() for p in connection.headers.get("sec-websocket-protocol", "").split(",")
+            if p.strip()]
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):

@@ -10,6 +10,7 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError
 
 from libs.archives import UnsafeArchive, inspect_zip
+from libs.docxfast.choice import RendererChoice, choose_renderer
 from libs.inputs import InputRejected, check_json, text_problem
 from libs.templating import template_environment
 
@@ -38,6 +39,12 @@ def template_fields(data: bytes) -> list[str]:
     except Exception as exc:  # python-docx on a ZIP that is not really a document
         raise BadUpload(f"not a readable DOCX: {type(exc).__name__}: {exc}") from exc
     return sorted(variables)
+
+
+def template_renderer(data: bytes) -> RendererChoice:
+    """The renderer this (already checked) template gets: the part-level one unless it cannot
+    prove it renders the template exactly as docxtpl does."""
+    return choose_renderer(data)
 
 
 def parse_rows(data: bytes, filename: str) -> tuple[str, list[dict[str, Any]]]:

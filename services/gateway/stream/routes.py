@@ -16,9 +16,12 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from libs.inputs import InputRejected, check_json
+from services.gateway.auth.middleware import BEARER_SUBPROTOCOL, subprotocols
 from services.gateway.auth.repository import Principal, token_hash
 from services.gateway.errors import ApiError, iso_now
+from services.gateway.openapi import documented
 from services.gateway.stream.hub import REVOKED_MESSAGE, EventHub, Subscriber
+from services.gateway.stream.schemas import TaskEventMessage
 from services.gateway.stream.wire import CHANNEL_ALIASES, TERMINAL_TYPES, snapshot_message
 from services.gateway.tasks.commands import TaskCommands
 
@@ -108,7 +111,9 @@ async def _serve(socket: WebSocket[Any, Any, Any], task_id: str | None) -> None:
     state = socket.app.state
     hub: EventHub = state.hub
     subscriber = _subscriber(socket)
-    await socket.accept()
+    # A client that authenticated with the subprotocol pair expects it echoed back.
+    offered = BEARER_SUBPROTOCOL in subprotocols(socket)
+    await socket.accept(subprotocols=BEARER_SUBPROTOCOL if offered else None)
     hub.add(subscriber)
 
     async def pump() -> None:
@@ -159,7 +164,11 @@ async def stream_task(socket: WebSocket[Any, Any, Any], task_id: str) -> None:
 
 
 @get("/api/v1/tasks/{task_id:str}/events", tags=["tasks"],
-     summary="Server-sent events of one task, until it ends")
+     summary="Server-sent events of one task, until it ends",
+     responses=documented(TaskEventMessage, errors=(404,), media_type="text/event-stream",
+                          description="A stream of events (`event:` the type, `data:` this "
+                                      "JSON); the first is a snapshot, the last a terminal "
+                                      "event"))
 async def task_events(task_id: str, request: Request[Any, Any, Any]) -> ServerSentEvent:
     state = request.app.state
     subscriber = _subscriber(request)

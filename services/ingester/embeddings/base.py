@@ -1,7 +1,10 @@
 """The provider interface and the cross-document batcher."""
 
 import asyncio
+import time
 from typing import Protocol
+
+from libs.observability import metrics
 
 
 class EmbeddingError(Exception):
@@ -58,8 +61,11 @@ class EmbeddingBatcher:
             live = [(text, future) for text, future in batch if not future.done()]
             if not live:
                 continue
+            metrics.INGEST_EMBED_BATCH.observe(len(live))
+            started = time.perf_counter()
             try:
                 vectors = await self._provider.embed([text for text, _ in live])
+                metrics.INGEST_EMBED_SECONDS.observe(time.perf_counter() - started)
             except Exception as exc:
                 for _, future in live:
                     if not future.done():
