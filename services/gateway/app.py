@@ -41,9 +41,15 @@ from services.gateway.stream.routes import STREAM_HANDLERS
 from services.gateway.tasks.commands import TaskCommands
 from services.gateway.tasks.routes import task_router
 
-# Checking an uploaded template compiles it; a hostile one must not take the gateway down.
-TEMPLATE_CHECK_LIMITS = Limits(memory_bytes=768 * 2**20, cpu_s=10, wall_s=30.0,
+# Checking an uploaded template compiles it and renders it once (the renderer choice); a
+# hostile one must not take the gateway down, nor hold an upload long.
+TEMPLATE_CHECK_LIMITS = Limits(memory_bytes=768 * 2**20, cpu_s=5, wall_s=20.0,
                                max_output_bytes=1 * 2**20)
+
+
+def _load_template_checks() -> None:
+    """In the sandbox process, at start: imports the checks so the first upload needn't."""
+    import services.gateway.documents.uploads  # noqa: F401
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -86,7 +92,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
         await storage.ensure_bucket()
         rpc = await RpcClient.open(connection)
         token_cache = TokenCache(db)
-        sandbox = SandboxPool(1, TEMPLATE_CHECK_LIMITS, name="gateway-templates")
+        sandbox = SandboxPool(1, TEMPLATE_CHECK_LIMITS, name="gateway-templates",
+                              initializer=_load_template_checks)
         await follow_revocations(connection, token_cache, hub)
         app.state.update(db=db, publisher=publisher, hub=hub, settings=settings, storage=storage,
                          commands=TaskCommands(db, publisher), token_cache=token_cache,

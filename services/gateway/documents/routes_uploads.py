@@ -13,6 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from libs.docxfast.choice import DOCXTPL, RendererChoice
 from libs.sandbox import ResourceLimitExceeded, SandboxPool
 from libs.storage import Storage
 from libs.tasks.model import utcnow
@@ -124,15 +125,20 @@ class TemplateController(Controller):
                      sandbox: SandboxPool) -> dict[str, Any]:
         content = await _read(data, MAX_TEMPLATE_BYTES)
         template_id = _chosen_id(data, "tpl")
+        # Compiling a template evaluates its constant expressions ({{ "x" * 10**9 }}) and the
+        # renderer choice renders it once: both run in the gateway's sandbox process, under its
+        # memory and CPU limits, never in the gateway itself.
+        loop = asyncio.get_running_loop()
         try:
-            # Compiling a template evaluates its constant expressions ({{ "x" * 10**9 }}):
-            # done in the gateway's sandbox process, under its memory and CPU limits.
-            fields = await asyncio.get_running_loop().run_in_executor(
-                sandbox, template_fields, content)
+            fields = await loop.run_in_executor(sandbox, template_fields, content)
         except (BadUpload, ResourceLimitExceeded) as exc:
             raise ApiError(400, "INVALID_TEMPLATE", str(exc),
                            [{"field": "file", "message": str(exc)}]) from exc
-        choice = await asyncio.to_thread(template_renderer, content)
+        try:
+            choice = await loop.run_in_executor(sandbox, template_renderer, content)
+        except ResourceLimitExceeded as exc:
+            # Its rows will render under the render limits, and fail there if they exceed them.
+            choice = RendererChoice(DOCXTPL, f"the probe render stopped: {exc}")
         key = f"templates/{principal.tenant_id}/{template_id}-{secrets.token_hex(4)}.docx"
         template = repo.Template(id=template_id, name=_name(data),
                                  filename=data.file.filename or "template.docx", object_key=key,
