@@ -9,6 +9,7 @@ is free again for the tests after it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Api, Stack
-from tests.harness.infra import clean_environ
+from tests.harness.infra import ROOT, clean_environ
 
 BUDGET_S = int(os.environ.get("CONVEYOR_FUZZ_BUDGET_S", "150"))
 
@@ -32,7 +33,21 @@ async def _cancel_everything(api: Api) -> None:
             await api.command(task["taskId"], "cancel")
 
 
+def _server_errors(stack: Stack) -> str:
+    """What the gateway logged for each 500, to say where a fix belongs."""
+    failed = []
+    for line in stack.cluster.gateway.log.read_text(errors="replace").splitlines():
+        if '"request.failed"' in line:
+            record = json.loads(line)
+            failed.append(f"{record.get('path')}: {str(record.get('exception'))[-1200:]}")
+    return "\n\n".join(failed)
+
+
 async def test_no_operation_answers_a_server_error(stack: Stack, tmp_path: Path) -> None:
+    # Slides batches answer when they finish (seed 001's generate waits): a slides service
+    # lets the documented examples finish instead of timing out.
+    slides = await stack.cluster.start("slides", CONVEYOR_SLIDES_RENDER_PROCESSES="1")
+    await stack.cluster.wait_for_log(slides, "worker.ready")
     fuzzer = await stack.user("fuzz", "fuzzer", admin=True)
     report = tmp_path / "junit.xml"
     argv = [
@@ -49,12 +64,14 @@ async def test_no_operation_answers_a_server_error(stack: Stack, tmp_path: Path)
     ]
     process = await asyncio.create_subprocess_exec(
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        env={**clean_environ(), "NO_COLOR": "1", "COLUMNS": "200"})
+        cwd=ROOT, env={**clean_environ(), "NO_COLOR": "1", "COLUMNS": "200",
+                       "PYTHONPATH": str(ROOT), "SCHEMATHESIS_HOOKS": "tests.e2e.fuzz_hooks"})
     try:
         out, _ = await asyncio.wait_for(process.communicate(), BUDGET_S + 240)
     finally:
         await _cancel_everything(fuzzer)
+        await stack.cluster.kill(slides, group=True)
     text = out.decode(errors="replace")
-    if process.returncode != 0 and "Server error" not in text and "5xx" not in text:
-        pytest.fail(f"schemathesis did not run cleanly ({process.returncode}):\n{text[-6000:]}")
-    assert process.returncode == 0, text[-12000:]
+    if process.returncode != 0:
+        pytest.fail(f"schemathesis found problems ({process.returncode}):\n{text[-12000:]}\n"
+                    f"gateway 500s:\n{_server_errors(stack)}")
