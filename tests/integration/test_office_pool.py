@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
+from libs.office.pool import OFFICE_LIMITS, OfficePool
 from libs.sandbox import ResourceLimitExceeded
-from services.docrender.office.pool import OFFICE_LIMITS, OfficePool
 from tests.e2e.docs_fixtures import template
 
 
