@@ -256,7 +256,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
                                       "internal error; the request id identifies it in the logs"))
 
 
-def handle_data_error(request: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
+def handle_data_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     """The database refused a value as data (out of range, malformed): client input the
     boundary (gateway/boundary.py) did not anticipate. Still the client's error, never a 500;
     logged so the boundary can learn to name the field."""
@@ -272,19 +272,22 @@ def handle_data_error(request: Request[Any, Any, Any], exc: DataError) -> Respon
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57")
 
 
-def _database_unavailable(exc: DBAPIError) -> bool:
-    if exc.connection_invalidated:
-        return True
+def _sqlstate(exc: DBAPIError) -> str:
     for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
         state = str(getattr(error, "sqlstate", None) or getattr(error, "pgcode", None) or "")
-        if state[:2] in _UNAVAILABLE_SQLSTATES:
-            return True
-    return False
+        if state:
+            return state
+    return ""
 
 
 def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
-    """The database restarting or full is not the client's fault nor a bug: 503, retry later."""
-    if not _database_unavailable(exc):
+    """Class 22 (data exception: a value out of range for its column, malformed) is the
+    client's input, as DataError is; the database restarting or full is nobody's fault: 503,
+    retry later; anything else is a bug."""
+    state = _sqlstate(exc)
+    if state.startswith("22"):
+        return handle_data_error(request, exc)
+    if not (exc.connection_invalidated or state[:2] in _UNAVAILABLE_SQLSTATES):
         return handle_unexpected(request, exc)
     log.warning("request.database_unavailable", path=request.url.path, error=str(exc.orig)[:200])
     return _respond(request, ApiError(503, "SERVICE_UNAVAILABLE",

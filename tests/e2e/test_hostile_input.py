@@ -113,6 +113,16 @@ async def _raw_upload(api: Api, path: str, filename: bytes) -> object:
                                headers={"content-type": "multipart/form-data; boundary=XyZ"})
 
 
+async def test_a_value_out_of_its_column_range_is_a_400(alice: Api) -> None:
+    """Found by the fuzz run: a slide number that fits int64 but not the int4 column."""
+    batch = await alice.http.post("/api/slide/batch/generate", json={
+        "slides": [{"id": "s1", "type": "cover", "title": "t"}], "wait": False})
+    assert batch.status_code == 202, batch.text
+    response = await alice.http.get(
+        f"/api/slide/batch/{batch.json()['batch_id']}/slides/4876684254/image")
+    _assert_400_naming(response, "request")
+
+
 async def test_websocket_frames_pass_the_same_boundary(stack: Stack, alice: Api) -> None:
     stream = await stack.open_stream(alice)
     await stream.send({"action": "subscribe", "filters": {"taskId": NUL}})
