@@ -347,7 +347,8 @@ async def test_api_docs_render_offline(offline: OfflineContext, stack: Stack, pa
     await page.goto(stack.url + path)
     await expect(page.locator(ready).first).to_be_visible(timeout=30_000)
     await expect(page.locator("body")).to_contain_text("/api/v1/tasks")
-    await screenshot(page, f"12-{path.strip('/')}")
+    # The viewport only: the whole reference is many screens tall (and slow to capture).
+    await screenshot(page, f"12-{path.strip('/')}", full_page=False)
 
 
 async def test_socket_token_as_subprotocol_root_redirect_and_console_headers(
