@@ -154,7 +154,8 @@ async def exclusive_holder(conn: AsyncConnection, key: str) -> str | None:
     return str(holder) if holder else None
 
 
-def _parse_id(task_id: str) -> str | None:
+def parse_task_id(task_id: str) -> str | None:
+    """The canonical form of a task id, or None when it is not one (an unknown task)."""
     try:
         return str(uuid.UUID(task_id))
     except ValueError:
@@ -166,7 +167,7 @@ async def get_task(
     for_update: bool = False,
 ) -> Task | None:
     """The task if it exists and the caller may see it (`user_id=None`: any user of the tenant)."""
-    parsed = _parse_id(task_id)
+    parsed = parse_task_id(task_id)
     if parsed is None:
         return None
     row = (

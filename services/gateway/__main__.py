@@ -13,7 +13,8 @@ def main() -> None:
     configure_logging("gateway", json_logs=settings.json_logs, level=settings.log_level)
     tracing.configure("gateway", settings)
     uvicorn.run(
-        observe_http(create_app(settings)), host=settings.host, port=settings.port, loop="uvloop",
+        observe_http(create_app(settings)), host=settings.host, port=settings.port,
+        loop="uvloop", http="httptools",  # httptools: the C parser, ~2x h11's requests/s
         log_config=None, access_log=False, ws="websockets-sansio", ws_max_size=64 * 1024,
         timeout_graceful_shutdown=10,
     )

@@ -67,7 +67,8 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 def create_app(settings: GatewaySettings) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        db = create_engine(settings.database_url, pool_size=settings.db_pool_size,
+                           pre_ping=False)
         connection = await connect(settings.amqp_url, name=settings.instance("gateway"))
         publisher = await Publisher.open(connection)
         hub = EventHub()

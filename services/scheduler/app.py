@@ -19,6 +19,7 @@ from services.scheduler.control import ControlHandler
 from services.scheduler.engine import Engine
 from services.scheduler.gauges import GaugeSampler
 from services.scheduler.sweeper import Sweeper
+from services.scheduler.upkeep import upkeep_forever
 
 log = get_logger(__name__)
 
@@ -31,6 +32,7 @@ class SchedulerSettings(CommonSettings, kw_only=True):
     results_prefetch: int = 200
     results_batch: int = 100
     gauges_interval_s: float = 5.0
+    upkeep_interval_s: float = 2.0  # ANALYZE/VACUUM of the task tables without autovacuum
 
 
 async def run(settings: SchedulerSettings, stopping: asyncio.Event) -> None:
@@ -61,12 +63,13 @@ async def run(settings: SchedulerSettings, stopping: asyncio.Event) -> None:
     sweeping = asyncio.create_task(sweeper.run(), name="sweeper")
     gauges = GaugeSampler(db, connection, interval_s=settings.gauges_interval_s)
     sampling = asyncio.create_task(gauges.run(), name="gauges")
+    upkeep = asyncio.create_task(upkeep_forever(db, settings.upkeep_interval_s), name="upkeep")
     heartbeat.start()
     probes.add_standard(db, connection, storage)
     log.info("scheduler.ready")
     await stopping.wait()
     log.info("service.stopping")
-    for task in (sweeping, drain, sampling):
+    for task in (sweeping, drain, sampling, upkeep):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

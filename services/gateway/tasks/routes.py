@@ -7,11 +7,11 @@ from litestar import Controller, Router, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.tasks import store
+from libs.tasks import status_reads, store
 from libs.tasks.kinds import KINDS
 from libs.tasks.model import TaskStatus
 from services.gateway.auth.repository import Principal
-from services.gateway.errors import validation_error
+from services.gateway.errors import task_not_found, validation_error
 from services.gateway.tasks.commands import TaskCommands
 from services.gateway.tasks.dto import CreateTaskRequest
 from services.gateway.tasks.presenters import item_view, ok, page, task_status, task_summary
@@ -21,12 +21,15 @@ PageSize = Annotated[int, Parameter(query="pageSize", ge=1, le=100)]
 StatusFilter = Annotated[TaskStatus | None, Parameter(query="status")]
 
 
-async def _status(db: AsyncEngine, commands: TaskCommands, principal: Principal,
-                  task_id: str) -> dict[str, Any]:
+async def _status(db: AsyncEngine, principal: Principal, task_id: str) -> dict[str, Any]:
+    # The polling hot path: one statement on an autocommit connection (no BEGIN/ROLLBACK).
     async with db.connect() as conn:
-        task = await commands.load(conn, principal, task_id)
-        stages = await store.get_stages(conn, task.id)
-    return ok(task_status(task, stages))
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        found = await status_reads.get_task_with_stages(
+            conn, task_id, tenant_id=principal.tenant_id, user_id=principal.owner_filter)
+    if found is None:
+        raise task_not_found(task_id)
+    return ok(task_status(*found))
 
 
 async def _list(db: AsyncEngine, principal: Principal, page_num: int, page_size: int,
@@ -76,9 +79,8 @@ class TaskController(Controller):
         return await _list(db, principal, page_num, page_size, status, kind)
 
     @get("/{task_id:str}", summary="Task status with stages and usage")
-    async def status(self, task_id: str, db: AsyncEngine, principal: Principal,
-                     commands: TaskCommands) -> dict[str, Any]:
-        return await _status(db, commands, principal, task_id)
+    async def status(self, task_id: str, db: AsyncEngine, principal: Principal) -> dict[str, Any]:
+        return await _status(db, principal, task_id)
 
     @get("/{task_id:str}/items", summary="Per-item status, results and errors")
     async def items(self, task_id: str, db: AsyncEngine, principal: Principal,
@@ -128,9 +130,8 @@ class Seed002Controller(Controller):
     tags = ["tasks"]
 
     @get("/status/{task_id:str}")
-    async def status(self, task_id: str, db: AsyncEngine, principal: Principal,
-                     commands: TaskCommands) -> dict[str, Any]:
-        return await _status(db, commands, principal, task_id)
+    async def status(self, task_id: str, db: AsyncEngine, principal: Principal) -> dict[str, Any]:
+        return await _status(db, principal, task_id)
 
     @post("/cancel/{task_id:str}", status_code=200)
     async def cancel(self, task_id: str, principal: Principal,
