@@ -88,11 +88,15 @@ def alive(pid: int) -> bool:
         return False
 
 
+def end_group(pgid: int, sig: int = signal.SIGKILL) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # nothing left: fine
+        os.killpg(pgid, sig)
+
+
 def cmdline(pid: int) -> list[str]:
-    try:
+    with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
-    except OSError:
-        return []
+    return []
 
 
 def running_supervisor() -> int | None:
@@ -105,18 +109,15 @@ def running_supervisor() -> int | None:
 
 
 def tail(path: Path, lines: int = 30) -> str:
-    try:
-        with path.open(errors="replace") as f:
-            return "".join(deque(f, maxlen=lines))
-    except OSError:
-        return "(no log)\n"
+    with contextlib.suppress(OSError), path.open(errors="replace") as f:
+        return "".join(deque(f, maxlen=lines))
+    return "(no log)\n"
 
 
 def read_state() -> dict[str, Any]:
-    try:
+    with contextlib.suppress(OSError, ValueError):
         return cast(dict[str, Any], json.loads(STATE_FILE.read_text()))
-    except (OSError, ValueError):
-        return {}
+    return {}
 
 
 def spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -200,6 +201,7 @@ class Supervisor:
         """Notice an exit and schedule (or give up) the restart; True when the state changed."""
         now = time.monotonic()
         if p.state == "running" and p.popen and p.popen.poll() is not None:
+            end_group(p.popen.pid)  # whatever the dead service had started goes with it
             p.exits.append(now)
             while now - p.exits[0] > 60:
                 p.exits.popleft()
@@ -219,14 +221,13 @@ class Supervisor:
         return False
 
     def terminate(self, procs: Iterable[Proc]) -> None:
-        """SIGTERM each live process group, SIGKILL what is left after the grace period."""
-        live = [p.popen for p in procs if p.popen and p.popen.poll() is None]
+        """SIGTERM each process group (a dead leader's too), SIGKILL what is left after grace."""
+        started = [p.popen for p in procs if p.popen]
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            for popen in live:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(popen.pid, sig)
+            for popen in started:
+                end_group(popen.pid, sig)
             deadline = time.monotonic() + STOP_GRACE_S
-            while any(pp.poll() is None for pp in live) and time.monotonic() < deadline:
+            while any(pp.poll() is None for pp in started) and time.monotonic() < deadline:
                 time.sleep(0.1)
 
     def stop(self, *_: object) -> None:  # signal handler
@@ -323,6 +324,7 @@ Conveyor is up (supervisor pid {pid}).
   S3         http://{env["CONVEYOR_S3_ENDPOINT"]}  ({s3}, bucket {env["CONVEYOR_S3_BUCKET"]})
   Logs       {LOG_DIR}  (make logs)
   Probes     /metrics, /livez, /readyz on each process (make status lists them)
+  CLI        .venv/bin/conveyor login --url {base} --token "$CONVEYOR_TOKEN"
 
 export CONVEYOR_TOKEN={token}""")
     return 0
@@ -343,7 +345,7 @@ def cmd_down() -> int:
     for p in state.get("procs", []):
         argv = p["argv"]
         if p["pid"] and alive(p["pid"]) and cmdline(p["pid"])[-len(argv):] == argv:
-            os.killpg(p["pid"], signal.SIGKILL)
+            end_group(p["pid"])
     for path in (PID_FILE, STATE_FILE):
         path.unlink(missing_ok=True)
     print("stopped" if pid or state else "not running")

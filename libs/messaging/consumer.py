@@ -15,6 +15,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from opentelemetry.trace import SpanKind
 
 from libs.errors import Permanent
+from libs.inputs import scrub_json
 from libs.logging import get_logger
 from libs.observability import tracing
 from proto.codec import Decoder
@@ -35,7 +36,15 @@ def _bind_context(message: AbstractIncomingMessage) -> None:
 
 
 def _permanent(exc: BaseException) -> bool:
-    return isinstance(exc, Permanent | msgspec.DecodeError | msgspec.ValidationError)
+    return isinstance(exc, Permanent | msgspec.DecodeError | msgspec.ValidationError
+                      | RecursionError)
+
+
+def _decode(decoder: Decoder, body: bytes) -> Any:
+    """The consumer side of the input boundary: strings PostgreSQL cannot store (NUL, lone
+    surrogates; e.g. an error text quoting a hostile template) are scrubbed before any handler
+    sees them, so they can neither fail its transaction nor loop the message."""
+    return decoder.decode(scrub_json(body))
 
 
 def requeue_delay_s(message: AbstractIncomingMessage) -> float:
@@ -78,7 +87,7 @@ async def consume(queue: AbstractQueue, contract: Any, handler: Handler) -> str:
         with structlog.contextvars.bound_contextvars(), tracing.extracted(message.headers):
             _bind_context(message)
             try:
-                decoded = decoder.decode(message.body)
+                decoded = _decode(decoder, message.body)
                 with tracing.span(f"consume {message.routing_key}",
                                   kind=SpanKind.CONSUMER):
                     await handler(decoded, message)
@@ -117,7 +126,7 @@ async def consume_batches(
             accepted: list[AbstractIncomingMessage] = []
             for message in batch:
                 try:
-                    decoded.append(decoder.decode(message.body))
+                    decoded.append(_decode(decoder, message.body))
                     accepted.append(message)
                 except Exception as exc:
                     await _settle_failure(message, exc)

@@ -15,7 +15,7 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage
 
 from libs.db.engine import create_engine
-from libs.errors import Permanent
+from libs.errors import ArtifactsMissing, Permanent
 from libs.heartbeat import Heartbeater
 from libs.logging import get_logger
 from libs.messaging.connection import connect
@@ -125,7 +125,8 @@ class Worker:
             report = msgspec.structs.replace(report, result=result)
         except Permanent as exc:
             log.warning("task.finalize_failed", error=str(exc), retryable=False)
-            report = msgspec.structs.replace(report, error=str(exc))
+            lost = exc.item_seqs if isinstance(exc, ArtifactsMissing) else []
+            report = msgspec.structs.replace(report, error=str(exc), lost_items=lost)
         except Exception as exc:
             log.warning("task.finalize_failed", error=repr(exc), retryable=True, exc_info=True)
             report = msgspec.structs.replace(report, error=f"{type(exc).__name__}: {exc}",

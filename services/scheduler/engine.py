@@ -65,16 +65,18 @@ class Engine:
         else:
             state, error = "failed", f"finalization failed: {report.error}"
         await self.end_finalize(report.task_id, report.attempt, state=state,
-                                result=report.result, error=error)
+                                result=report.result, error=error, lost_items=report.lost_items)
 
     async def end_finalize(self, task_id: str, attempt: int, *, state: str | None,
-                           result: dict[str, Any] | None = None,
-                           error: str | None = None) -> None:
+                           result: dict[str, Any] | None = None, error: str | None = None,
+                           lost_items: Sequence[int] = ()) -> None:
         async with self._db.begin() as conn:
             task = await repo.end_finalize(conn, task_id, attempt, state=state, result=result,
                                            error=error)
             if task is None:
                 return
+            if lost_items and state == "failed":
+                task = await repo.fail_lost_items(conn, task, lost_items)
             outgoing = await self.advance(conn, [task])
         await self.publish(outgoing)
 
@@ -127,7 +129,8 @@ class Engine:
                 if task.finalize_state == "running":
                     touched.append(task)
                     continue
-                task = await repo.finish(conn, task, _final_status(task))
+                status = _final_status(task)
+                task = await repo.finish(conn, task, status, _failure_summary(task, status))
                 metrics.TASKS_FINISHED.labels(task.kind, task.status.value).inc()
                 self._last_progress.pop(task.id, None)
                 outgoing.append(finished_event(task))
@@ -226,6 +229,13 @@ def _final_status(task: Task) -> TaskStatus:
     if task.done == 0:
         return TaskStatus.FAILED
     return TaskStatus.PARTIAL_SUCCESS
+
+
+def _failure_summary(task: Task, status: TaskStatus) -> str | None:
+    """A failed task always says why (its items carry the details)."""
+    if status != TaskStatus.FAILED:
+        return None
+    return f"{task.failed} of {task.total} items failed"
 
 
 def _deltas(

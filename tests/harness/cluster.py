@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from tests.harness.infra import ROOT, clean_environ, free_port, run
+from tests.harness.processes import group_members
 
 # Limits with a diagnosis (the services' output) on failure; wrap a call in asyncio.timeout()
 # for a tighter one.
@@ -155,12 +156,16 @@ class Cluster:
                 f"{handle.name} still running {EXIT_WITHIN_S}s after signal {sig}") from None
 
     async def stop_all(self) -> None:
-        """SIGTERM every process group still alive, SIGKILL what is left after the grace."""
+        """SIGTERM every process group, SIGKILL what is left after the grace. Groups whose
+        leader was killed earlier are signalled too: whatever it started must not outlive the
+        run."""
         live = [h for h in self.handles if h.running()]
+        marker = f"CONVEYOR_DATABASE_URL={self.env.get('CONVEYOR_DATABASE_URL', '')}"
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            for h in live:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(h.pid, sig)
+            for h in self.handles:
+                if h.running() or group_members(h.pid, marker):
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(h.pid, sig)
             await asyncio.gather(*(asyncio.to_thread(_wait, h.process) for h in live))
             live = [h for h in live if h.running()]
 

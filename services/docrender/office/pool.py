@@ -11,12 +11,12 @@ import json
 import os
 import shutil
 import signal
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 from libs.errors import Permanent, Retryable
+from libs.lifetime import owned_temp_dir, remove_orphaned_temp_dirs
 from libs.logging import get_logger
 from libs.observability import metrics
 
@@ -25,6 +25,7 @@ log = get_logger(__name__)
 BRIDGE = Path(__file__).with_name("uno_bridge.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 START_TIMEOUT_S = 90.0
+WORKDIR_PREFIX = "conveyor-office-"
 
 
 def office_available() -> bool:
@@ -47,7 +48,9 @@ class OfficeInstance:
         profile = self._workdir / f"profile-{self.index}"
         pipe = f"conveyor-{os.getpid()}-{self.index}-{uuid.uuid4().hex[:6]}"
         self._process = await asyncio.create_subprocess_exec(
-            SYSTEM_PYTHON, str(BRIDGE), pipe, str(profile),
+            # The bridge is told our pid: it arms a parent-death signal and ends LibreOffice
+            # with itself, so a killed service leaves no soffice behind.
+            SYSTEM_PYTHON, str(BRIDGE), pipe, str(profile), str(os.getpid()),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, start_new_session=True,
         )
@@ -85,7 +88,10 @@ class OfficePool:
         self._size = size
         self._max_conversions = max_conversions
         self._timeout_s = timeout_s
-        self._workdir = Path(tempfile.mkdtemp(prefix="conveyor-office-"))
+        # Folders of pools whose service was killed (no clean-up ran) go first.
+        for path in remove_orphaned_temp_dirs(WORKDIR_PREFIX):
+            log.info("office.orphan_removed", path=str(path))
+        self._workdir = owned_temp_dir(WORKDIR_PREFIX)
         self._instances = [OfficeInstance(i, self._workdir) for i in range(size)]
         self._idle: asyncio.Queue[OfficeInstance] = asyncio.Queue()
 
