@@ -2,7 +2,7 @@
 
 import uvloop
 
-from bench import documents, engine, kb, servers, slides
+from bench import bigtask, documents, engine, kb, scaling, servers, serving, slides
 
 
 async def main() -> None:
@@ -16,6 +16,12 @@ async def main() -> None:
     await servers.run()
     print("== knowledge bases (issue 5): ingest vs the model alone; search over 100k chunks")
     await kb.run()
+    print("== serving (issue 14): task-status reads, gateway vs minimal Litestar, same SQL")
+    await serving.run()
+    print("== scaling (issue 14): 1 and 2 schedulers / echo workers / docrenders")
+    await scaling.run()
+    print("== big tasks (issue 14): 1,000,000 items vs 20,000 (autovacuum off)")
+    await bigtask.run()
 
 
 if __name__ == "__main__":
