@@ -66,8 +66,9 @@ async def task_rate(client: httpx.AsyncClient, database_url: str,
 
 
 async def run() -> dict[str, float]:
-    async with isolated_stack(["registry", "scheduler", "echo", "gateway"]) as (
-            cluster, url, token):
+    # Small pools: the machine's PostgreSQL (100 connections) is shared by every engineer.
+    async with isolated_stack(["registry", "scheduler", "echo", "gateway"],
+                              {"CONVEYOR_DB_POOL_SIZE": "4"}) as (cluster, url, token):
         database_url = cluster.env["CONVEYOR_DATABASE_URL"]
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=600) as client:
