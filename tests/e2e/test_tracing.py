@@ -47,7 +47,9 @@ async def traced(run_id: str, s3: S3Endpoint,
            # The control wake-up starts tasks here, not the sweep (which has no request).
            "CONVEYOR_SCHEDULER_SWEEP_INTERVAL_S": "30",
            "CONVEYOR_DOCRENDER_OFFICE_INSTANCES": "0",
-           "CONVEYOR_DOCRENDER_RENDER_PROCESSES": "1"}
+           "CONVEYOR_DOCRENDER_RENDER_PROCESSES": "1",
+           # Small pools: the shared PostgreSQL has 100 connections for every engineer.
+           "CONVEYOR_DB_POOL_SIZE": "3"}
     cluster = Cluster(env, workdir)
     files = {name: workdir / f"{name}.spans.jsonl"
              for name in ("scheduler", "echo", "docrender", "gateway")}
