@@ -5,8 +5,8 @@ items, in the same run, on this machine's PostgreSQL as configured (autovacuum o
     BENCH_BIG_ITEMS=200000 .venv/bin/python -m bench.bigtask
 
 The rate is items per second from the task's start to its completion. The API takes at most
-100,000 echo items per task, so the tasks are inserted with the store's own insert
-(`libs/tasks/store.insert_task`, what the gateway runs) and started through the API."""
+100,000 echo items per task, so the tasks are inserted with the task domain's own insert
+(`libs/tasks/creation.insert_task`, what the gateway runs) and started through the API."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from bench.stack import isolated_stack
 from libs.db.engine import create_engine
-from libs.tasks import store
+from libs.tasks import creation
 from libs.tasks.kinds import ECHO
 
 SMALL = 20_000
@@ -34,9 +34,9 @@ async def create(database_url: str, items: int) -> tuple[str, float]:
     started = time.perf_counter()
     async with db.begin() as conn:
         tenant, user = (await conn.execute(text("SELECT tenant_id, id FROM users"))).one()
-        task = await store.insert_task(conn, store.NewTask(
+        task = await creation.insert_task(conn, creation.NewTask(
             tenant_id=str(tenant), user_id=str(user), kind=ECHO, name=f"echo x{items}",
-            items=[store.NewItem({"value": i}) for i in range(items)],
+            items=[creation.NewItem({"value": i}) for i in range(items)],
             concurrency=CONCURRENCY, task_timeout_s=4 * 3600))  # a shared machine is slow
     await db.dispose()
     return task.id, time.perf_counter() - started

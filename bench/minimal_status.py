@@ -1,7 +1,7 @@
 """The serving benchmark's baseline: a minimal Litestar app answering a task's status with the
-same SQL as the gateway (libs/tasks/status_reads.py: the task row scoped by tenant, with its
-stages) over a plain asyncpg pool, and no authentication, envelope or presenter. What a status
-read costs at the least.
+same SQL as the gateway (`libs/tasks/readers.get_task_with_stages`: the task row scoped by
+tenant, with its stages) over a plain asyncpg pool, and no authentication, envelope or
+presenter. What a status read costs at the least.
 
     CONVEYOR_DATABASE_URL=... PORT=... python -m bench.minimal_status"""
 
@@ -14,7 +14,7 @@ import asyncpg
 import uvicorn
 from litestar import Litestar, get
 
-from libs.tasks.status_reads import STATUS_SQL
+from libs.tasks.readers import STATUS_SQL
 
 # The same statement, in asyncpg's positional parameters.
 SQL = (STATUS_SQL.replace(":id", "$1").replace(":tenant_id", "CAST($2 AS uuid)")

@@ -19,13 +19,18 @@ from tests.harness import Cluster
 from tests.harness.cluster import ServiceHandle
 
 DOCS_ROWS = 400
-DOCRENDER = {"CONVEYOR_DOCRENDER_OFFICE_INSTANCES": "0", "CONVEYOR_DOCRENDER_RENDER_PROCESSES": "1"}
 
 
-async def _start(cluster: Cluster, name: str, **env: str) -> ServiceHandle:
-    handle = await cluster.start(name, **env)
+async def _ready(cluster: Cluster, handle: ServiceHandle) -> ServiceHandle:
     await cluster.wait_ready(handle, within_s=120)
     return handle
+
+
+async def _docrender(cluster: Cluster, name: str) -> ServiceHandle:
+    """DOCX only (no LibreOffice), one render process: two of them share the two cores."""
+    return await _ready(cluster, await cluster.start(
+        "docrender", CONVEYOR_INSTANCE_NAME=name, CONVEYOR_DOCRENDER_OFFICE_INSTANCES="0",
+        CONVEYOR_DOCRENDER_RENDER_PROCESSES="1"))
 
 
 async def run() -> dict[str, float]:
@@ -34,9 +39,9 @@ async def run() -> dict[str, float]:
             cluster, url, token):
         await engine_rate(url, token)  # warm-up
         figures["echo_1s_1w"] = (await engine_rate(url, token))[0]
-        second_echo = await _start(cluster, "echo")
+        second_echo = await _ready(cluster, await cluster.start("echo"))
         figures["echo_1s_2w"] = (await engine_rate(url, token))[0]
-        await _start(cluster, "scheduler")
+        await _ready(cluster, await cluster.start("scheduler"))
         figures["echo_2s_2w"] = (await engine_rate(url, token))[0]
         await cluster.kill(second_echo)
         figures["echo_2s_1w"] = (await engine_rate(url, token))[0]
@@ -46,11 +51,10 @@ async def run() -> dict[str, float]:
             upload = await client.post("/api/v2/templates", data={"id": "scale-bench"},
                                        files={"file": ("t.docx", _template("合同"))})
             assert upload.status_code == 201, upload.text
-            first = await _start(cluster, "docrender", CONVEYOR_INSTANCE_NAME="dr-1",
-                                 **DOCRENDER)
+            first = await _docrender(cluster, "dr-1")
             await _batch(client, ["scale-bench"], _rows(50), "docx")  # warm-up
             figures["docs_1w"] = await _batch(client, ["scale-bench"], _rows(DOCS_ROWS), "docx")
-            await _start(cluster, "docrender", CONVEYOR_INSTANCE_NAME="dr-2", **DOCRENDER)
+            await _docrender(cluster, "dr-2")
             figures["docs_2w"] = await _batch(client, ["scale-bench"], _rows(DOCS_ROWS), "docx")
             assert first.running()
     for schedulers, workers in ((1, 1), (1, 2), (2, 1), (2, 2)):

@@ -86,7 +86,7 @@ async def run() -> dict[str, float]:
                 for _ in range(TASKS)]
             database_url = cluster.env["CONVEYOR_DATABASE_URL"]
             pg = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
-            tenant = str(await pg.fetchval("SELECT tenant_id FROM tasks LIMIT 1"))
+            tenant = str(await pg.fetchval("SELECT tenant_id FROM users LIMIT 1"))  # the bench user
             await pg.close()
             minimal, minimal_url = await _start_minimal(database_url)
             try:

@@ -33,6 +33,8 @@ _ERRORS: dict[int, tuple[str, str, str]] = {
           "TASK_NOT_FOUND", "task 3f2b... does not exist"),
     409: ("Conflicts with the current state (exists, in use, not ready)", "CONFLICT",
           "no ZIP to download: the task is running and has no ZIP yet"),
+    410: ("Gone: the stored result was removed (retention, or lost); run the task again",
+          "ZIP_GONE", "the ZIP of this task is no longer stored"),
     413: ("Too large", "PAYLOAD_TOO_LARGE", "file: larger than 10485760 bytes"),
     503: ("Not available right now (renderer, server or search); retry later",
           "RENDERER_UNAVAILABLE", "no PDF-capable renderer is online; try docx or retry later"),

@@ -9,7 +9,7 @@ import time
 from sqlalchemy import text
 
 from libs.db.engine import create_engine
-from libs.tasks import maintenance, store
+from libs.tasks import creation, maintenance
 from libs.tasks.kinds import ECHO
 
 SMALL = maintenance.Thresholds(analyze_rows=500, vacuum_rows=1000)
@@ -35,9 +35,9 @@ async def test_a_big_task_is_analysed_before_its_first_dispatch(database_url: st
             "INSERT INTO tenants (name) VALUES ('bulk') RETURNING id"))
         user = await conn.scalar(text(
             "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"), {"t": tenant})
-        task = await store.insert_task(conn, store.NewTask(
+        task = await creation.insert_task(conn, creation.NewTask(
             tenant_id=str(tenant), user_id=str(user), kind=ECHO, name="bulk",
-            items=[store.NewItem({"value": i}) for i in range(maintenance.BULK_INSERT_ROWS)]))
+            items=[creation.NewItem({"value": i}) for i in range(maintenance.BULK_INSERT_ROWS)]))
     async with db.connect() as conn:
         assert await conn.scalar(text(
             "SELECT reltuples FROM pg_class WHERE relname = 'task_items'")) >= 10_000
@@ -68,9 +68,9 @@ async def test_a_big_insert_is_analysed_and_churn_is_vacuumed(database_url: str)
             "INSERT INTO tenants (name) VALUES ('upkeep') RETURNING id"))
         user = await conn.scalar(text(
             "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"), {"t": tenant})
-        task = await store.insert_task(conn, store.NewTask(
+        task = await creation.insert_task(conn, creation.NewTask(
             tenant_id=str(tenant), user_id=str(user), kind=ECHO, name="big",
-            items=[store.NewItem({"value": i}) for i in range(5000)]))
+            items=[creation.NewItem({"value": i}) for i in range(5000)]))
     # Statistics reach pg_stat_user_tables within a second of the commit.
     await _wait_for(db, lambda s: s["task_items"].modified_since_analyze >= 5000)
     assert "ANALYZE task_items" in await maintenance.maintain(db, SMALL)
