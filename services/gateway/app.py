@@ -108,7 +108,9 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
 def create_app(settings: GatewaySettings) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with running(settings, "gateway", partial(build, settings, app.state)):
+        # No pre-ping: status polls are the gateway's hot path (one statement each).
+        async with running(settings, "gateway", partial(build, settings, app.state),
+                           pre_ping=False):
             yield
 
     openapi = OpenAPIConfig(
@@ -149,6 +151,7 @@ def main() -> None:
     app: Any = create_app(settings)  # an ASGI app, typed by Litestar more narrowly
     uvicorn.run(
         observe_http(app), host=settings.host, port=settings.port, loop="uvloop",
+        http="httptools",  # the C parser: ~2x h11's requests per second
         log_config=None, access_log=False, ws="websockets-sansio", ws_max_size=64 * 1024,
         timeout_graceful_shutdown=10,
     )

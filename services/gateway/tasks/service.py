@@ -67,9 +67,15 @@ class TaskService:
             return await self.load(conn, principal, task_id, kind=kind, not_found=not_found)
 
     async def status(self, principal: Principal, task_id: str) -> tuple[Task, list[Stage]]:
+        # The polling hot path: one statement, on an autocommit connection (no BEGIN and
+        # ROLLBACK round trips around a read).
         async with self._db.connect() as conn:
-            task = await self.load(conn, principal, task_id)
-            return task, await readers.get_stages(conn, task.id)
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            found = await readers.get_task_with_stages(
+                conn, task_id, tenant_id=principal.tenant_id, user_id=principal.owner_filter)
+        if found is None:
+            raise task_not_found(task_id)
+        return found
 
     async def transitions(self, principal: Principal,
                           task_id: str) -> tuple[Task, list[Transition]]:
