@@ -18,7 +18,8 @@ TASK_TABLE_SQL = re.compile(
 
 def _python_files(*roots: str) -> list[Path]:
     return sorted(path for root in roots for path in (ROOT / root).rglob("*.py")
-                  if ".venv" not in path.parts)
+                  # not virtualenvs: .venv, and bench/.peer-venv (the Celery peer's own)
+                  if not any(part.endswith("venv") for part in path.parts))
 
 
 def _imports(path: Path) -> set[str]:
