@@ -1,5 +1,5 @@
-"""Wires the ingester: embedding providers, the extraction forkserver, the kb_sync worker and
-the search server."""
+"""Wires the ingester: embedding providers, the extraction forkserver, the index pipeline, the
+kb_sync worker and the hybrid search server (with its optional reranker)."""
 
 import asyncio
 
@@ -7,18 +7,22 @@ from libs.db.engine import create_engine
 from libs.logging import get_logger
 from libs.messaging import rpc
 from libs.messaging.connection import connect
+from libs.netguard import UrlPolicy
 from libs.storage import Storage
 from libs.tasks.kinds import KB_SYNC
 from libs.worker.runtime import Worker
 from proto.kb import SearchChunks
 from proto.topology import Queue
-from services.ingester.embeddings.base import EmbeddingBatcher, EmbeddingProvider
+from services.ingester.embeddings.base import EmbeddingProvider
 from services.ingester.embeddings.local import LocalProvider
 from services.ingester.embeddings.openai_http import HttpProvider
 from services.ingester.extract import FORMAT_LABELS
 from services.ingester.handler import SyncDocument
 from services.ingester.isolation import run_isolated
 from services.ingester.ocr import Ocr
+from services.ingester.pipeline import IndexPipeline
+from services.ingester.repository import Fusion
+from services.ingester.rerank import Reranker
 from services.ingester.search import SearchService
 from services.ingester.settings import IngesterSettings
 
@@ -53,11 +57,11 @@ async def run(settings: IngesterSettings, stopping: asyncio.Event) -> None:
     # Boot the forkserver now rather than on the first document.
     await asyncio.to_thread(run_isolated, len, b"", timeout_s=60, memory_bytes=1 << 30)
     db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    batcher = EmbeddingBatcher(documents, settings.embedding_batch_size)
-    batcher.start()
+    pipeline = IndexPipeline(documents, db, settings.embedding_batch_size)
+    pipeline.start()
     ocr = (Ocr.detect(settings.ocr_languages, settings.ocr_timeout_s,
                       settings.extract_memory_bytes) if settings.ocr_enabled else None)
-    handler = SyncDocument(settings, db, Storage(settings), batcher, documents.name, ocr)
+    handler = SyncDocument(settings, db, Storage(settings), pipeline, documents.name, ocr)
     worker = Worker(
         settings, "ingester", {KB_SYNC.name: handler},
         concurrency=settings.concurrency, prefetch=settings.prefetch,
@@ -68,13 +72,23 @@ async def run(settings: IngesterSettings, stopping: asyncio.Event) -> None:
     connection = await connect(settings.amqp_url, name=settings.instance("ingester-search"))
     channel = await connection.channel()
     await channel.set_qos(prefetch_count=4)
-    await rpc.serve(channel, Queue.KB_SEARCH, SearchChunks, SearchService(db, queries))
+    fusion = Fusion(vector_weight=settings.search_vector_weight,
+                    keyword_weight=settings.search_keyword_weight, rrf_k=settings.search_rrf_k,
+                    depth=settings.search_depth)
+    reranker = (Reranker(settings.rerank_url, settings.rerank_model,
+                         api_key=settings.rerank_api_key,
+                         policy=UrlPolicy.from_setting(settings.server_url_allowlist),
+                         timeout_s=settings.rerank_timeout_s) if settings.rerank_url else None)
+    search = SearchService(db, queries, fusion, reranker, settings.rerank_candidates)
+    await rpc.serve(channel, Queue.KB_SEARCH, SearchChunks, search)
     log.info("ingester.models_loaded", model=documents.name)
     try:
         await worker.run(stopping)
     finally:
         await connection.close()
-        await batcher.stop()
+        await pipeline.stop()
+        if reranker:
+            await reranker.close()
         await documents.close()
         if queries is not documents:
             await queries.close()

@@ -1,9 +1,16 @@
 """The functions that run in isolated child processes (services/ingester/isolation.py); kept
 apart so the forkserver preloads exactly this and what it imports."""
 
-from services.ingester.chunker import chunk_text
+import contextlib
+
+from services.ingester.chunker import Chunk, chunk_document
 from services.ingester.extract import Limits, extract_text
 from services.ingester.extract.images import extract_images
+from services.ingester.tokens import token_counter
+
+# Load the default model's tokenizer once in the forkserver: every child inherits it.
+with contextlib.suppress(Exception):
+    token_counter()
 
 
 def extract_job(data: bytes, fmt: str, limits: Limits,
@@ -13,5 +20,5 @@ def extract_job(data: bytes, fmt: str, limits: Limits,
     return text, extract_images(data, fmt, limits) if with_images else []
 
 
-def chunk_job(text: str, size: int, overlap: int) -> list[str]:
-    return chunk_text(text, size, overlap)
+def chunk_job(text: str, size: int, overlap: int, model_path: str) -> list[Chunk]:
+    return chunk_document(text, size, overlap, token_counter(model_path))

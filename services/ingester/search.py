@@ -1,4 +1,5 @@
-"""Answers the gateway's SearchChunks calls: embed the query, ask pgvector."""
+"""Answers the gateway's SearchChunks calls: embed the query and tokenize it for keywords, run
+both rankings and their fusion in one SQL statement, optionally rerank."""
 
 import time
 
@@ -8,23 +9,36 @@ from libs.logging import get_logger
 from proto.kb import ChunksFound, SearchChunks
 from services.ingester import repository as repo
 from services.ingester.embeddings.base import EmbeddingProvider
+from services.ingester.keywords import query_expression
+from services.ingester.rerank import Reranker
 
 log = get_logger(__name__)
 
 
 class SearchService:
-    def __init__(self, db: AsyncEngine, provider: EmbeddingProvider) -> None:
+    def __init__(self, db: AsyncEngine, provider: EmbeddingProvider, fusion: repo.Fusion,
+                 reranker: Reranker | None = None, rerank_candidates: int = 20) -> None:
         self._db = db
         self._provider = provider
+        self._fusion = fusion
+        self._reranker = reranker
+        self._rerank_candidates = rerank_candidates
 
     async def __call__(self, request: SearchChunks) -> ChunksFound:
         started = time.perf_counter()
+        # Only a hybrid search is reranked: the single-signal modes exist to compare rankings.
+        reranker = self._reranker if request.mode == "hybrid" else None
+        fetch = max(request.top_k, self._rerank_candidates) if reranker else request.top_k
         try:
-            [vector] = await self._provider.embed([request.query])
+            vector = (None if request.mode == "keyword"
+                      else (await self._provider.embed([request.query]))[0])
+            keywords = None if request.mode == "vector" else query_expression(request.query)
             async with self._db.begin() as conn:
                 hits = await repo.search(conn, tenant_id=request.tenant_id, kb_id=request.kb_id,
-                                         vector=vector, top_k=request.top_k,
-                                         ef_search=max(40, 2 * request.top_k))
+                                         vector=vector, keywords=keywords, top_k=fetch,
+                                         fusion=self._fusion, ef_search=2 * fetch)
+            if reranker:
+                hits = await reranker.rerank(request.query, hits, request.top_k)
         except Exception as exc:
             log.exception("kb.search_failed", kb_id=request.kb_id)
             return ChunksFound(error=f"{type(exc).__name__}: {exc}")

