@@ -25,6 +25,7 @@ from services.ingester.repository import Fusion
 from services.ingester.rerank import Reranker
 from services.ingester.search import SearchService
 from services.ingester.settings import IngesterSettings
+from services.ingester.tokens import known_share
 
 log = get_logger(__name__)
 
@@ -79,7 +80,11 @@ async def run(settings: IngesterSettings, stopping: asyncio.Event) -> None:
                          api_key=settings.rerank_api_key,
                          policy=UrlPolicy.from_setting(settings.server_url_allowlist),
                          timeout_s=settings.rerank_timeout_s) if settings.rerank_url else None)
-    search = SearchService(db, queries, fusion, reranker, settings.rerank_candidates)
+    # Only a local model's vocabulary is known here; a remote model is trusted as it is.
+    readable = (known_share(settings.embedding_model_path)
+                if settings.embedding_provider == "local" else None)
+    search = SearchService(db, queries, fusion, readable=readable, reranker=reranker,
+                           rerank_candidates=settings.rerank_candidates)
     await rpc.serve(channel, Queue.KB_SEARCH, SearchChunks, search)
     log.info("ingester.models_loaded", model=documents.name)
     try:

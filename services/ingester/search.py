@@ -2,7 +2,9 @@
 both rankings and their fusion in one SQL statement, optionally rerank."""
 
 import time
+from collections.abc import Callable
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.logging import get_logger
@@ -16,13 +18,25 @@ log = get_logger(__name__)
 
 
 class SearchService:
-    def __init__(self, db: AsyncEngine, provider: EmbeddingProvider, fusion: repo.Fusion,
+    """`readable`: the share of a query the embedding model can read (tokens.known_share), for
+    a local model; a hybrid search weighs the vector ranking by it, so an English model's
+    guess at a Chinese question does not outvote the keywords. None: always full weight."""
+
+    def __init__(self, db: AsyncEngine, provider: EmbeddingProvider, fusion: repo.Fusion, *,
+                 readable: Callable[[str], float] | None = None,
                  reranker: Reranker | None = None, rerank_candidates: int = 20) -> None:
         self._db = db
         self._provider = provider
         self._fusion = fusion
+        self._readable = readable
         self._reranker = reranker
         self._rerank_candidates = rerank_candidates
+
+    def _fusion_for(self, request: SearchChunks, keywords: str | None) -> repo.Fusion:
+        if request.mode != "hybrid" or keywords is None or self._readable is None:
+            return self._fusion
+        weight = self._fusion.vector_weight * self._readable(request.query)
+        return msgspec.structs.replace(self._fusion, vector_weight=weight)
 
     async def __call__(self, request: SearchChunks) -> ChunksFound:
         started = time.perf_counter()
@@ -36,7 +50,8 @@ class SearchService:
             async with self._db.begin() as conn:
                 hits = await repo.search(conn, tenant_id=request.tenant_id, kb_id=request.kb_id,
                                          vector=vector, keywords=keywords, top_k=fetch,
-                                         fusion=self._fusion, ef_search=2 * fetch)
+                                         fusion=self._fusion_for(request, keywords),
+                                         ef_search=2 * fetch)
             if reranker:
                 hits = await reranker.rerank(request.query, hits, request.top_k)
         except Exception as exc:
