@@ -16,7 +16,7 @@ setup: ## venv + PostgreSQL + RabbitMQ running, database and vhost created, migr
 venv: ## only create/refresh .venv from requirements.lock
 	@bash scripts/setup.sh venv
 
-up: setup ## setup, then S3 (moto) and every service as local processes, detached
+up: setup ## setup, then S3 and every service as local processes, detached; returns when all are ready (SCALE="echo=2 docrender=2")
 	@$(PY) scripts/cluster.py up
 
 down: ## stop the services and the local S3 endpoint

@@ -16,3 +16,11 @@ class Retryable(ConveyorError):
 
 class Permanent(ConveyorError):
     pass
+
+
+class ArtifactsMissing(Permanent):
+    """A finalize step found items reported done whose stored output is gone."""
+
+    def __init__(self, message: str, item_seqs: list[int]) -> None:
+        super().__init__(message)
+        self.item_seqs = item_seqs

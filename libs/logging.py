@@ -1,10 +1,16 @@
 """structlog setup: console in dev, JSON in prod; context (task, item, correlation ids) lives in
-contextvars so every line inside a handler carries it."""
+contextvars so every line inside a handler carries it.
+
+Tracebacks are rendered as plain text in every mode, never with local variables (rich's and
+structlog's dict tracebacks print locals, and a request handler's locals hold the caller's
+`Authorization` header); every line then goes through libs.redaction before it is written."""
 
 import logging
 import sys
 
 import structlog
+
+from libs.redaction import redact_event
 
 
 def configure_logging(service: str, *, json_logs: bool, level: str = "info") -> None:
@@ -13,14 +19,16 @@ def configure_logging(service: str, *, json_logs: bool, level: str = "info") -> 
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
+        # Text tracebacks (no locals) in both modes, so the redactor sees them.
+        structlog.processors.format_exc_info,
+        redact_event,
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if json_logs
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(),
+                                           exception_formatter=structlog.dev.plain_traceback)
     )
-    if json_logs:
-        shared.append(structlog.processors.format_exc_info)
     structlog.configure(
         # Filter first: a debug line on a hot path then costs a level check, not a render.
         processors=[structlog.stdlib.filter_by_level, *shared,

@@ -46,14 +46,51 @@ def parse_allowlist(value: str) -> tuple[IPNetwork, ...]:
         raise ValueError(f"server URL allow-list: {exc}") from exc
 
 
-def _effective(address: IPAddress) -> IPAddress:
-    """An IPv4 address tunnelled in IPv6 (::ffff:127.0.0.1) is judged as the IPv4 one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: never global
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 (SIIT)
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291, deprecated but still routed
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # RFC 3879, deprecated private range
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries, where a gateway or the kernel would translate or
+    tunnel it there: IPv4-mapped, IPv4-translated, NAT64, 6to4 and IPv4-compatible forms."""
+    if address.ipv4_mapped is not None:
         return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in _NAT64_WELL_KNOWN or address in _IPV4_TRANSLATED:
+        return low32
+    # `::` and `::1` are IPv6's own unspecified and loopback addresses, judged as such.
+    if address in _IPV4_COMPATIBLE and int(address) > 1:
+        return low32
+    return None
+
+
+def _effective(address: IPAddress) -> IPAddress:
+    """An IPv4 address tunnelled or translated in IPv6 (::ffff:127.0.0.1, 64:ff9b::7f00:1,
+    2002:7f00:1::) is judged as the IPv4 one."""
+    if isinstance(address, ipaddress.IPv6Address):
+        return _embedded_ipv4(address) or address
     return address
 
 
+def _never_public(address: IPAddress) -> str | None:
+    """IPv6 ranges Python's `is_global` still calls global but that are private by design."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _SITE_LOCAL:
+            return "site-local"
+        if address in _NAT64_LOCAL_USE:
+            return "local-use NAT64"
+    return None
+
+
 def describe(address: IPAddress) -> str:
+    reason = _never_public(address)
+    if reason:
+        return reason
     address = _effective(address)
     for kind in ("loopback", "link_local", "unspecified", "multicast", "private", "reserved"):
         if getattr(address, f"is_{kind}"):
@@ -70,9 +107,12 @@ class UrlPolicy:
         return cls(parse_allowlist(value))
 
     def admits(self, address: IPAddress) -> bool:
-        address = _effective(address)
-        if any(address in network for network in self._allowlist):
+        effective = _effective(address)
+        if any(a in network for network in self._allowlist for a in {address, effective}):
             return True
+        if _never_public(address):
+            return False
+        address = effective
         return address.is_global and not (address.is_multicast or address.is_unspecified)
 
     def check_syntax(self, url: str) -> tuple[str, int]:

@@ -33,6 +33,14 @@ class CommonSettings(msgspec.Struct, kw_only=True):
     # CIDRs of non-public addresses that remote server URLs may use (libs/netguard.py); read by
     # the gateway (registration) and the registry (every call). Empty: public addresses only.
     server_url_allowlist: str = ""
+    # The probe/metrics endpoint of processes without an HTTP API (/metrics, /livez, /readyz);
+    # 0 = none. Each instance on one host needs its own port (`make up` assigns them).
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    # OpenTelemetry traces: off unless an OTLP endpoint is set (libs/observability/tracing.py).
+    otlp_endpoint: str = ""
+    trace_sample_ratio: float = 1.0
+    trace_file: str = ""  # spans as JSON lines (debugging, tests)
 
     @property
     def json_logs(self) -> bool:

@@ -1,9 +1,15 @@
 """Artifacts in MinIO (any S3 endpoint). The minio client is synchronous, so calls run in a
-thread; downloads go to clients as short-lived presigned URLs, never through our processes."""
+thread; downloads go to clients as short-lived presigned URLs, never through our processes.
+
+An object we rely on may be gone (deleted, an endpoint that lost its data): that is a fact to
+report, not a hiccup to retry, so a missing key raises `ObjectMissing` (a `Permanent` error).
+Other S3 errors become `StorageError` (retryable) carrying the S3 error code only: the raw
+error text holds request and host ids that mean nothing to a client."""
 
 import asyncio
+import contextlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO
@@ -12,8 +18,37 @@ from minio import Minio
 from minio.commonconfig import CopySource
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
+from opentelemetry.trace import SpanKind
 
+from libs.errors import Permanent, Retryable
+from libs.observability import tracing
 from libs.settings import CommonSettings
+
+_MISSING = frozenset({"NoSuchKey", "NoSuchObject"})
+
+
+class ObjectMissing(Permanent):
+    code = "OBJECT_MISSING"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{self.code}: stored file {key} no longer exists")
+        self.key = key
+
+
+class StorageError(Retryable):
+    def __init__(self, code: str, key: str) -> None:
+        super().__init__(f"STORAGE_ERROR: {code} on {key}")
+        self.code = code
+
+
+@contextlib.contextmanager
+def _s3_errors(key: str) -> Iterator[None]:
+    try:
+        yield
+    except S3Error as exc:
+        if exc.code in _MISSING:
+            raise ObjectMissing(key) from None
+        raise StorageError(exc.code or "S3Error", key) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +85,34 @@ class Storage:
 
         await asyncio.to_thread(ensure)
 
+    async def bucket_exists(self) -> bool:
+        """The bucket answers (a readiness check: S3 reachable and the bucket there)."""
+        return await asyncio.to_thread(self._client.bucket_exists, self.bucket)
+
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        await asyncio.to_thread(
-            self._client.put_object, self.bucket, key, io.BytesIO(data), len(data),
-            content_type=content_type,
-        )
+        def put() -> None:
+            with _s3_errors(key):
+                self._client.put_object(self.bucket, key, io.BytesIO(data), len(data),
+                                        content_type=content_type)
+
+        with tracing.span("s3.put", kind=SpanKind.CLIENT, attributes={"s3.bytes": len(data)}):
+            await asyncio.to_thread(put)
 
     async def put_stream(self, key: str, stream: BinaryIO, content_type: str) -> None:
         """Upload a stream of unknown length in 10 MiB parts (memory stays flat)."""
-        await asyncio.to_thread(
-            self._client.put_object, self.bucket, key, stream, -1,
-            content_type=content_type, part_size=10 * 1024 * 1024,
-        )
+
+        def put() -> None:
+            with _s3_errors(key):
+                self._client.put_object(self.bucket, key, stream, -1, content_type=content_type,
+                                        part_size=10 * 1024 * 1024)
+
+        with tracing.span("s3.put", kind=SpanKind.CLIENT):
+            await asyncio.to_thread(put)
 
     async def get_bytes(self, key: str, max_bytes: int) -> bytes:
         def get() -> bytes:
-            response = self._client.get_object(self.bucket, key)
+            with _s3_errors(key):
+                response = self._client.get_object(self.bucket, key)
             try:
                 data = response.read(max_bytes + 1)
             finally:
@@ -79,7 +126,8 @@ class Storage:
 
     def copy_object_to(self, key: str, dest: BinaryIO, chunk_size: int = 1024 * 1024) -> int:
         """Stream an object into `dest` (blocking: call from a worker thread); returns bytes."""
-        response = self._client.get_object(self.bucket, key)
+        with _s3_errors(key):
+            response = self._client.get_object(self.bucket, key)
         copied = 0
         try:
             for chunk in response.stream(chunk_size):
@@ -90,34 +138,55 @@ class Storage:
             response.release_conn()
         return copied
 
-    async def size(self, key: str) -> int:
-        stat = await asyncio.to_thread(self._client.stat_object, self.bucket, key)
-        return int(stat.size or 0)
+    def open_range(self, key: str, offset: int, length: int) -> "_ClosingResponse":
+        """A readable stream of `length` bytes of an object from `offset` (blocking: call from
+        a worker thread); close it when done."""
+        with _s3_errors(key):
+            response = self._client.get_object(self.bucket, key, offset=offset, length=length)
+        return _ClosingResponse(response)
 
-    async def exists(self, key: str) -> bool:
-        def stat() -> bool:
-            try:
-                self._client.stat_object(self.bucket, key)
-            except Exception:
-                return False
-            return True
+    async def size(self, key: str) -> int:
+        def stat() -> int:
+            with _s3_errors(key):
+                return int(self._client.stat_object(self.bucket, key).size or 0)
 
         return await asyncio.to_thread(stat)
+
+    async def exists(self, key: str) -> bool:
+        """False only when the object is missing; an unreachable endpoint raises."""
+        try:
+            await self.size(key)
+        except ObjectMissing:
+            return False
+        return True
+
+    async def missing(self, keys: Iterable[str], prefixes: Iterable[str]) -> list[str]:
+        """The `keys` that are not stored; each lies under one of `prefixes`, which are listed
+        (a page per 1,000 objects) instead of asking about every key."""
+        present: set[str] = set()
+        for prefix in set(prefixes):
+            present.update(await asyncio.to_thread(self._keys_under, prefix))
+        return [key for key in keys if key not in present]
+
+    def _keys_under(self, prefix: str) -> set[str]:
+        with _s3_errors(prefix):
+            return {obj.object_name or "" for obj in
+                    self._client.list_objects(self.bucket, prefix=prefix, recursive=True)}
 
     async def copy(self, source_key: str, target_key: str) -> bool:
         """Server-side copy within the bucket; False if the source does not exist."""
 
         def copy() -> bool:
             try:
-                self._client.copy_object(self.bucket, target_key,
-                                         CopySource(self.bucket, source_key))
-            except S3Error as exc:
-                if exc.code in ("NoSuchKey", "NoSuchObject"):
-                    return False
-                raise
+                with _s3_errors(source_key):
+                    self._client.copy_object(self.bucket, target_key,
+                                             CopySource(self.bucket, source_key))
+            except ObjectMissing:
+                return False
             return True
 
-        return await asyncio.to_thread(copy)
+        with tracing.span("s3.copy", kind=SpanKind.CLIENT):
+            return await asyncio.to_thread(copy)
 
     async def delete_keys(self, keys: list[str]) -> None:
         def delete() -> None:
@@ -182,3 +251,23 @@ class Storage:
 def task_prefix(task_id: str) -> str:
     """Every artifact of a task lives under this prefix, so retention removes them in one sweep."""
     return f"tasks/{task_id}/"
+
+
+class _ClosingResponse:
+    """An object's body read as a file; closing it returns the connection to the pool."""
+
+    def __init__(self, response: object) -> None:
+        self._response = response
+
+    def read(self, size: int = -1) -> bytes:
+        return self._response.read(None if size < 0 else size)  # type: ignore[attr-defined,no-any-return]
+
+    def close(self) -> None:
+        self._response.close()  # type: ignore[attr-defined]
+        self._response.release_conn()  # type: ignore[attr-defined]
+
+    def __enter__(self) -> "_ClosingResponse":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

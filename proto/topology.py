@@ -11,6 +11,7 @@ class Exchange(StrEnum):
     REGISTRY = "conveyor.registry"  # direct: heartbeats -> registry
     DLX = "conveyor.dlx"  # direct: dead letters, routing key = origin queue name
     RPC = "conveyor.rpc"  # direct: request/reply calls, routing key = the serving queue
+    AUTH = "conveyor.auth"  # fanout, internal: token revocations -> every gateway
 
 
 class Queue(StrEnum):
@@ -19,6 +20,9 @@ class Queue(StrEnum):
     HEARTBEATS = "registry.heartbeats"
     SLIDES_BATCH_EVENTS = "slides.batch-events"  # a slides batch started or ended
     KB_SEARCH = "ingester.search"  # SearchChunks -> ChunksFound
+    # A copy of every dead-lettered work message: the scheduler settles its task at once
+    # (the `<queue>.dlq` queues keep their copy for operators).
+    DEAD_WORK = "scheduler.dead-work"
 
 
 def work_queue(route: str) -> str:

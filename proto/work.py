@@ -71,6 +71,9 @@ class TaskFinalized(msgspec.Struct, frozen=True, kw_only=True, tag="task_finaliz
     result: dict[str, Any] = {}
     error: str | None = None
     retryable: bool = False
+    # Items reported done whose artifact the step found missing: they fail with the task, so
+    # a retry-failed task renders exactly them again.
+    lost_items: list[int] = []
 
 
 WorkMessage = ProcessItems | FinalizeTask

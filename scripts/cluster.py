@@ -2,9 +2,11 @@
 
     .venv/bin/python scripts/cluster.py up | down | status | logs [NAME...] | run
 
-`up` starts `run` (the supervisor) detached, waits for the gateway, makes sure a dev token
-exists and prints how to reach everything. The supervisor restarts a process that exits, with
-backoff, and gives up on it after too many exits in a minute. State lives in .run/.
+`up` starts `run` (the supervisor) detached, waits until every process it started is ready
+(/readyz), makes sure a dev token exists and prints how to reach everything. SCALE="echo=2
+docrender=2" starts that many instances of a service (scripts/cluster_plan.py). The supervisor
+restarts a process that exits, with backoff, and gives up on it after too many exits in a
+minute. State lives in .run/.
 """
 
 from __future__ import annotations
@@ -18,20 +20,20 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from cluster_plan import http_status, parse_scale, plan, wait_ready
+
 # Adding a service is one line here (compose.yaml has one block per service as well).
 SERVICES = ("gateway", "scheduler", "registry", "echo", "docrender", "slides", "ingester",
             "remote_reference")
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_DIR = ROOT / ".run"
+RUN_DIR = Path(os.environ.get("CONVEYOR_RUN_DIR") or ROOT / ".run")  # tests use their own
 LOG_DIR = RUN_DIR / "logs"
 PID_FILE = RUN_DIR / "cluster.pid"
 STATE_FILE = RUN_DIR / "cluster.json"
@@ -55,7 +57,7 @@ DEFAULT_ENV: dict[str, str] = {
 }
 MAX_EXITS_PER_MINUTE = 5
 STOP_GRACE_S = 10.0
-HEALTH_TIMEOUT_S = 60.0
+READY_TIMEOUT_S = 120.0  # the ingester loads its embedding model before it is ready
 
 
 def say(message: str) -> None:
@@ -86,11 +88,15 @@ def alive(pid: int) -> bool:
         return False
 
 
+def end_group(pgid: int, sig: int = signal.SIGKILL) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # nothing left: fine
+        os.killpg(pgid, sig)
+
+
 def cmdline(pid: int) -> list[str]:
-    try:
+    with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
-    except OSError:
-        return []
+    return []
 
 
 def running_supervisor() -> int | None:
@@ -103,31 +109,15 @@ def running_supervisor() -> int | None:
 
 
 def tail(path: Path, lines: int = 30) -> str:
-    try:
-        with path.open(errors="replace") as f:
-            return "".join(deque(f, maxlen=lines))
-    except OSError:
-        return "(no log)\n"
+    with contextlib.suppress(OSError), path.open(errors="replace") as f:
+        return "".join(deque(f, maxlen=lines))
+    return "(no log)\n"
 
 
 def read_state() -> dict[str, Any]:
-    try:
+    with contextlib.suppress(OSError, ValueError):
         return cast(dict[str, Any], json.loads(STATE_FILE.read_text()))
-    except (OSError, ValueError):
-        return {}
-
-
-def http_status(url: str, token: str = "") -> int | None:
-    """The response's status code, or None when nothing answered."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local: no *_proxy
-    try:
-        with opener.open(urllib.request.Request(url, headers=headers), timeout=5) as r:
-            return int(r.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return None
+    return {}
 
 
 def spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -143,6 +133,7 @@ class Proc:
     argv: list[str]
     env: dict[str, str]
     after_start: Callable[[], None] | None = None
+    probe: str = ""  # where its /readyz answers
     popen: subprocess.Popen[bytes] | None = None
     state: str = "new"  # running | backoff | failed
     restarts: int = 0
@@ -162,8 +153,9 @@ class Proc:
 
 
 class Supervisor:
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], counts: dict[str, int]) -> None:
         self.env = env
+        self.counts = counts
         self.procs: list[Proc] = []
         self.s3 = "external"
         self.stopping = False
@@ -197,7 +189,8 @@ class Supervisor:
 
     def write_state(self) -> None:
         procs = [{"name": p.name, "pid": p.popen.pid if p.popen else None, "argv": p.argv,
-                  "state": p.state, "restarts": p.restarts, "log": str(p.log)} for p in self.procs]
+                  "state": p.state, "restarts": p.restarts, "log": str(p.log), "probe": p.probe}
+                 for p in self.procs]
         state = {"supervisor": os.getpid(), "s3": self.s3, "gateway": gateway_url(self.env),
                  "procs": procs}
         tmp = STATE_FILE.with_suffix(".tmp")
@@ -208,6 +201,7 @@ class Supervisor:
         """Notice an exit and schedule (or give up) the restart; True when the state changed."""
         now = time.monotonic()
         if p.state == "running" and p.popen and p.popen.poll() is not None:
+            end_group(p.popen.pid)  # whatever the dead service had started goes with it
             p.exits.append(now)
             while now - p.exits[0] > 60:
                 p.exits.popleft()
@@ -227,14 +221,13 @@ class Supervisor:
         return False
 
     def terminate(self, procs: Iterable[Proc]) -> None:
-        """SIGTERM each live process group, SIGKILL what is left after the grace period."""
-        live = [p.popen for p in procs if p.popen and p.popen.poll() is None]
+        """SIGTERM each process group (a dead leader's too), SIGKILL what is left after grace."""
+        started = [p.popen for p in procs if p.popen]
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            for popen in live:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(popen.pid, sig)
+            for popen in started:
+                end_group(popen.pid, sig)
             deadline = time.monotonic() + STOP_GRACE_S
-            while any(pp.poll() is None for pp in live) and time.monotonic() < deadline:
+            while any(pp.poll() is None for pp in started) and time.monotonic() < deadline:
                 time.sleep(0.1)
 
     def stop(self, *_: object) -> None:  # signal handler
@@ -251,8 +244,9 @@ class Supervisor:
         try:
             if s3 := self.s3_proc():
                 self.procs.append(s3)
-            self.procs += [Proc(n, [sys.executable, "-m", f"services.{n}"], self.env)
-                           for n in SERVICES]
+            self.procs += [Proc(p.name, [sys.executable, "-m", f"services.{p.service}"],
+                                {**self.env, **p.env}, probe=p.probe_url)
+                           for p in plan(SERVICES, self.counts, self.env)]
             say(f"supervisor pid {os.getpid()}, S3 {self.s3}")
             for p in self.procs:
                 p.start()
@@ -287,13 +281,15 @@ def dev_token(env: dict[str, str]) -> str:
     return lines[-1].strip()
 
 
-def wait_healthy(env: dict[str, str], supervisor: int) -> bool:
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    while time.monotonic() < deadline and alive(supervisor):
-        if http_status(f"{gateway_url(env)}/api/v2/health") == 200:
-            return True
-        time.sleep(0.5)
-    return False
+def wait_all_ready(supervisor: int) -> list[str]:
+    """Every process the supervisor started answers /readyz with 200; those that did not."""
+    deadline = time.monotonic() + 10
+    while not read_state().get("procs") and time.monotonic() < deadline:
+        time.sleep(0.2)  # the supervisor writes its state once everything is started
+    targets = {p["name"]: p["probe"] for p in read_state().get("procs", []) if p.get("probe")}
+    if not targets:
+        return ["(no state from the supervisor)"]
+    return wait_ready(targets, http_status, lambda: alive(supervisor), READY_TIMEOUT_S)
 
 
 def cmd_up(env: dict[str, str]) -> int:
@@ -307,15 +303,14 @@ def cmd_up(env: dict[str, str]) -> int:
         # Detached (own session, no inherited stdio): `make up` returns while it runs on.
         argv = [sys.executable, str(Path(__file__).resolve()), "run"]
         pid = spawn(argv, env, LOG_DIR / "cluster.log").pid
-        print(f"started supervisor pid {pid}; waiting for the gateway ...")
+        print(f"started supervisor pid {pid}; waiting until every service is ready ...")
     else:
         print(f"already running (supervisor pid {pid})")
-    if not wait_healthy(env, pid):
-        failing = [p["name"] for p in read_state().get("procs", []) if p["state"] != "running"]
-        for name in ["cluster", *dict.fromkeys(["gateway", *failing])]:
+    if not_ready := wait_all_ready(pid):
+        for name in ["cluster", *not_ready]:
             log = LOG_DIR / f"{name}.log"
             print(f"--- tail of {log}\n{tail(log)}", file=sys.stderr)
-        print(f"gateway not healthy at {base} within {HEALTH_TIMEOUT_S:.0f}s; left running: "
+        print(f"not ready within {READY_TIMEOUT_S:.0f}s: {', '.join(not_ready)}; left running: "
               "see `make status`, `make logs`; stop it with `make down`", file=sys.stderr)
         return 1
     token = dev_token(env)
@@ -328,6 +323,8 @@ Conveyor is up (supervisor pid {pid}).
   WebSocket  {base.replace("http://", "ws://", 1)}/v2/stream
   S3         http://{env["CONVEYOR_S3_ENDPOINT"]}  ({s3}, bucket {env["CONVEYOR_S3_BUCKET"]})
   Logs       {LOG_DIR}  (make logs)
+  Probes     /metrics, /livez, /readyz on each process (make status lists them)
+  CLI        .venv/bin/conveyor login --url {base} --token "$CONVEYOR_TOKEN"
 
 export CONVEYOR_TOKEN={token}""")
     return 0
@@ -348,7 +345,7 @@ def cmd_down() -> int:
     for p in state.get("procs", []):
         argv = p["argv"]
         if p["pid"] and alive(p["pid"]) and cmdline(p["pid"])[-len(argv):] == argv:
-            os.killpg(p["pid"], signal.SIGKILL)
+            end_group(p["pid"])
     for path in (PID_FILE, STATE_FILE):
         path.unlink(missing_ok=True)
     print("stopped" if pid or state else "not running")
@@ -362,10 +359,11 @@ def cmd_status() -> int:
         return 1
     state = read_state()
     print(f"supervisor pid {pid}, S3 {state.get('s3', '?')}, gateway {state.get('gateway', '?')}")
-    print(f"{'NAME':<12}{'PID':>8}  {'STATE':<9}{'RESTARTS':>9}  LOG")
+    print(f"{'NAME':<12}{'PID':>8}  {'STATE':<9}{'RESTARTS':>9}  {'PROBES':<23}  LOG")
     for p in state.get("procs", []):
         st = "exited" if p["state"] == "running" and not alive(p["pid"]) else p["state"]
-        print(f"{p['name']:<12}{p['pid'] or '-':>8}  {st:<9}{p['restarts']:>9}  {p['log']}")
+        print(f"{p['name']:<12}{p['pid'] or '-':>8}  {st:<9}{p['restarts']:>9}  "
+              f"{p.get('probe', '').removeprefix('http://') or '-':<23}  {p['log']}")
     return 0
 
 
@@ -390,9 +388,11 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("--no-follow", dest="follow", action="store_false")
     args = parser.parse_args(argv)
     env = {**DEFAULT_ENV, **os.environ}
+    counts = parse_scale(env.get("SCALE", ""), SERVICES)
     commands: dict[str, Callable[[], int]] = {
         "up": lambda: cmd_up(env), "down": cmd_down, "status": cmd_status,
-        "run": Supervisor(env).run, "logs": lambda: cmd_logs(args.names, args.lines, args.follow)}
+        "run": Supervisor(env, counts).run,
+        "logs": lambda: cmd_logs(args.names, args.lines, args.follow)}
     return commands[args.command]()
 
 

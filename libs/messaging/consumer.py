@@ -12,9 +12,12 @@ from typing import Any
 import msgspec
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from opentelemetry.trace import SpanKind
 
 from libs.errors import Permanent
+from libs.inputs import scrub_json
 from libs.logging import get_logger
+from libs.observability import tracing
 from proto.codec import Decoder
 
 log = get_logger(__name__)
@@ -33,7 +36,15 @@ def _bind_context(message: AbstractIncomingMessage) -> None:
 
 
 def _permanent(exc: BaseException) -> bool:
-    return isinstance(exc, Permanent | msgspec.DecodeError | msgspec.ValidationError)
+    return isinstance(exc, Permanent | msgspec.DecodeError | msgspec.ValidationError
+                      | RecursionError)
+
+
+def _decode(decoder: Decoder, body: bytes) -> Any:
+    """The consumer side of the input boundary: strings PostgreSQL cannot store (NUL, lone
+    surrogates; e.g. an error text quoting a hostile template) are scrubbed before any handler
+    sees them, so they can neither fail its transaction nor loop the message."""
+    return decoder.decode(scrub_json(body))
 
 
 def requeue_delay_s(message: AbstractIncomingMessage) -> float:
@@ -73,11 +84,13 @@ async def consume(queue: AbstractQueue, contract: Any, handler: Handler) -> str:
     decoder = Decoder(contract)
 
     async def on_message(message: AbstractIncomingMessage) -> None:
-        with structlog.contextvars.bound_contextvars():
+        with structlog.contextvars.bound_contextvars(), tracing.extracted(message.headers):
             _bind_context(message)
             try:
-                decoded = decoder.decode(message.body)
-                await handler(decoded, message)
+                decoded = _decode(decoder, message.body)
+                with tracing.span(f"consume {message.routing_key}",
+                                  kind=SpanKind.CONSUMER):
+                    await handler(decoded, message)
             except Exception as exc:
                 await _settle_failure(message, exc)
                 return
@@ -113,7 +126,7 @@ async def consume_batches(
             accepted: list[AbstractIncomingMessage] = []
             for message in batch:
                 try:
-                    decoded.append(decoder.decode(message.body))
+                    decoded.append(_decode(decoder, message.body))
                     accepted.append(message)
                 except Exception as exc:
                     await _settle_failure(message, exc)

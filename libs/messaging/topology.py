@@ -21,6 +21,7 @@ _EXCHANGE_TYPES = {
     Exchange.REGISTRY: aio_pika.ExchangeType.DIRECT,
     Exchange.DLX: aio_pika.ExchangeType.DIRECT,
     Exchange.RPC: aio_pika.ExchangeType.DIRECT,
+    Exchange.AUTH: aio_pika.ExchangeType.FANOUT,
 }
 
 
@@ -52,7 +53,18 @@ async def declare_work_queue(channel: AbstractChannel, route: str) -> AbstractQu
     name = work_queue(route)
     queue = await _declare_quorum(channel, name)
     await queue.bind(Exchange.WORK, routing_key=name)
+    # Whoever declares a work queue first (a worker, or the scheduler before its first
+    # dispatch) also routes its dead letters to the scheduler: a second binding on the DLX.
+    dead = await declare_dead_work_queue(channel)
+    await dead.bind(Exchange.DLX, routing_key=name)
     return queue
+
+
+async def declare_dead_work_queue(channel: AbstractChannel) -> AbstractQueue:
+    """The scheduler's copy of dead-lettered work. A message it cannot settle after the
+    delivery limit is dropped: the operators' `.dlq` copy and the item lease remain."""
+    return await channel.declare_queue(Queue.DEAD_WORK, durable=True, arguments={
+        "x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT})
 
 
 async def declare_results_queue(channel: AbstractChannel) -> AbstractQueue:
@@ -95,6 +107,15 @@ async def declare_event_subscription(
     """A private, auto-deleted queue on the events exchange (for a gateway's live streams)."""
     queue = await channel.declare_queue(exclusive=True, auto_delete=True)
     await queue.bind(Exchange.EVENTS, routing_key=binding)
+    return queue
+
+
+async def declare_broadcast_subscription(
+    channel: AbstractChannel, exchange: Exchange
+) -> AbstractQueue:
+    """A private, auto-deleted queue on a fanout exchange: every process sees every message."""
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(exchange)
     return queue
 
 

@@ -33,6 +33,7 @@ class Server(msgspec.Struct, kw_only=True):
     checked_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    owner_tenant_id: str | None = None  # None: the operator's (self-registered local servers)
     current_task_id: str | None = None
     current_task_tenant: str | None = None
     current_task_user: str | None = None
@@ -60,6 +61,7 @@ class NewServer(msgspec.Struct, kw_only=True):
     url: str
     enabled: bool
     batch_size: int
+    owner_tenant_id: str | None  # None: registered by the operator
 
 
 def exclusivity_key(name: str) -> str:

@@ -15,7 +15,7 @@ _KEY_PREFIX = exclusivity_key("")
 
 _SELECT = """
 SELECT s.name, s.type, s.url, s.enabled, s.batch_size, s.auto, s.last_error, s.checked_at,
-    s.created_at, s.updated_at,
+    s.created_at, s.updated_at, s.owner_tenant_id,
     CASE WHEN s.type = 'remote' THEN s.health
          WHEN i.status = 'online' AND jsonb_typeof(i.capabilities -> 'workflows') = 'array'
              AND jsonb_array_length(i.capabilities -> 'workflows') > 0 THEN 'online'
@@ -35,7 +35,8 @@ LEFT JOIN tasks t ON t.exclusivity_key = :key_prefix || s.name
 
 def _server(row: Any) -> Server:
     values = dict(row._mapping)
-    for key in ("current_task_id", "current_task_tenant", "current_task_user"):
+    for key in ("owner_tenant_id", "current_task_id", "current_task_tenant",
+                "current_task_user"):
         if values[key] is not None:
             values[key] = str(values[key])
     return msgspec.convert(values, Server, strict=False)
@@ -53,34 +54,44 @@ async def get_server(conn: AsyncConnection, name: str) -> Server | None:
 
 
 async def register(conn: AsyncConnection, new: NewServer) -> bool:
-    """Insert; or adopt a local server its own heartbeat added. False: the name is taken."""
+    """Insert; or, for the operator only, adopt a local server its own heartbeat added (a
+    tenant may not take over a server of the system). False: the name is taken."""
     row = (await conn.execute(text(
-        """INSERT INTO servers (name, type, url, enabled, batch_size)
-        VALUES (:name, :type, :url, :enabled, :batch_size)
+        """INSERT INTO servers (name, type, url, enabled, batch_size, owner_tenant_id)
+        VALUES (:name, :type, :url, :enabled, :batch_size, CAST(:owner_tenant_id AS uuid))
         ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, enabled = EXCLUDED.enabled,
             batch_size = EXCLUDED.batch_size, auto = false, updated_at = now()
         WHERE servers.auto AND servers.type = EXCLUDED.type
+            AND EXCLUDED.owner_tenant_id IS NULL
         RETURNING name"""), msgspec.structs.asdict(new))).one_or_none()
     return row is not None
 
 
-async def update(conn: AsyncConnection, name: str, *, enabled: bool | None,
-                 batch_size: int | None) -> bool:
+# The owner check lives in each statement too, so a change races with nothing.
+_OWNED = "owner_tenant_id IS NOT DISTINCT FROM CAST(:owner AS uuid)"
+
+
+async def update(conn: AsyncConnection, name: str, *, owner_tenant_id: str | None,
+                 enabled: bool | None, batch_size: int | None) -> bool:
+    """False: no server of that name belongs to `owner_tenant_id` (None: the operator)."""
     row = (await conn.execute(text(
-        """UPDATE servers SET enabled = coalesce(:enabled, enabled),
+        f"""UPDATE servers SET enabled = coalesce(:enabled, enabled),
             batch_size = coalesce(:batch_size, batch_size), auto = false, updated_at = now()
-        WHERE name = :name RETURNING name"""),
-        {"name": name, "enabled": enabled, "batch_size": batch_size})).one_or_none()
+        WHERE name = :name AND {_OWNED} RETURNING name"""),
+        {"name": name, "enabled": enabled, "batch_size": batch_size,
+         "owner": owner_tenant_id})).one_or_none()
     return row is not None
 
 
-async def delete(conn: AsyncConnection, name: str) -> bool:
-    """Delete unless it runs a task (the caller checked; this re-checks under the row lock)."""
+async def delete(conn: AsyncConnection, name: str, *, owner_tenant_id: str | None) -> bool:
+    """Delete unless it runs a task (the caller checked; this re-checks under the row lock)
+    or belongs to someone else (the caller checked that too)."""
     row = (await conn.execute(text(
-        """DELETE FROM servers s WHERE s.name = :name AND NOT EXISTS (
+        f"""DELETE FROM servers s WHERE s.name = :name AND {_OWNED} AND NOT EXISTS (
             SELECT 1 FROM tasks WHERE exclusivity_key = :key
             AND status IN ('pending', 'running', 'paused'))
-        RETURNING name"""), {"name": name, "key": exclusivity_key(name)})).one_or_none()
+        RETURNING name"""), {"name": name, "key": exclusivity_key(name),
+                             "owner": owner_tenant_id})).one_or_none()
     return row is not None
 
 

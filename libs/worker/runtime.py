@@ -15,14 +15,16 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage
 
 from libs.db.engine import create_engine
-from libs.errors import Permanent
+from libs.errors import ArtifactsMissing, Permanent
 from libs.heartbeat import Heartbeater
 from libs.logging import get_logger
 from libs.messaging.connection import connect
 from libs.messaging.consumer import consume
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_work_queue
+from libs.observability import metrics, probes, tracing
 from libs.settings import CommonSettings
+from libs.storage import Storage
 from libs.tasks.claims import claim
 from libs.worker.handler import FinalizeContext, FinalizeHandler, ItemContext, ItemHandler
 from libs.worker.reporter import ResultReporter
@@ -81,6 +83,7 @@ class Worker:
         for route in self._routes:
             queue = await declare_work_queue(channel, route)
             consumers.append((queue, await consume(queue, WorkMessage, self._on_message)))
+        probes.add_standard(self._engine, connection, Storage(self._settings))
         log.info("worker.ready", routes=self._routes)
         await stopping.wait()
         log.info("service.stopping")
@@ -95,6 +98,7 @@ class Worker:
 
     async def _on_message(self, work: WorkMessage, message: AbstractIncomingMessage) -> None:
         self._busy += 1
+        metrics.WORKER_BUSY.set(self._busy)
         self._idle.clear()
         try:
             if isinstance(work, FinalizeTask):
@@ -103,6 +107,7 @@ class Worker:
                 await self._process(work, message)
         finally:
             self._busy -= 1
+            metrics.WORKER_BUSY.set(self._busy)
             if not self._busy:
                 self._idle.set()
 
@@ -120,7 +125,8 @@ class Worker:
             report = msgspec.structs.replace(report, result=result)
         except Permanent as exc:
             log.warning("task.finalize_failed", error=str(exc), retryable=False)
-            report = msgspec.structs.replace(report, error=str(exc))
+            lost = exc.item_seqs if isinstance(exc, ArtifactsMissing) else []
+            report = msgspec.structs.replace(report, error=str(exc), lost_items=lost)
         except Exception as exc:
             log.warning("task.finalize_failed", error=repr(exc), retryable=True, exc_info=True)
             report = msgspec.structs.replace(report, error=f"{type(exc).__name__}: {exc}",
@@ -132,6 +138,9 @@ class Worker:
         handler = self._handlers.get(work.kind)
         if handler is None:
             raise Permanent(f"no handler for kind {work.kind!r}")
+        sent_at = (message.headers or {}).get("x-sent-at")
+        if isinstance(sent_at, float | int) and not message.redelivered:
+            metrics.ITEM_QUEUE_SECONDS.labels(work.kind).observe(max(0.0, time.time() - sent_at))
         async with self._engine.begin() as conn:
             claimed = await claim(
                 conn, work.task_id, work.items, redelivered=bool(message.redelivered)
@@ -163,10 +172,14 @@ class Worker:
         ctx = ItemContext(task_id=work.task_id, kind=work.kind, tenant_id=work.tenant_id,
                           params=work.params, item=item, report_step=report_step)
         async with self._slots:
-            with structlog.contextvars.bound_contextvars(item_seq=item.seq, attempt=item.attempt):
+            with (structlog.contextvars.bound_contextvars(item_seq=item.seq, attempt=item.attempt),
+                  tracing.span("item.handle", attributes={"conveyor.kind": work.kind,
+                                                          "conveyor.item_seq": item.seq})):
                 started = time.perf_counter()
                 result = await self._outcome(handler, ctx, work.item_timeout_s)
-                duration_ms = int((time.perf_counter() - started) * 1000)
+                seconds = time.perf_counter() - started
+                duration_ms = int(seconds * 1000)
+                metrics.ITEM_SECONDS.labels(work.kind, result.outcome.value).observe(seconds)
                 log.debug("item.finished", outcome=result.outcome, duration_ms=duration_ms)
         return msgspec.structs.replace(result, duration_ms=duration_ms)
 

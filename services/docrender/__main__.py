@@ -1,9 +1,9 @@
 import asyncio
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 from libs.db.engine import create_engine
+from libs.lifetime import process_pool
 from libs.logging import get_logger
+from libs.observability.probes import PROBES
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage
@@ -25,6 +25,9 @@ class DocrenderSettings(CommonSettings, kw_only=True):
     office_max_conversions: int = 300
     office_timeout_s: float = 60.0
     prefetch: int = 8
+    # Items in the handler at once: DOCX rows in flight together are rendered and stored
+    # together (batching.py), and PDF rows render ahead while LibreOffice converts.
+    concurrency: int = 64
     # Seed 004: a named instance (CONVEYOR_INSTANCE_NAME) is also a local batch server that
     # runs these workflows (built-ins, or aliases `name=built-in`) from its own queue.
     workflows: str = "docx-to-pdf,image-thumbnail"
@@ -40,19 +43,19 @@ async def run(settings: DocrenderSettings, workflows: list[Workflow],
                             max_conversions=settings.office_max_conversions,
                             timeout_s=settings.office_timeout_s)
         await office.start()
+        PROBES.add("office", office.check)
     else:
         log.warning("docrender.no_pdf", reason="LibreOffice not installed or disabled")
     formats = ["docx", "pdf"] if office else ["docx"]
-    # spawn, not fork: forking a process that already runs threads and an event loop is unsafe.
-    renderers = ProcessPoolExecutor(settings.render_processes,
-                                    mp_context=multiprocessing.get_context("spawn"))
+    renderers = process_pool(settings.render_processes)  # dies with us, however we end
     db = create_engine(settings.database_url, pool_size=2)
-    concurrency = settings.render_processes + settings.office_instances + 2
+    concurrency = max(settings.concurrency, settings.render_processes + settings.office_instances)
     files = FileWorkflows(storage, renderers, office)
     capabilities, routes = _server_capabilities(settings, workflows, files)
     worker = Worker(
         settings, "docrender",
-        {DOCUMENTS.name: DocumentRenderer(storage, TemplateCache(storage), renderers, office),
+        {DOCUMENTS.name: DocumentRenderer(storage, TemplateCache(storage), renderers,
+                                          settings.render_processes, office),
          SERVER_BATCH.name: files},
         finalizers={DOCUMENTS.name: ZipPackager(db, storage)},
         concurrency=concurrency, prefetch=settings.prefetch,

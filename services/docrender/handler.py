@@ -1,15 +1,19 @@
 """The `documents` item handler: one (template, row) -> a DOCX (or PDF) in the bucket."""
 
 import asyncio
+import zlib
 from collections import OrderedDict
 from concurrent.futures import Executor
+from typing import Any
 
+from libs.docxfast.choice import DOCXTPL
 from libs.errors import Permanent
-from libs.storage import Storage
+from libs.storage import ObjectMissing, Storage
 from libs.worker.handler import ItemContext, ItemDone
-from services.docrender.naming import CONTENT_TYPES, document_key, zip_entry
+from services.docrender.batching import DocxBatcher
+from services.docrender.naming import CONTENT_TYPES, document_key, zip_entry, zip_folders
 from services.docrender.office.pool import OfficePool
-from services.docrender.render.docx import TemplateRejected, render_docx
+from services.docrender.render.docx import render_rows
 
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024
 
@@ -39,32 +43,53 @@ class TemplateCache:
 
 class DocumentRenderer:
     def __init__(self, storage: Storage, templates: TemplateCache, renderers: Executor,
-                 office: OfficePool | None) -> None:
+                 processes: int, office: OfficePool | None) -> None:
         self._storage = storage
         self._templates = templates
         self._renderers = renderers
         self._office = office
+        self._batcher = DocxBatcher(storage, renderers, processes)
 
     async def __call__(self, ctx: ItemContext) -> ItemDone:
         template_id = str(ctx.payload["template_id"])
         row_index = int(ctx.payload["row_index"])
-        template = ctx.params["templates"][template_id]
+        templates: dict[str, dict[str, Any]] = ctx.params["templates"]
+        template = templates[template_id]
         fmt = ctx.params["outputFormat"]
-        source = await self._templates.get(template["key"])
-        loop = asyncio.get_running_loop()
+        # Templates of tasks created before renderers were chosen at upload: docxtpl.
+        renderer = str(template.get("renderer") or DOCXTPL)
         try:
-            data = await loop.run_in_executor(
-                self._renderers, render_docx, source, ctx.payload["row"])
-        except TemplateRejected as exc:
-            raise Permanent(str(exc)) from exc
+            source = await self._templates.get(template["key"])
+        except ObjectMissing as exc:
+            raise Permanent(f"TEMPLATE_FILE_MISSING: the file of template {template_id} is no "
+                            "longer stored") from exc
+        file = zip_entry(zip_folders(templates)[template_id], row_index, fmt)
+        where: dict[str, Any]
         if fmt == "pdf":
-            if self._office is None:
-                raise Permanent("this renderer has no PDF converter (LibreOffice)")
-            data = await self._office.to_pdf(data)
-        key = document_key(ctx.task_id, template_id, row_index, fmt)
-        await self._storage.put_bytes(key, data, CONTENT_TYPES[fmt])
+            where = await self._pdf(ctx.task_id, template_id, template["key"], source, renderer,
+                                    row_index, ctx.payload["row"])
+        else:
+            packed = await self._batcher.render(ctx.task_id, template["key"], source, renderer,
+                                                ctx.payload["row"])
+            where = {"pack": packed.pack, "offset": packed.offset, "size": packed.length,
+                     "crc": packed.crc}
         return ItemDone(
-            result={"key": key, "file": zip_entry(template["name"], template_id, row_index, fmt),
-                    "size": len(data), "templateId": template_id, "rowIndex": row_index},
-            usage={"documents": 1, "bytes": len(data)},
+            result={**where, "file": file, "templateId": template_id, "rowIndex": row_index},
+            usage={"documents": 1, "bytes": where["size"]},
         )
+
+    async def _pdf(self, task_id: str, template_id: str, key: str, source: bytes,
+                   renderer: str, row_index: int, row: dict[str, Any]) -> dict[str, Any]:
+        if self._office is None:
+            raise Permanent("this renderer has no PDF converter (LibreOffice)")
+        loop = asyncio.get_running_loop()
+        [rendered] = await loop.run_in_executor(self._renderers, render_rows, key, source,
+                                                renderer, [row])
+        if rendered.rejected is not None:
+            raise Permanent(rendered.rejected)
+        if rendered.data is None:
+            raise RuntimeError(rendered.error)
+        data = await self._office.to_pdf(rendered.data)
+        object_key = document_key(task_id, template_id, row_index, "pdf")
+        await self._storage.put_bytes(object_key, data, CONTENT_TYPES["pdf"])
+        return {"key": object_key, "size": len(data), "crc": zlib.crc32(data)}

@@ -1,10 +1,13 @@
 """Where a batch's documents live in the bucket and what they are called in its ZIP."""
 
 import re
+import uuid
+from typing import Any
 
 from libs.storage import task_prefix
 
 _UNSAFE = re.compile(r"[^\w\-. ]+")
+MANIFEST = "manifest.json"
 
 CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -23,10 +26,37 @@ def document_key(task_id: str, template_id: str, row_index: int, fmt: str) -> st
     return f"{task_prefix(task_id)}docs/{safe_name(template_id, 'template')}/{row_index:05d}.{fmt}"
 
 
+def pack_key(task_id: str) -> str:
+    """A new object holding several rendered documents back to back (one per render flush;
+    a rerun writes a new one, and the item's result names the one it reported)."""
+    return f"{task_prefix(task_id)}packs/{uuid.uuid4().hex}.bin"
+
+
 def zip_key(task_id: str) -> str:
     return f"{task_prefix(task_id)}batch_{task_id}.zip"
 
 
-def zip_entry(template_name: str, template_id: str, row_index: int, fmt: str) -> str:
-    folder = safe_name(template_name, safe_name(template_id, "template"))
+def zip_folders(templates: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """One ZIP folder per template of a task, unique whatever the templates are called: two
+    templates with the same name, or names that sanitise alike (`a/b`, `a?b`), get the template
+    id appended (then a counter). Compared case-insensitively, as the file systems archives are
+    unpacked on do; the manifest's name is reserved. A pure function of the task's params, so
+    every render process and the finalize step agree."""
+    taken = {MANIFEST}
+    folders = {}
+    for template_id, template in templates.items():
+        base = safe_name(str(template.get("name") or ""), safe_name(template_id, "template"))
+        candidates = [base, f"{base}_{safe_name(template_id, 'template')}"]
+        folder = next((c for c in candidates if c.lower() not in taken), None)
+        counter = 2
+        while folder is None:
+            if f"{base}_{counter}".lower() not in taken:
+                folder = f"{base}_{counter}"
+            counter += 1
+        taken.add(folder.lower())
+        folders[template_id] = folder
+    return folders
+
+
+def zip_entry(folder: str, row_index: int, fmt: str) -> str:
     return f"{folder}/{row_index + 1:05d}.{fmt}"

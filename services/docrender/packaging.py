@@ -1,23 +1,34 @@
 """The `documents` finalize step: one ZIP of the batch, streamed from the bucket back into the
-bucket (a writer thread feeds a pipe that the upload reads), so memory stays flat however
-large the batch. A manifest maps every row to its file or its error."""
+bucket, with memory flat however large the batch.
+
+The documents come from the batch and, for a retry-failed batch, its parents (`lineage`), and
+are checked to exist before anything is written (at most 20,000 entries, held in memory). Each
+document is copied into the ZIP as it was stored
+(stored entries: DOCX and PDF are compressed already), a pack's documents with one ranged read
+each, and the ZIP is assembled by `ZipWriter` from their sizes and CRCs (computed when they
+were rendered), so nothing is inflated or compressed again. A writer thread feeds a pipe that
+the upload reads. The manifest, one line per item, is spooled to a temporary file and deflated
+into the archive last; entry names are unique whatever the templates are called."""
 
 import asyncio
 import json
 import os
+import tempfile
 import threading
-import zipfile
-from typing import Any
+import zlib
+from collections.abc import Iterator
+from typing import IO, Any, BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.storage import Storage
-from libs.tasks import store
-from libs.tasks.model import Item
+from libs.docxfast.zipraw import DEFLATED, STORED, ZipWriter, iter_chunks
+from libs.errors import ArtifactsMissing
+from libs.storage import ObjectMissing, Storage, task_prefix
 from libs.worker.handler import FinalizeContext
-from services.docrender.naming import zip_key
+from services.docrender.lineage import PAGE, Entry, batch_entries
+from services.docrender.naming import MANIFEST, zip_entry, zip_folders, zip_key
 
-PAGE = 1000
+MAX_UNINDEXED_BYTES = 200 * 1024 * 1024  # a document stored without its CRC is read whole
 
 
 class ZipPackager:
@@ -26,42 +37,44 @@ class ZipPackager:
         self._storage = storage
 
     async def __call__(self, ctx: FinalizeContext) -> dict[str, Any]:
-        items = await self._items(ctx.task_id)
-        key = zip_key(ctx.task_id)
-        manifest = _manifest(ctx.params, items)
-        done = [item for item in items if item.status == "done" and item.result]
-        size = await self._build(key, done, manifest)
-        return {"zipKey": key, "zipSize": size, "documents": len(done),
-                "failed": sum(1 for item in items if item.status == "failed")}
-
-    async def _items(self, task_id: str) -> list[Item]:
-        items: list[Item] = []
         async with self._db.connect() as conn:
-            while True:
-                page = await store.get_items(conn, task_id, offset=len(items), limit=PAGE)
-                items += page
-                if len(page) < PAGE:
-                    return items
+            entries = await batch_entries(conn, ctx.task_id, ctx.tenant_id)
+        await self._verify(ctx.task_id, entries)
+        key = zip_key(ctx.task_id)
+        counts = {"documents": 0, "failed": 0}
+        pages = (entries[i:i + PAGE] for i in range(0, len(entries), PAGE))
+        archive = _Archive(self._storage, ctx.params, counts)
+        size = await self._stream(key, lambda out: archive.write(out, pages))
+        return {"zipKey": key, "zipSize": size, **counts}
 
-    async def _build(self, key: str, done: list[Item], manifest: list[dict[str, Any]]) -> int:
+    async def _verify(self, task_id: str, entries: list[Entry]) -> None:
+        """A document reported done may be gone from the bucket (an endpoint that lost its
+        data): packing would fail half-way or, worse, ship a ZIP without it. Those items fail
+        instead, with the task, so retry-failed renders exactly them."""
+        done = [e for e in entries if e.stored_in]
+        missing = set(await self._storage.missing(
+            [e.stored_in for e in done if e.stored_in],
+            {task_prefix(e.task_id) for e in done}))
+        lost = [e for e in done if e.stored_in in missing]
+        if lost:
+            raise ArtifactsMissing(
+                f"{ObjectMissing.code}: {len(lost)} of {len(done)} documents are no longer "
+                "stored; retry-failed renders them again",
+                [e.seq for e in lost if e.task_id == task_id])
+
+    async def _stream(self, key: str, write: Any) -> int:
         read_fd, write_fd = os.pipe()
         failure: list[BaseException] = []
+        total: list[int] = []
 
-        def write_zip() -> None:
+        def writer_main() -> None:
             try:
-                with os.fdopen(write_fd, "wb") as out, zipfile.ZipFile(out, "w") as archive:
-                    for item in done:
-                        assert item.result is not None
-                        # Already-compressed formats (docx, pdf): stored, not deflated again.
-                        with archive.open(item.result["file"], "w") as entry:
-                            self._storage.copy_object_to(item.result["key"], entry)
-                    archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False,
-                                                                 indent=1),
-                                     compress_type=zipfile.ZIP_DEFLATED)
+                with os.fdopen(write_fd, "wb") as out:
+                    total.append(write(out))
             except BaseException as exc:  # reported after the upload returns
                 failure.append(exc)
 
-        writer = threading.Thread(target=write_zip, name="zip-writer", daemon=True)
+        writer = threading.Thread(target=writer_main, name="zip-writer", daemon=True)
         writer.start()
         with os.fdopen(read_fd, "rb") as stream:
             try:
@@ -72,22 +85,109 @@ class ZipPackager:
         if failure:
             await self._storage.delete_keys([key])  # never leave a truncated ZIP behind
             raise RuntimeError(f"ZIP packaging failed: {failure[0]!r}") from failure[0]
-        return await self._storage.size(key)
+        return total[0]
 
 
-def _manifest(params: dict[str, Any], items: list[Item]) -> list[dict[str, Any]]:
-    templates = params.get("templates", {})
-    row_count = max(int(params.get("rowCount", 1)), 1)
-    rows = []
-    for item in items:
-        result = item.result or {}
-        template_id = item.group_key or ""
-        rows.append({
-            "rowIndex": item.seq % row_count,  # items are created template by template
-            "templateId": template_id,
-            "templateName": templates.get(template_id, {}).get("name"),
-            "status": item.status.value,
-            "file": result.get("file"),
-            "error": item.error,
-        })
-    return rows
+class _Archive:
+    """Writes the batch ZIP (blocking; runs in the writer thread)."""
+
+    def __init__(self, storage: Storage, params: dict[str, Any], counts: dict[str, int]) -> None:
+        self._storage = storage
+        self._templates: dict[str, dict[str, Any]] = params.get("templates", {})
+        self._folders = zip_folders(self._templates)
+        self._format = str(params.get("outputFormat", "docx"))
+        self._counts = counts
+
+    def write(self, out: BinaryIO, pages: Iterator[list[Entry]]) -> int:
+        writer = ZipWriter(out)
+        with tempfile.TemporaryFile() as manifest:
+            manifest.write(b"[")
+            first = True
+            for page in pages:
+                named = []
+                for entry in page:
+                    line, name = self._manifest_line(entry)
+                    manifest.write((b"\n" if first else b",\n") + line)
+                    first = False
+                    if name is not None and entry.result:
+                        named.append((name, entry.result))
+                self._copy_documents(writer, named)
+            manifest.write(b"\n]\n")
+            _add_deflated(writer, MANIFEST, manifest)
+        return writer.close()
+
+    def _manifest_line(self, entry: Entry) -> tuple[bytes, str | None]:
+        template_id, row_index = entry.template_id, entry.row_index
+        name = None
+        if entry.result is not None and template_id in self._folders:
+            name = zip_entry(self._folders[template_id], row_index, self._format)
+            self._counts["documents"] += 1
+        elif entry.status == "failed":
+            self._counts["failed"] += 1
+        line = {"rowIndex": row_index, "templateId": template_id,
+                "templateName": self._templates.get(template_id, {}).get("name"),
+                "status": entry.status, "file": name, "error": entry.error}
+        return json.dumps(line, ensure_ascii=False).encode("utf-8"), name
+
+    def _copy_documents(self, writer: ZipWriter, named: list[tuple[str, dict[str, Any]]]) -> None:
+        packs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for name, result in named:
+            if "pack" in result:
+                packs.setdefault(result["pack"], []).append((name, result))
+            else:
+                self._copy_object(writer, name, result)
+        for pack, documents in packs.items():
+            documents.sort(key=lambda doc: int(doc[1]["offset"]))
+            start = int(documents[0][1]["offset"])
+            end = max(int(r["offset"]) + int(r["size"]) for _, r in documents)
+            with self._storage.open_range(pack, start, end - start) as stream:
+                position = start
+                for name, result in documents:
+                    offset, size = int(result["offset"]), int(result["size"])
+                    for _ in iter_chunks(stream, offset - position):
+                        pass  # a gap: a document of this pack listed on another page
+                    writer.begin(name, STORED, int(result["crc"]), size, size)
+                    for chunk in iter_chunks(stream, size):
+                        writer.write(chunk)
+                    position = offset + size
+
+    def _copy_object(self, writer: ZipWriter, name: str, result: dict[str, Any]) -> None:
+        """A document stored as its own object (PDF, or a DOCX rendered before packs)."""
+        size = int(result["size"])
+        if "crc" in result:
+            writer.begin(name, STORED, int(result["crc"]), size, size)
+            self._storage.copy_object_to(result["key"], _Forward(writer))  # type: ignore[arg-type]
+            return
+        with self._storage.open_range(result["key"], 0, size) as stream:
+            data = b"".join(iter_chunks(stream, min(size, MAX_UNINDEXED_BYTES)))
+        writer.begin(name, STORED, zlib.crc32(data), len(data), len(data))
+        writer.write(data)
+
+
+class _Forward:
+    """Storage.copy_object_to writes into a file; this file is the open ZIP entry."""
+
+    def __init__(self, writer: ZipWriter) -> None:
+        self._writer = writer
+
+    def write(self, chunk: bytes) -> int:
+        self._writer.write(chunk)
+        return len(chunk)
+
+
+def _add_deflated(writer: ZipWriter, name: str, source: IO[bytes]) -> None:
+    """Deflates a spooled file into a second one (CRC and sizes must precede the data)."""
+    source.seek(0)
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    crc, size = 0, 0
+    with tempfile.TemporaryFile() as packed:
+        while chunk := source.read(1024 * 1024):
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            packed.write(compressor.compress(chunk))
+        packed.write(compressor.flush())
+        compressed_size = packed.tell()
+        packed.seek(0)
+        writer.begin(name, DEFLATED, crc, compressed_size, size)
+        for chunk in iter_chunks(packed, compressed_size):
+            writer.write(chunk)

@@ -6,11 +6,10 @@ import asyncio
 from concurrent.futures import Executor
 
 import msgspec
-from minio.error import S3Error
 
 from libs.errors import Permanent
 from libs.images import DEFAULT_MAX_SIZE, NotAnImage, thumbnail
-from libs.storage import Storage
+from libs.storage import ObjectMissing, Storage
 from libs.worker.handler import ItemContext, ItemDone
 from libs.workflows import DOCX_TO_PDF, IMAGE_THUMBNAIL, Workflow
 from services.docrender.office.pool import OfficePool
@@ -36,10 +35,8 @@ class FileWorkflows:
         await ctx.report_step(f"{workflow.name}: {file}")
         try:
             data = await self._storage.get_bytes(ctx.payload["input_key"], MAX_INPUT_BYTES)
-        except S3Error as exc:
-            if exc.code == "NoSuchKey":
-                raise Permanent(f"{file} no longer exists") from exc
-            raise
+        except ObjectMissing as exc:
+            raise Permanent(f"{ObjectMissing.code}: {file} no longer exists") from exc
         except ValueError as exc:  # larger than MAX_INPUT_BYTES
             raise Permanent(str(exc)) from exc
         output = await self._run(workflow.implementation, data, ctx.params.get("options", {}))

@@ -1,6 +1,7 @@
 """Echo an item back, after an optional delay, or fail on request (for tests and drills)."""
 
 import asyncio
+import os
 from typing import Any
 
 from libs.errors import Permanent
@@ -29,3 +30,12 @@ async def echo_finalize(ctx: FinalizeContext) -> dict[str, Any]:
     if ctx.params.get("finalize_fail") == "permanent":
         raise Permanent("asked to fail finalization")
     return {"finalized": True, "finalize_attempt": ctx.attempt}
+
+
+async def echo_finalize_with_crash_drill(ctx: FinalizeContext) -> dict[str, Any]:
+    """Only on an instance started for fault drills (CONVEYOR_ECHO_CRASH_DRILLS=1; never a
+    tenant's choice): `finalize_fail: crash` kills the process each time the step is delivered,
+    as a worker that keeps dying would, until the broker dead-letters the message."""
+    if ctx.params.get("finalize_fail") == "crash":
+        os._exit(70)
+    return await echo_finalize(ctx)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.errors import Permanent
 from libs.logging import get_logger
+from libs.observability import metrics
 from libs.storage import Storage
 from libs.worker.handler import ItemContext, ItemDone
 from services.ingester import repository as repo
@@ -99,8 +100,11 @@ class SyncDocument:
             raise RuntimeError("下载的内容与文档记录不符（文档可能刚被替换）")
 
         await ctx.report_step(f"正在转换{label} {name} {position}")
+        extracting = time.perf_counter()
         text, images = await self._isolated(f"{label}转换", extract_job, data, document.format,
                                             self._limits, self._ocr is not None)
+        metrics.INGEST_EXTRACT_SECONDS.labels(document.format).observe(
+            time.perf_counter() - extracting)
         if images:
             text = await self._read_images(ctx, text, images)
         if not text.strip():

@@ -8,12 +8,14 @@ the next documents overlaps embedding of the current batch; the pipeline only ev
 the model. A document whose item is cancelled or times out is dropped from the queue."""
 
 import asyncio
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.logging import get_logger
+from libs.observability import metrics
 from services.ingester import repository as repo
 from services.ingester.chunker import Chunk
 from services.ingester.embeddings.base import EmbeddingProvider
@@ -99,8 +101,11 @@ class IndexPipeline:
             if not batch:
                 continue
             jobs = list(dict.fromkeys(job for job, _ in batch))
+            metrics.INGEST_EMBED_BATCH.observe(len(batch))
+            started = time.perf_counter()
             try:
                 vectors = await self._provider.embed([job.chunks[i].text for job, i in batch])
+                metrics.INGEST_EMBED_SECONDS.observe(time.perf_counter() - started)
             except Exception as exc:
                 for job in jobs:
                     self._fail(job, exc)

@@ -16,6 +16,7 @@ from libs.messaging.consumer import consume
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_heartbeat_queue
 from libs.netguard import UrlPolicy
+from libs.observability import probes
 from libs.servers import repository as servers
 from libs.settings import CommonSettings
 from libs.storage import Storage
@@ -111,7 +112,8 @@ async def run(settings: RegistrySettings, stopping: asyncio.Event) -> None:
     reporter = ResultReporter(publisher, heartbeat.instance_id)
     reporter.start()
     policy = UrlPolicy.from_setting(settings.server_url_allowlist)
-    bridge = RemoteBridge(connection, db, Storage(settings), reporter, policy, BridgeSettings(
+    storage = Storage(settings)
+    bridge = RemoteBridge(connection, db, storage, reporter, policy, BridgeSettings(
         poll_interval_s=settings.remote_poll_interval_s,
         presign_ttl_s=settings.remote_presign_ttl_s,
         keepalive_s=settings.waiting_report_every_s,
@@ -123,6 +125,7 @@ async def run(settings: RegistrySettings, stopping: asyncio.Event) -> None:
                         waiting_report_every_s=settings.waiting_report_every_s)
     watching = asyncio.create_task(watch.run_forever(), name="servers-watch")
     heartbeat.start()
+    probes.add_standard(db, connection, storage)
     log.info("registry.ready")
     await stopping.wait()
     log.info("service.stopping")

@@ -9,13 +9,20 @@ from libs.logging import get_logger
 from libs.messaging.connection import connect
 from libs.messaging.consumer import consume, consume_batches
 from libs.messaging.publisher import Publisher
-from libs.messaging.topology import declare_control_queue, declare_results_queue
+from libs.messaging.topology import (
+    declare_control_queue,
+    declare_dead_work_queue,
+    declare_results_queue,
+)
+from libs.observability import probes
 from libs.settings import CommonSettings
 from libs.storage import Storage
 from proto.control import TaskChanged
-from proto.work import Report
+from proto.work import Report, WorkMessage
 from services.scheduler.control import ControlHandler
+from services.scheduler.dead_letters import DeadLetterSettler
 from services.scheduler.engine import Engine
+from services.scheduler.gauges import GaugeSampler
 from services.scheduler.sweeper import Sweeper
 
 log = get_logger(__name__)
@@ -28,6 +35,7 @@ class SchedulerSettings(CommonSettings, kw_only=True):
     progress_interval_s: float = 0.25
     results_prefetch: int = 200
     results_batch: int = 100
+    gauges_interval_s: float = 5.0
 
 
 async def run(settings: SchedulerSettings, stopping: asyncio.Event) -> None:
@@ -55,15 +63,25 @@ async def run(settings: SchedulerSettings, stopping: asyncio.Event) -> None:
     await control_channel.set_qos(prefetch_count=10)
     await consume(await declare_control_queue(control_channel), TaskChanged,
                   ControlHandler(db, engine))
+    dead_channel = await connection.channel()
+    await dead_channel.set_qos(prefetch_count=10)
+    # Each work queue's dead letters are bound to it where the queue is declared (by its
+    # workers at start, by the engine before its first dispatch).
+    await consume(await declare_dead_work_queue(dead_channel), WorkMessage,
+                  DeadLetterSettler(engine))
     sweeping = asyncio.create_task(sweeper.run(), name="sweeper")
+    gauges = GaugeSampler(db, connection, interval_s=settings.gauges_interval_s)
+    sampling = asyncio.create_task(gauges.run(), name="gauges")
     heartbeat.start()
+    probes.add_standard(db, connection, storage)
     log.info("scheduler.ready")
     await stopping.wait()
     log.info("service.stopping")
-    for task in (sweeping, drain):
+    for task in (sweeping, drain, sampling):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await gauges.close()
     await heartbeat.stop()
     await connection.close()
     await db.dispose()

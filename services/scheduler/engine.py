@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_work_queue
+from libs.observability import metrics, tracing
 from libs.tasks import store
 from libs.tasks.events import finished_event, items_settled_event, task_event
 from libs.tasks.kinds import KINDS
@@ -64,16 +65,18 @@ class Engine:
         else:
             state, error = "failed", f"finalization failed: {report.error}"
         await self.end_finalize(report.task_id, report.attempt, state=state,
-                                result=report.result, error=error)
+                                result=report.result, error=error, lost_items=report.lost_items)
 
     async def end_finalize(self, task_id: str, attempt: int, *, state: str | None,
-                           result: dict[str, Any] | None = None,
-                           error: str | None = None) -> None:
+                           result: dict[str, Any] | None = None, error: str | None = None,
+                           lost_items: Sequence[int] = ()) -> None:
         async with self._db.begin() as conn:
             task = await repo.end_finalize(conn, task_id, attempt, state=state, result=result,
                                            error=error)
             if task is None:
                 return
+            if lost_items and state == "failed":
+                task = await repo.fail_lost_items(conn, task, lost_items)
             outgoing = await self.advance(conn, [task])
         await self.publish(outgoing)
 
@@ -81,6 +84,7 @@ class Engine:
         by_outcome: dict[Outcome, list[ItemResult]] = defaultdict(list)
         for result in results:
             by_outcome[result.outcome].append(result)
+        started = time.perf_counter()
         async with self._db.begin() as conn:
             tasks = await repo.lock_tasks(conn, sorted({r.task_id for r in results}))
             settled = await repo.settle_items(
@@ -101,7 +105,11 @@ class Engine:
                     )
                     tasks[task_id] = task
                     outgoing.append(finished_event(task))
+                    metrics.TASKS_FINISHED.labels(task.kind, task.status.value).inc()
             outgoing += await self.advance(conn, [tasks[t] for t in deltas])
+        _count_settled(tasks, settled, released)
+        metrics.SETTLE_BATCH.observe(len(results))
+        metrics.SETTLE_SECONDS.observe(time.perf_counter() - started)
         await self.publish(outgoing)
 
     async def advance(self, conn: AsyncConnection, tasks: Iterable[Task]) -> list[Outgoing]:
@@ -121,7 +129,9 @@ class Engine:
                 if task.finalize_state == "running":
                     touched.append(task)
                     continue
-                task = await repo.finish(conn, task, _final_status(task))
+                status = _final_status(task)
+                task = await repo.finish(conn, task, status, _failure_summary(task, status))
+                metrics.TASKS_FINISHED.labels(task.kind, task.status.value).inc()
                 self._last_progress.pop(task.id, None)
                 outgoing.append(finished_event(task))
                 touched.append(task)
@@ -131,7 +141,11 @@ class Engine:
             touched.append(task)
             free = task.concurrency - task.inflight
             if free > 0:
-                items = await repo.dispatch(conn, task, free)
+                with tracing.span("engine.dispatch", attributes={"conveyor.kind": task.kind}):
+                    items = await repo.dispatch(conn, task, free)
+                if items:
+                    metrics.DISPATCH_BATCH.labels(task.kind).observe(len(items))
+                    metrics.ITEMS_DISPATCHED.labels(task.kind).inc(len(items))
                 outgoing += await self._work_messages(task, items)
             if self._progress_due(task.id):
                 outgoing.append(task_event(TaskProgressed, task))
@@ -217,6 +231,13 @@ def _final_status(task: Task) -> TaskStatus:
     return TaskStatus.PARTIAL_SUCCESS
 
 
+def _failure_summary(task: Task, status: TaskStatus) -> str | None:
+    """A failed task always says why (its items carry the details)."""
+    if status != TaskStatus.FAILED:
+        return None
+    return f"{task.failed} of {task.total} items failed"
+
+
 def _deltas(
     results: Sequence[ItemResult], settled: list[tuple[str, int, str]],
     released: list[tuple[str, int]],
@@ -252,6 +273,24 @@ def _settled_events(
                 SettledItem(seq=seq, status=status, error=result.error, result=result.result)
             )
     return [items_settled_event(tasks[task_id], items) for task_id, items in per_task.items()]
+
+
+_OUTCOME_OF_STATUS = {"done": "done", "failed": "failed", "pending": "retried"}
+
+
+def _count_settled(tasks: dict[str, Task], settled: list[tuple[str, int, str]],
+                   released: list[tuple[str, int]]) -> None:
+    """Metrics after the commit: what the transaction changed, by kind and outcome."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for task_id, _, status in settled:
+        task = tasks.get(task_id)
+        if task is not None and status in _OUTCOME_OF_STATUS:
+            counts[(task.kind, _OUTCOME_OF_STATUS[status])] += 1
+    for (kind, outcome), count in counts.items():
+        metrics.ITEMS_SETTLED.labels(kind, outcome).inc(count)
+    for task_id, _ in released:
+        if (task := tasks.get(task_id)) is not None:
+            metrics.ITEMS_RELEASED.labels(task.kind).inc()
 
 
 def _first_error(results: Sequence[ItemResult], task_id: str) -> str | None:

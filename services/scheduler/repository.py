@@ -218,14 +218,36 @@ async def has_eligible_items(conn: AsyncConnection, task_id: str) -> bool:
     )
 
 
-async def finish(conn: AsyncConnection, task: Task, status: TaskStatus) -> Task:
+async def fail_lost_items(conn: AsyncConnection, task: Task, seqs: Sequence[int]) -> Task:
+    """Done items whose artifact is gone become failed (the counters follow), so retry-failed
+    picks exactly them."""
+    row = (await conn.execute(
+        text(
+            f"""WITH lost AS (
+                UPDATE task_items SET status = 'failed', result = NULL, finished_at = now(),
+                    error = 'OBJECT_MISSING: its output is no longer stored'
+                WHERE task_id = :id AND status = 'done' AND seq = ANY(CAST(:seqs AS int[]))
+                RETURNING seq)
+            UPDATE tasks SET done = done - (SELECT count(*) FROM lost),
+                failed = failed + (SELECT count(*) FROM lost), updated_at = now()
+            WHERE id = :id RETURNING {TASK_COLUMNS}"""
+        ),
+        {"id": task.id, "seqs": list(seqs)},
+    )).one()
+    return task_from_row(row)
+
+
+async def finish(conn: AsyncConnection, task: Task, status: TaskStatus,
+                 error: str | None = None) -> Task:
+    """End the task; `error` becomes its message unless it has one already."""
     row = (
         await conn.execute(
             text(
                 f"""UPDATE tasks SET status = :status, completed_at = now(), inflight = 0,
+                error_message = coalesce(error_message, CAST(:error AS text)),
                 updated_at = now() WHERE id = :id RETURNING {TASK_COLUMNS}"""
             ),
-            {"id": task.id, "status": status.value},
+            {"id": task.id, "status": status.value, "error": error},
         )
     ).one()
     return task_from_row(row)

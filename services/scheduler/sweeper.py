@@ -8,6 +8,7 @@ import time
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.logging import get_logger
+from libs.observability import metrics
 from libs.storage import Storage, task_prefix
 from libs.tasks import store
 from libs.tasks.events import finished_event, started_event
@@ -45,6 +46,7 @@ class Sweeper:
             expired = await q.expired_leases(conn)
         if expired:
             log.warning("items.lease_expired", count=len(expired))
+            metrics.ITEMS_LEASE_EXPIRED.inc(len(expired))
             await self._engine.apply_results(expired)
         await self._retry_lost_finalizations()
         await self._fail_overdue()
@@ -82,6 +84,7 @@ class Sweeper:
                     error=f"task timed out after {task.task_timeout_s}s",
                 )
                 log.warning("task.timed_out", task_id=task.id)
+                metrics.TASKS_FINISHED.labels(failed.kind, failed.status.value).inc()
                 outgoing.append(finished_event(failed))
         await self._engine.publish(outgoing)
 

@@ -3,13 +3,13 @@ worker runtime that consumes `slides.items`."""
 
 import asyncio
 import contextlib
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 
 import httpx
 
 from libs.db.engine import create_engine
+from libs.lifetime import process_pool
 from libs.logging import get_logger
 from libs.messaging.connection import connect
 from libs.storage import Storage
@@ -31,8 +31,7 @@ log = get_logger(__name__)
 
 
 async def _start_pool(processes: int) -> ProcessPoolExecutor:
-    # spawn, not fork: the parent runs an event loop and client threads a fork would copy.
-    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    pool = process_pool(processes)  # spawn; its processes die with this one, however it ends
     loop = asyncio.get_running_loop()
     # Start every process and load the fonts now: a missing CJK font fails start-up, loudly.
     fonts = await asyncio.gather(*(loop.run_in_executor(pool, warm_up) for _ in range(processes)))

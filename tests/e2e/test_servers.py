@@ -188,6 +188,23 @@ async def test_files_belong_to_their_tenant(seed: Seed, mallory: Api) -> None:
     assert len(await listed(seed.admin, "/private")) == 2
 
 
+async def test_only_the_owner_tenant_changes_or_deletes_a_server(seed: Seed,
+                                                                 stack: Stack) -> None:
+    other_admin = await stack.user("evil-corp", "root", admin=True)
+    assert (await other_admin.http.get("/servers/server1")).status_code == 200, "visible"
+    for method, body in (("PATCH", {"enabled": False}), ("DELETE", None)):
+        response = await other_admin.http.request(method, "/servers/server1", json=body)
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == "SERVER_NOT_FOUND"
+    theirs = await other_admin.http.post("/servers/register", json={
+        "name": "theirs", "url": "http://127.0.0.2:9", "type": "remote"})
+    assert theirs.status_code == 200, theirs.text
+    assert (await seed.admin.http.delete("/servers/theirs")).status_code == 404
+    assert (await other_admin.http.delete("/servers/theirs")).status_code == 200
+    server = (await seed.admin.http.get("/servers/server1")).json()
+    assert server["enabled"] is True and server["batch_size"] == 5, "untouched"
+
+
 async def test_remote_urls_must_be_public_unless_allow_listed(seed: Seed) -> None:
     api = seed.admin
     refused = {

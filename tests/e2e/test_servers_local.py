@@ -43,13 +43,21 @@ class Local:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def local(stack: Stack) -> Any:
-    """A docrender instance named docsrv-1: it registers itself as a local server."""
-    admin = await stack.user("acme", "ops", admin=True)
+    """A docrender instance named docsrv-1: it registers itself as a local server, which
+    belongs to the operator (admins of the `operator` tenant), not to any tenant."""
+    admin = await stack.user("operator", "ops", admin=True)
     holder = Local(admin, await start_docrender(stack, NAME))
     await wait_server(admin, NAME, "online", within_s=15)
     described = await server(admin, NAME)  # no one registered it: its heartbeat did
     assert (described["type"], described["self_registered"]) == ("local", True)
     assert described["workflows"] == ["docx-to-pdf", "image-thumbnail"]
+    tenant_admin = await stack.user("acme", "ops", admin=True)
+    for method in ("PATCH", "DELETE"):
+        taken = await tenant_admin.http.request(method, f"/servers/{NAME}", json={"enabled": False})
+        assert taken.status_code == 404, taken.text
+    adopted = await tenant_admin.http.post("/servers/register", json={
+        "name": NAME, "url": "http://localhost:1", "type": "local"})
+    assert adopted.status_code == 409, "a tenant cannot take over the system's server"
     response = await admin.http.patch(f"/servers/{NAME}", json={"batch_size": BATCH_SIZE})
     assert response.status_code == 200 and response.json()["batch_size"] == BATCH_SIZE
     yield holder

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from tests.harness.infra import ROOT, clean_environ, free_port, run
+from tests.harness.processes import group_members
 
 # Limits with a diagnosis (the services' output) on failure; wrap a call in asyncio.timeout()
 # for a tighter one.
@@ -32,6 +33,7 @@ class ServiceHandle:
     log: Path
     overrides: dict[str, str] = field(default_factory=dict)  # what restart() starts it with
     port: int | None = None  # the gateway's HTTP port
+    metrics_port: int | None = None  # the others' probe/metrics endpoint
 
     @property
     def pid(self) -> int:
@@ -42,6 +44,13 @@ class ServiceHandle:
         if self.port is None:
             raise AttributeError(f"{self.name} serves no HTTP")
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def probe_url(self) -> str:
+        """Where /metrics, /livez and /readyz answer (the gateway: on its HTTP port)."""
+        if self.port is not None:
+            return self.url
+        return f"http://127.0.0.1:{self.metrics_port}"
 
     def running(self) -> bool:
         return self.process.poll() is None
@@ -80,9 +89,11 @@ class Cluster:
         return await self._start(handle.name, {**handle.overrides, **overrides}, wait=True)
 
     async def _start(self, name: str, overrides: dict[str, str], wait: bool) -> ServiceHandle:
-        port = None
+        port = metrics_port = None
         if name == "gateway":
             port = int(overrides.setdefault("CONVEYOR_GATEWAY_PORT", str(free_port())))
+        else:
+            metrics_port = int(overrides.setdefault("CONVEYOR_METRICS_PORT", str(free_port())))
         index = sum(h.name == name for h in self.handles)
         log = self.workdir / f"{name}-{index}.log"
         with log.open("wb") as out:
@@ -91,7 +102,7 @@ class Cluster:
                 [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env={**self.env, **overrides},
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)  # own group: stop_all() reaches whatever it spawns
-        handle = ServiceHandle(name, process, log, dict(overrides), port)
+        handle = ServiceHandle(name, process, log, dict(overrides), port, metrics_port)
         self.handles.append(handle)
         if wait and port is not None:
             await self.wait_healthy(handle)
@@ -107,6 +118,19 @@ class Cluster:
                 await asyncio.sleep(0.2)
         state = "running" if handle.running() else f"exited {handle.process.returncode}"
         raise RuntimeError(f"{handle.name} did not turn healthy ({state})\n{self.tails()}")
+
+    async def wait_ready(self, handle: ServiceHandle, within_s: float = HEALTHY_WITHIN_S) -> None:
+        """Wait until the process's /readyz answers 200 (its dependencies all answer)."""
+        deadline = time.monotonic() + within_s
+        async with httpx.AsyncClient(base_url=handle.probe_url, timeout=2,
+                                     trust_env=False) as client:
+            while time.monotonic() < deadline and handle.running():
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get("/readyz")).status_code == 200:
+                        return
+                await asyncio.sleep(0.2)
+        state = "running" if handle.running() else f"exited {handle.process.returncode}"
+        raise RuntimeError(f"{handle.name} did not turn ready ({state})\n{self.tails()}")
 
     async def wait_for_log(self, handle: ServiceHandle, text: str) -> None:
         """Wait until the process's output contains `text` (e.g. a readiness event name)."""
@@ -132,12 +156,16 @@ class Cluster:
                 f"{handle.name} still running {EXIT_WITHIN_S}s after signal {sig}") from None
 
     async def stop_all(self) -> None:
-        """SIGTERM every process group still alive, SIGKILL what is left after the grace."""
+        """SIGTERM every process group, SIGKILL what is left after the grace. Groups whose
+        leader was killed earlier are signalled too: whatever it started must not outlive the
+        run."""
         live = [h for h in self.handles if h.running()]
+        marker = f"CONVEYOR_DATABASE_URL={self.env.get('CONVEYOR_DATABASE_URL', '')}"
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            for h in live:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(h.pid, sig)
+            for h in self.handles:
+                if h.running() or group_members(h.pid, marker):
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(h.pid, sig)
             await asyncio.gather(*(asyncio.to_thread(_wait, h.process) for h in live))
             live = [h for h in live if h.running()]
 

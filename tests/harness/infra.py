@@ -6,11 +6,13 @@ Every function connects only when called, so importing the harness touches nothi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,6 +113,22 @@ async def rabbitmq_restart() -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"RabbitMQ did not listen on {AMQP_PORT} after start_app")
         await asyncio.sleep(0.2)
+
+
+@contextlib.asynccontextmanager
+async def rabbitmq_stopped() -> AsyncIterator[None]:
+    """The broker application stopped for the block (keep it short: every test run on this
+    machine shares the broker), started again and listening afterwards."""
+    await run("rabbitmqctl", "-q", "stop_app")
+    try:
+        yield
+    finally:
+        await run("rabbitmqctl", "-q", "start_app")
+        deadline = time.monotonic() + COMMAND_WITHIN_S
+        while not port_open(AMQP_HOST, AMQP_PORT):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"RabbitMQ did not listen on {AMQP_PORT} after start_app")
+            await asyncio.sleep(0.2)
 
 
 async def postgres_restart() -> None:

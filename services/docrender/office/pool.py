@@ -11,18 +11,21 @@ import json
 import os
 import shutil
 import signal
-import tempfile
+import time
 import uuid
 from pathlib import Path
 
 from libs.errors import Permanent, Retryable
+from libs.lifetime import owned_temp_dir, remove_orphaned_temp_dirs
 from libs.logging import get_logger
+from libs.observability import metrics
 
 log = get_logger(__name__)
 
 BRIDGE = Path(__file__).with_name("uno_bridge.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 START_TIMEOUT_S = 90.0
+WORKDIR_PREFIX = "conveyor-office-"
 
 
 def office_available() -> bool:
@@ -45,7 +48,9 @@ class OfficeInstance:
         profile = self._workdir / f"profile-{self.index}"
         pipe = f"conveyor-{os.getpid()}-{self.index}-{uuid.uuid4().hex[:6]}"
         self._process = await asyncio.create_subprocess_exec(
-            SYSTEM_PYTHON, str(BRIDGE), pipe, str(profile),
+            # The bridge is told our pid: it arms a parent-death signal and ends LibreOffice
+            # with itself, so a killed service leaves no soffice behind.
+            SYSTEM_PYTHON, str(BRIDGE), pipe, str(profile), str(os.getpid()),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, start_new_session=True,
         )
@@ -83,7 +88,10 @@ class OfficePool:
         self._size = size
         self._max_conversions = max_conversions
         self._timeout_s = timeout_s
-        self._workdir = Path(tempfile.mkdtemp(prefix="conveyor-office-"))
+        # Folders of pools whose service was killed (no clean-up ran) go first.
+        for path in remove_orphaned_temp_dirs(WORKDIR_PREFIX):
+            log.info("office.orphan_removed", path=str(path))
+        self._workdir = owned_temp_dir(WORKDIR_PREFIX)
         self._instances = [OfficeInstance(i, self._workdir) for i in range(size)]
         self._idle: asyncio.Queue[OfficeInstance] = asyncio.Queue()
 
@@ -91,6 +99,18 @@ class OfficePool:
         await asyncio.gather(*(instance.start() for instance in self._instances))
         for instance in self._instances:
             self._idle.put_nowait(instance)
+        self._export_occupancy()
+
+    def _export_occupancy(self) -> None:
+        idle = self._idle.qsize()
+        metrics.OFFICE_INSTANCES.labels("idle").set(idle)
+        metrics.OFFICE_INSTANCES.labels("busy").set(self._size - idle)
+
+    async def check(self) -> None:
+        """Readiness: at least one instance is alive (a busy one counts; a pool whose every
+        instance died and could not be restarted cannot convert)."""
+        if not any(instance.running for instance in self._instances):
+            raise RuntimeError("no LibreOffice instance is running")
 
     async def stop(self) -> None:
         await asyncio.gather(*(instance.stop() for instance in self._instances))
@@ -98,6 +118,8 @@ class OfficePool:
 
     async def to_pdf(self, docx: bytes) -> bytes:
         instance = await self._idle.get()
+        self._export_occupancy()
+        started = time.perf_counter()
         job = self._workdir / f"job-{uuid.uuid4().hex}"
         src, dst = job.with_suffix(".docx"), job.with_suffix(".pdf")
         try:
@@ -105,6 +127,7 @@ class OfficePool:
             if not instance.running:  # a restart that failed earlier: try again now
                 await instance.start()
             await instance.convert(src, dst, self._timeout_s)
+            metrics.OFFICE_SECONDS.observe(time.perf_counter() - started)
             if instance.conversions >= self._max_conversions:
                 await self._restart(instance, "recycle")
             return await asyncio.to_thread(dst.read_bytes)
@@ -115,9 +138,11 @@ class OfficePool:
             src.unlink(missing_ok=True)
             dst.unlink(missing_ok=True)
             self._idle.put_nowait(instance)
+            self._export_occupancy()
 
     async def _restart(self, instance: OfficeInstance, reason: str) -> None:
         log.info("office.restarting", instance=instance.index, reason=reason,
                  conversions=instance.conversions)
+        metrics.OFFICE_RESTARTS.labels(reason).inc()
         await instance.stop()
         await instance.start()

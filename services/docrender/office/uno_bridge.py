@@ -6,9 +6,17 @@ converts documents to PDF over UNO, one JSON request per stdin line, one JSON re
 
 A warm instance converts a small document in ~0.13 s where a cold `soffice --convert-to` costs
 ~1.2 s. The pool restarts this process (and so LibreOffice) on a timeout and every few hundred
-conversions. Standard library and uno only: nothing of the project is importable here."""
+conversions. Standard library and uno only: nothing of the project is importable here.
 
+It dies with the service that started it, even one killed with SIGKILL: the kernel sends it
+SIGTERM when that parent exits (PR_SET_PDEATHSIG), and it then ends LibreOffice, which in turn
+gets SIGKILL if the bridge itself vanishes."""
+
+import ctypes
+import ctypes.util
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,6 +26,20 @@ from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
 from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
 
 START_TIMEOUT_S = 60
+PR_SET_PDEATHSIG = 1
+
+
+def _on_parent_death(sig):  # type: ignore[no-untyped-def]
+    """Arm `sig` for when our parent exits; True if the kernel took it."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _stop(signum, frame):  # type: ignore[no-untyped-def]
+    raise SystemExit(0)  # runs main()'s finally: LibreOffice is ended with us
 
 
 def _prop(name, value):  # type: ignore[no-untyped-def]
@@ -56,12 +78,17 @@ def _convert(desktop, src, dst):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    pipe_name, profile_dir = sys.argv[1], sys.argv[2]
+    pipe_name, profile_dir, parent_pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    signal.signal(signal.SIGTERM, _stop)
+    _on_parent_death(signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the service died before the signal was armed
+        return
     office = subprocess.Popen([
         "soffice", "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
         "--nolockcheck", f"-env:UserInstallation=file://{profile_dir}",
         f"--accept=pipe,name={pipe_name};urp;StarOffice.ComponentContext",
-    ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: _on_parent_death(signal.SIGKILL))
     try:
         desktop = _connect(pipe_name)
         print(json.dumps({"ready": True}), flush=True)
@@ -74,11 +101,16 @@ def main() -> None:
                 reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
             print(json.dumps(reply), flush=True)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short
         office.terminate()
         try:
             office.wait(10)
         except subprocess.TimeoutExpired:
             office.kill()
+        # soffice.bin is oosplash's child, not ours: our process group holds it (the pool
+        # started us in a session of our own), so end the group, ourselves last.
+        if os.getpgrp() == os.getpid():
+            os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 if __name__ == "__main__":

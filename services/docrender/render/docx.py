@@ -1,30 +1,47 @@
-"""Rendering one (template, row) into a DOCX, in a render process.
+"""Rendering (template, rows) into DOCX files, in a render process.
 
-docxtpl re-parses and re-compiles the template's XML on every render; for a batch of rows over
-the same template that compile is most of the cost. `_CompiledTemplate` keeps docxtpl's
-behaviour but caches the patched XML and the compiled Jinja template per XML part, so a task's
-rows reuse one compilation per render process."""
+Each template is rendered by the renderer chosen for it at upload (libs.docxfast.choice):
+`parts`, the part-level renderer (compiled once per template per render process, then only the
+parts holding Jinja are rendered per row), or `docxtpl`, the python-docx object model, for
+templates the part-level renderer cannot prove it handles.
+
+docxtpl re-parses and re-compiles the template's XML on every render; `_CompiledTemplate` keeps
+docxtpl's behaviour but caches the patched XML and the compiled Jinja template per XML part, so
+a task's rows reuse one compilation per render process on the fallback path too."""
 
 import io
+import zlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from docxtpl import DocxTemplate
 from jinja2 import Template
 from jinja2.exceptions import SecurityError, TemplateError
 
+from libs.docxfast.choice import DOCXTPL, PARTS
+from libs.docxfast.errors import TemplateRejected, Unsupported
+from libs.docxfast.parts import CompiledTemplate, compile_template, render_row
+from libs.logging import get_logger
 from libs.templating import template_environment
 
+__all__ = ["RenderedRow", "TemplateRejected", "render_docx", "render_rows"]
+
+log = get_logger(__name__)
+
 _CACHE_SIZE = 64  # XML parts (a template has a body and maybe headers/footers)
+_TEMPLATES = 32  # compiled templates kept per render process
 
 _env = template_environment()
 _patched: "OrderedDict[str, str]" = OrderedDict()
 _compiled: "OrderedDict[str, Template]" = OrderedDict()
+_packages: "OrderedDict[str, CompiledTemplate | None]" = OrderedDict()
 
 
-def _remember(cache: "OrderedDict[str, Any]", key: str, value: Any) -> Any:
+def _remember(cache: "OrderedDict[str, Any]", key: str, value: Any, size: int = _CACHE_SIZE
+              ) -> Any:
     cache[key] = value
-    if len(cache) > _CACHE_SIZE:
+    if len(cache) > size:
         cache.popitem(last=False)
     return value
 
@@ -51,11 +68,8 @@ class _CompiledTemplate(DocxTemplate):  # type: ignore[misc]
         return cached
 
 
-class TemplateRejected(Exception):
-    """The template (not the data) is at fault: retrying can't help."""
-
-
 def render_docx(template: bytes, row: dict[str, Any]) -> bytes:
+    """The fallback renderer: docxtpl over python-docx, the whole package per row."""
     document = _CompiledTemplate(io.BytesIO(template))
     try:
         document.render(row, jinja_env=_CachingEnvironment(), autoescape=True)
@@ -66,3 +80,50 @@ def render_docx(template: bytes, row: dict[str, Any]) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedRow:
+    """One row's outcome: the document and its CRC-32 (the batch ZIP needs it), or why not."""
+
+    data: bytes | None = None
+    crc: int = 0
+    rejected: str | None = None  # the template's fault: permanent
+    error: str | None = None  # anything else: worth a retry
+
+
+def _part_level(key: str, source: bytes) -> CompiledTemplate | None:
+    """The template compiled once per process; None if it must go to docxtpl after all."""
+    if key in _packages:
+        _packages.move_to_end(key)
+        return _packages[key]
+    try:
+        compiled: CompiledTemplate | None = compile_template(source, _env)
+    except Unsupported as exc:  # chosen at upload, but this process can't: never guess
+        log.warning("render.fallback", template=key, reason=str(exc))
+        compiled = None
+    return _remember(_packages, key, compiled, _TEMPLATES)  # type: ignore[no-any-return]
+
+
+def render_rows(key: str, source: bytes, renderer: str,
+                rows: list[dict[str, Any]]) -> list[RenderedRow]:
+    """Renders rows of one template (identified by `key`, its object key) in this process."""
+    compiled = None
+    if renderer == PARTS:
+        try:
+            compiled = _part_level(key, source)
+        except TemplateRejected as exc:
+            return [RenderedRow(rejected=str(exc)) for _ in rows]
+    elif renderer != DOCXTPL:
+        return [RenderedRow(rejected=f"unknown renderer {renderer!r}") for _ in rows]
+    results = []
+    for row in rows:
+        try:
+            data = render_row(compiled, row) if compiled else render_docx(source, row)
+        except TemplateRejected as exc:
+            results.append(RenderedRow(rejected=str(exc)))
+        except Exception as exc:
+            results.append(RenderedRow(error=f"{type(exc).__name__}: {exc}"))
+        else:
+            results.append(RenderedRow(data=data, crc=zlib.crc32(data)))
+    return results

@@ -18,6 +18,9 @@ class Template(msgspec.Struct, kw_only=True):
     size_bytes: int
     fields: list[str]
     created_at: Any
+    # libs.docxfast.choice: `parts` or `docxtpl`, and why not `parts`
+    renderer: str = "docxtpl"
+    renderer_reason: str | None = None
 
 
 class DataSource(msgspec.Struct, kw_only=True):
@@ -54,8 +57,8 @@ async def insert_template(conn: AsyncConnection, tenant_id: str, user_id: str,
 async def get_templates(conn: AsyncConnection, tenant_id: str,
                         ids: list[str] | None = None) -> list[Template]:
     rows = await conn.execute(text(
-        """SELECT id, name, filename, object_key, size_bytes, fields, created_at
-        FROM doc_templates WHERE tenant_id = :tenant_id
+        """SELECT id, name, filename, object_key, size_bytes, fields, created_at, renderer,
+        renderer_reason FROM doc_templates WHERE tenant_id = :tenant_id
           AND (CAST(:ids AS text[]) IS NULL OR id = ANY(CAST(:ids AS text[])))
         ORDER BY created_at DESC, id"""), {"tenant_id": tenant_id, "ids": ids})
     return [msgspec.convert(dict(row._mapping), Template) for row in rows]

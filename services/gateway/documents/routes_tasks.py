@@ -14,12 +14,22 @@ from libs.tasks.kinds import DOCUMENTS
 from libs.tasks.model import Task
 from services.gateway.auth.repository import Principal
 from services.gateway.documents import repository as repo
-from services.gateway.documents.dto import CreateBatchTaskRequest
+from services.gateway.documents.dto import CreateBatchTaskBody, CreateBatchTaskRequest
 from services.gateway.documents.envelope import ok
 from services.gateway.documents.presenters import progress_view
 from services.gateway.documents.routes_uploads import template_not_found
+from services.gateway.documents.schemas import (
+    BatchCancelledResponse,
+    BatchCreatedResponse,
+    BatchPausedResponse,
+    BatchProgressResponse,
+    BatchResumedResponse,
+    BatchStartedResponse,
+)
+from services.gateway.downloads import redirect_to_stored
 from services.gateway.errors import ApiError
 from services.gateway.instances import format_available
+from services.gateway.openapi import documented, redirect_errors
 from services.gateway.settings import GatewaySettings
 from services.gateway.tasks.commands import TaskCommands
 from services.gateway.tasks.presenters import iso
@@ -83,8 +93,9 @@ class BatchTaskController(Controller):
     path = "/api/v2/batch/tasks"
     tags = ["documents"]
 
-    @post("/", status_code=200, summary="Create a batch: templates x rows -> documents")
-    async def create(self, request: Request[Any, Any, Any], data: CreateBatchTaskRequest,
+    @post("/", status_code=200, summary="Create a batch: templates x rows -> documents",
+          responses=documented(BatchCreatedResponse, errors=(404, 503)))
+    async def create(self, request: Request[Any, Any, Any], data: CreateBatchTaskBody,
                      principal: Principal, db: AsyncEngine, storage: Storage,
                      commands: TaskCommands) -> dict[str, Any]:
         rows = await _rows(db, storage, principal, data)
@@ -101,6 +112,12 @@ class BatchTaskController(Controller):
             if template_id not in found:
                 raise template_not_found(template_id)
         templates = [found[t] for t in dict.fromkeys(data.template_ids)]
+        for template in templates:
+            if not await storage.exists(template.object_key):
+                raise ApiError(409, "TEMPLATE_FILE_MISSING",
+                               f"the file of template {template.id} ({template.name}) is no "
+                               "longer stored; upload the template again",
+                               [{"field": "templateIds", "message": template.id}])
         _check_fields(templates, rows)
         if not pdf_ok:
             raise ApiError(503, "RENDERER_UNAVAILABLE",
@@ -112,7 +129,8 @@ class BatchTaskController(Controller):
             "outputFormat": data.output_format, "mode": "parallel" if parallel else "sequential",
             "createZip": options.create_zip, "rowCount": len(rows),
             "dataSourceId": data.data_source_id,
-            "templates": {t.id: {"name": t.name, "key": t.object_key} for t in templates},
+            "templates": {t.id: {"name": t.name, "key": t.object_key, "renderer": t.renderer}
+                          for t in templates},
         }
         task = await commands.create(store.NewTask(
             tenant_id=principal.tenant_id, user_id=principal.user_id, kind=DOCUMENTS,
@@ -134,28 +152,32 @@ class BatchTaskController(Controller):
             "websocketUrl": f"{settings.ws_url}/v2/stream/{task.id}",
         })
 
-    @post("/{task_id:str}/start", status_code=200)
+    @post("/{task_id:str}/start", status_code=200, summary="Start a batch",
+          responses=documented(BatchStartedResponse, errors=(404,)))
     async def start(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                     db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
         task = await _control(commands.start, db, commands, principal, task_id)
         return ok(request, {"taskId": task.id, "status": task.status.value,
                             "startedAt": iso(task.started_at)})
 
-    @post("/{task_id:str}/pause", status_code=200)
+    @post("/{task_id:str}/pause", status_code=200, summary="Pause a batch",
+          responses=documented(BatchPausedResponse, errors=(404,)))
     async def pause(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                     db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
         task = await _control(commands.pause, db, commands, principal, task_id)
         return ok(request, {"taskId": task.id, "status": task.status.value,
                             "pausedAt": iso(task.paused_at)})
 
-    @post("/{task_id:str}/resume", status_code=200)
+    @post("/{task_id:str}/resume", status_code=200, summary="Resume a batch",
+          responses=documented(BatchResumedResponse, errors=(404,)))
     async def resume(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                      db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
         task = await _control(commands.resume, db, commands, principal, task_id)
         return ok(request, {"taskId": task.id, "status": task.status.value,
                             "resumedAt": iso(task.updated_at)})
 
-    @post("/{task_id:str}/cancel", status_code=200)
+    @post("/{task_id:str}/cancel", status_code=200, summary="Cancel a batch",
+          responses=documented(BatchCancelledResponse, errors=(404,)))
     async def cancel(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                      db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
         task = await _control(commands.cancel, db, commands, principal, task_id)
@@ -164,7 +186,8 @@ class BatchTaskController(Controller):
                             "completedDocuments": task.done,
                             "message": f"任务已取消，已生成{task.done}个文档"})
 
-    @get("/{task_id:str}/progress")
+    @get("/{task_id:str}/progress", summary="Progress per template, ETA, ZIP readiness",
+         responses=documented(BatchProgressResponse, errors=(404,)))
     async def progress(self, request: Request[Any, Any, Any], task_id: str,
                        principal: Principal, db: AsyncEngine,
                        commands: TaskCommands) -> dict[str, Any]:
@@ -174,7 +197,8 @@ class BatchTaskController(Controller):
         return ok(request, progress_view(task, task.params["templates"], counts))
 
     @get("/{task_id:str}/download/zip", status_code=302,
-         summary="Redirects to a short-lived presigned URL of the batch's ZIP")
+         summary="Redirects to a short-lived presigned URL of the batch's ZIP",
+         responses=redirect_errors(404, 409))
     async def download_zip(self, task_id: str, principal: Principal, db: AsyncEngine,
                            storage: Storage, commands: TaskCommands) -> Redirect:
         task = await _load(db, commands, principal, task_id)
@@ -183,4 +207,7 @@ class BatchTaskController(Controller):
             reason = ("createZip was false for this task" if not task.params.get("createZip")
                       else f"the task is {task.status.value} and has no ZIP yet")
             raise ApiError(409, "DOWNLOAD_FAILED", f"no ZIP to download: {reason}")
-        return Redirect(storage.presigned_get(key, filename=f"batch_{task.id}.zip"))
+        return await redirect_to_stored(
+            storage, key, gone_code="ZIP_GONE", filename=f"batch_{task.id}.zip",
+            gone_message=f"the ZIP of batch {task.id} is no longer stored; create the batch "
+                         "again")

@@ -18,8 +18,22 @@ from libs.tasks.model import utcnow
 from services.gateway.auth.repository import Principal
 from services.gateway.documents import repository as repo
 from services.gateway.documents.envelope import ok
-from services.gateway.documents.uploads import BadUpload, parse_rows, template_fields
+from services.gateway.documents.schemas import (
+    DataSourceDeletedResponse,
+    DataSourceListResponse,
+    DataSourceResponse,
+    TemplateDeletedResponse,
+    TemplateListResponse,
+    TemplateResponse,
+)
+from services.gateway.documents.uploads import (
+    BadUpload,
+    parse_rows,
+    template_fields,
+    template_renderer,
+)
 from services.gateway.errors import ApiError, validation_error
+from services.gateway.openapi import documented
 from services.gateway.tasks.presenters import iso
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
@@ -83,7 +97,8 @@ async def _store_then_record(
 def template_view(template: repo.Template) -> dict[str, Any]:
     return {"templateId": template.id, "templateName": template.name,
             "filename": template.filename, "size": template.size_bytes,
-            "fields": template.fields, "createdAt": iso(template.created_at)}
+            "fields": template.fields, "createdAt": iso(template.created_at),
+            "renderer": template.renderer, "rendererReason": template.renderer_reason}
 
 
 def data_source_view(source: repo.DataSource) -> dict[str, Any]:
@@ -101,7 +116,8 @@ class TemplateController(Controller):
     path = "/api/v2/templates"
     tags = ["documents"]
 
-    @post("/", status_code=201, summary="Upload a DOCX template (multipart: file, name, id)")
+    @post("/", status_code=201, summary="Upload a DOCX template (multipart: file, name, id)",
+          responses=documented(TemplateResponse, 201, errors=(409, 413)))
     async def upload(self, request: Request[Any, Any, Any], data: Multipart,
                      principal: Principal, db: AsyncEngine, storage: Storage) -> dict[str, Any]:
         content = await _read(data, MAX_TEMPLATE_BYTES)
@@ -111,10 +127,12 @@ class TemplateController(Controller):
         except BadUpload as exc:
             raise ApiError(400, "INVALID_TEMPLATE", str(exc),
                            [{"field": "file", "message": str(exc)}]) from exc
+        choice = await asyncio.to_thread(template_renderer, content)
         key = f"templates/{principal.tenant_id}/{template_id}-{secrets.token_hex(4)}.docx"
         template = repo.Template(id=template_id, name=_name(data),
                                  filename=data.file.filename or "template.docx", object_key=key,
-                                 size_bytes=len(content), fields=fields, created_at=utcnow())
+                                 size_bytes=len(content), fields=fields, created_at=utcnow(),
+                                 renderer=choice.renderer, renderer_reason=choice.reason)
         await _store_then_record(
             db, storage, key, content, DOCX_TYPE,
             lambda conn: repo.insert_template(conn, principal.tenant_id, principal.user_id,
@@ -123,14 +141,15 @@ class TemplateController(Controller):
                      [{"field": "id", "message": "already exists"}]))
         return ok(request, template_view(template))
 
-    @get("/", summary="List templates")
+    @get("/", summary="List templates", responses=documented(TemplateListResponse))
     async def list_templates(self, request: Request[Any, Any, Any], principal: Principal,
                              db: AsyncEngine) -> dict[str, Any]:
         async with db.connect() as conn:
             templates = await repo.get_templates(conn, principal.tenant_id)
         return ok(request, [template_view(t) for t in templates])
 
-    @get("/{template_id:str}", summary="A template and the fields it uses")
+    @get("/{template_id:str}", summary="A template and the fields it uses",
+         responses=documented(TemplateResponse, errors=(404,)))
     async def get_template(self, request: Request[Any, Any, Any], template_id: str,
                            principal: Principal, db: AsyncEngine) -> dict[str, Any]:
         async with db.connect() as conn:
@@ -139,7 +158,8 @@ class TemplateController(Controller):
             raise template_not_found(template_id)
         return ok(request, template_view(found[0]))
 
-    @delete("/{template_id:str}", status_code=200, summary="Delete a template")
+    @delete("/{template_id:str}", status_code=200, summary="Delete a template",
+            responses=documented(TemplateDeletedResponse, errors=(404, 409)))
     async def delete_template(self, request: Request[Any, Any, Any], template_id: str,
                               principal: Principal, db: AsyncEngine,
                               storage: Storage) -> dict[str, Any]:
@@ -158,7 +178,8 @@ class DataSourceController(Controller):
     path = "/api/v2/data-sources"
     tags = ["documents"]
 
-    @post("/", status_code=201, summary="Upload rows: CSV, XLSX or JSON (multipart)")
+    @post("/", status_code=201, summary="Upload rows: CSV, XLSX or JSON (multipart)",
+          responses=documented(DataSourceResponse, 201, errors=(409, 413)))
     async def upload(self, request: Request[Any, Any, Any], data: Multipart,
                      principal: Principal, db: AsyncEngine, storage: Storage) -> dict[str, Any]:
         content = await _read(data, MAX_DATA_BYTES)
@@ -180,14 +201,15 @@ class DataSourceController(Controller):
                      [{"field": "id", "message": "already exists"}]))
         return ok(request, data_source_view(source))
 
-    @get("/", summary="List data sources")
+    @get("/", summary="List data sources", responses=documented(DataSourceListResponse))
     async def list_sources(self, request: Request[Any, Any, Any], principal: Principal,
                            db: AsyncEngine) -> dict[str, Any]:
         async with db.connect() as conn:
             sources = await repo.get_data_sources(conn, principal.tenant_id)
         return ok(request, [data_source_view(s) for s in sources])
 
-    @get("/{source_id:str}", summary="A data source")
+    @get("/{source_id:str}", summary="A data source",
+         responses=documented(DataSourceResponse, errors=(404,)))
     async def get_source(self, request: Request[Any, Any, Any], source_id: str,
                          principal: Principal, db: AsyncEngine) -> dict[str, Any]:
         async with db.connect() as conn:
@@ -196,7 +218,8 @@ class DataSourceController(Controller):
             raise ApiError(404, "DATA_SOURCE_NOT_FOUND", f"data source {source_id} does not exist")
         return ok(request, data_source_view(found[0]))
 
-    @delete("/{source_id:str}", status_code=200, summary="Delete a data source")
+    @delete("/{source_id:str}", status_code=200, summary="Delete a data source",
+            responses=documented(DataSourceDeletedResponse, errors=(404,)))
     async def delete_source(self, request: Request[Any, Any, Any], source_id: str,
                             principal: Principal, db: AsyncEngine,
                             storage: Storage) -> dict[str, Any]:

@@ -10,11 +10,16 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError
 
 from libs.archives import UnsafeArchive, inspect_zip
+from libs.docxfast.choice import RendererChoice, choose_renderer
+from libs.inputs import InputRejected, check_json, text_problem
 from libs.templating import template_environment
 
 MAX_ROWS = 20_000
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 10_000
+# The csv module's own limit (131,072 by default) raised a bare csv.Error mid-read; with ours a
+# reader stops at the first character over the limit and the error names the line.
+csv.field_size_limit(MAX_CELL_CHARS)
 
 
 class BadUpload(ValueError):
@@ -34,6 +39,12 @@ def template_fields(data: bytes) -> list[str]:
     except Exception as exc:  # python-docx on a ZIP that is not really a document
         raise BadUpload(f"not a readable DOCX: {type(exc).__name__}: {exc}") from exc
     return sorted(variables)
+
+
+def template_renderer(data: bytes) -> RendererChoice:
+    """The renderer this (already checked) template gets: the part-level one unless it cannot
+    prove it renders the template exactly as docxtpl does."""
+    return choose_renderer(data)
 
 
 def parse_rows(data: bytes, filename: str) -> tuple[str, list[dict[str, Any]]]:
@@ -59,13 +70,21 @@ def _decode(data: bytes) -> str:
 
 def _csv_rows(data: bytes) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(_decode(data)))
-    if not reader.fieldnames:
-        raise BadUpload("file: the CSV has no header row")
-    rows = []
-    for row in reader:
-        rows.append({k: v for k, v in row.items() if k is not None})
-        if len(rows) > MAX_ROWS:
-            break
+    try:
+        if not reader.fieldnames:
+            raise BadUpload("file: the CSV has no header row")
+        if len(reader.fieldnames) > MAX_COLUMNS:
+            raise BadUpload(f"file: more than {MAX_COLUMNS} columns")
+        rows = []
+        for row in reader:
+            rows.append({k: v for k, v in row.items() if k is not None})
+            if len(rows) > MAX_ROWS:
+                break
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise BadUpload(f"file: line {reader.line_num}: a cell is longer than "
+                            f"{MAX_CELL_CHARS} characters") from None
+        raise BadUpload(f"file: line {reader.line_num}: {exc}") from None
     return rows
 
 
@@ -84,6 +103,8 @@ def _xlsx_rows(data: bytes) -> list[dict[str, Any]]:
     header = [str(cell) if cell is not None else "" for cell in next(lines, ())]
     if not any(header):
         raise BadUpload("file: the first sheet has no header row")
+    if len(header) > MAX_COLUMNS:
+        raise BadUpload(f"file: more than {MAX_COLUMNS} columns")
     rows = []
     for values in lines:
         if all(value is None for value in values):
@@ -104,6 +125,10 @@ def _cell(value: Any) -> Any:
 
 def _json_rows(data: bytes) -> list[dict[str, Any]]:
     try:
+        check_json(data, field="file")  # depth first: a deep document breaks the parser
+    except InputRejected as exc:
+        raise BadUpload(str(exc)) from None
+    try:
         rows = json.loads(_decode(data))
     except json.JSONDecodeError as exc:
         raise BadUpload(f"file: invalid JSON: {exc}") from exc
@@ -121,6 +146,14 @@ def _limit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(row) > MAX_COLUMNS:
             raise BadUpload(f"file: row {index + 1} has more than {MAX_COLUMNS} columns")
         for key, value in row.items():
-            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            problem = text_problem(str(key))
+            if problem:
+                raise BadUpload(f"file: row {index + 1}: a column name {problem}")
+            if not isinstance(value, str):
+                continue
+            if len(value) > MAX_CELL_CHARS:
                 raise BadUpload(f"file: row {index + 1}, {key}: longer than {MAX_CELL_CHARS}")
+            problem = text_problem(value)
+            if problem:
+                raise BadUpload(f"file: row {index + 1}, {key}: {problem}")
     return rows

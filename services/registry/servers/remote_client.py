@@ -4,6 +4,7 @@ the URL policy (libs/netguard.py) and never follows a redirect."""
 import httpx
 import msgspec
 
+from libs.inputs import scrub, scrub_json
 from libs.netguard import GuardedClient, UrlPolicy, UrlRefused
 from libs.servers.model import ServerStatus
 from proto.remote import PROTOCOL, BatchStatus, Health, SubmitBatch
@@ -36,7 +37,7 @@ def _describe(response: httpx.Response) -> str:
     if response.is_redirect:
         return (f"answered HTTP {response.status_code} redirecting to "
                 f"{response.headers.get('location', '?')}; redirects are not followed")
-    return f"answered HTTP {response.status_code}: {response.text[:200]}"
+    return f"answered HTTP {response.status_code}: {scrub(response.text[:200])}"
 
 
 class RemoteClient:
@@ -68,7 +69,7 @@ class RemoteClient:
         if response.status_code != 200:
             return HealthVerdict(status=ServerStatus.ERROR, error=f"health {_describe(response)}")
         try:
-            health = msgspec.json.decode(response.content, type=Health)
+            health = msgspec.json.decode(scrub_json(response.content), type=Health)
         except msgspec.DecodeError as exc:
             return HealthVerdict(status=ServerStatus.ERROR,
                                  error=f"health answer is not {PROTOCOL}: {exc}")
@@ -101,6 +102,6 @@ class RemoteClient:
         if response.status_code not in (200, 201, 202):
             raise Refused(_describe(response))
         try:
-            return msgspec.json.decode(response.content, type=BatchStatus)
+            return msgspec.json.decode(scrub_json(response.content), type=BatchStatus)
         except msgspec.DecodeError as exc:
             raise Refused(f"batch answer is not {PROTOCOL}: {exc}") from exc

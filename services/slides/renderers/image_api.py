@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from libs.errors import Permanent
+from libs.observability import metrics
 from proto.slides import RendererName
 from services.slides.drawing.slide import fit_png
 from services.slides.renderers.base import Note, RenderedImage, RenderJob
@@ -121,8 +122,11 @@ class ImageApiRenderer:
                     self._url, json=self._body(job), headers=self._headers,
                     timeout=max(0.1, deadline - time.monotonic()))
             except httpx.TransportError as exc:
+                metrics.SLIDES_PROVIDER_CALLS.labels("error").inc()
                 raise ImageApiError(None, f"{type(exc).__name__}: {exc}") from exc
+        metrics.SLIDES_PROVIDER_CALLS.labels(str(response.status_code)).inc()
         if response.status_code == 429:
+            metrics.SLIDES_PROVIDER_RATE_LIMITED.inc()
             self._limiter.throttled()
         if response.status_code != 200:
             raise ImageApiError(response.status_code,

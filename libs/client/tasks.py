@@ -1,0 +1,59 @@
+"""Tasks of every kind: `/api/v1/tasks` (seed 002's conventions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from libs.client.models import ItemPage, RetryCreated, Task, TaskPage
+from libs.client.transport import Transport
+
+ACTIONS = ("start", "pause", "resume", "cancel")
+
+
+class Tasks:
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    def create(self, kind: str, items: list[dict[str, Any]], **options: Any) -> Task:
+        """A task of a generic kind (e.g. `echo`); options in the API's camelCase
+        (`concurrency`, `maxAttempts`, `autoStart`, `continueOnError`, `name`, ...)."""
+        body = {"kind": kind, "items": items, **options}
+        return self._t.call_data("POST", "/api/v1/tasks", Task, json=body)
+
+    def list(self, *, page: int = 1, page_size: int = 10, status: str | None = None,
+             kind: str | None = None) -> TaskPage:
+        params: dict[str, Any] = {"pageNum": page, "pageSize": page_size}
+        params.update({k: v for k, v in {"status": status, "kind": kind}.items() if v})
+        return self._t.call_data("GET", "/api/v1/tasks", TaskPage, params=params)
+
+    def get(self, task_id: str) -> Task:
+        return self._t.call_data("GET", f"/api/v1/tasks/{task_id}", Task)
+
+    def items(self, task_id: str, *, page: int = 1, page_size: int = 100,
+              status: str | None = None) -> ItemPage:
+        params: dict[str, Any] = {"pageNum": page, "pageSize": page_size}
+        if status:
+            params["status"] = status
+        return self._t.call_data("GET", f"/api/v1/tasks/{task_id}/items", ItemPage,
+                                 params=params)
+
+    def command(self, task_id: str, action: str) -> Task:
+        """start, pause, resume or cancel; the answer is the task after the command."""
+        if action not in ACTIONS:
+            raise ValueError(f"action must be one of {ACTIONS}")
+        return self._t.call_data("POST", f"/api/v1/tasks/{task_id}/{action}", Task)
+
+    def start(self, task_id: str) -> Task:
+        return self.command(task_id, "start")
+
+    def pause(self, task_id: str) -> Task:
+        return self.command(task_id, "pause")
+
+    def resume(self, task_id: str) -> Task:
+        return self.command(task_id, "resume")
+
+    def cancel(self, task_id: str) -> Task:
+        return self.command(task_id, "cancel")
+
+    def retry_failed(self, task_id: str) -> RetryCreated:
+        return self._t.call_data("POST", f"/api/v1/tasks/{task_id}/retry-failed", RetryCreated)

@@ -1,0 +1,1 @@
+"""Fast DOCX rendering (part-level, docxtpl-equivalent) and ZIPs from compressed entries."""

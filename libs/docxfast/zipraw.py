@@ -1,0 +1,219 @@
+"""ZIP entries as compressed bytes: read a package's entries without inflating them, and write a
+ZIP (streamed, ZIP64 when needed) from entries that are already compressed.
+
+This is what lets a DOCX be emitted by copying every unchanged part's compressed bytes, and a
+batch ZIP be assembled by copying documents as they were stored: nothing is inflated and
+deflated again. Only the features DOCX packages and our archives use: methods stored (0) and
+deflate (8), no encryption, no multi-disk."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+STORED, DEFLATED = 0, 8
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_END64 = struct.Struct("<4sQ2H2L4Q")
+_LOCATOR64 = struct.Struct("<4sLQL")
+_LIMIT16, _LIMIT32 = 0xFFFF, 0xFFFFFFFF
+_UTF8_FLAG = 0x800
+_VERSION = 20  # 2.0: deflate; 45 when an entry needs ZIP64
+_VERSION64 = 45
+# 1980-01-01 00:00: a fixed timestamp keeps rendered documents byte-for-byte reproducible.
+DEFAULT_DOS_TIME = (0 << 11, (1 << 5) | 1)
+
+
+class BadZip(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """One entry's compressed bytes and what a central directory needs to describe them."""
+
+    name: str
+    method: int
+    crc: int
+    compressed: bytes
+    size: int
+    dos_time: tuple[int, int] = DEFAULT_DOS_TIME  # (time, date) in DOS format
+
+    @classmethod
+    def compress(cls, name: str, data: bytes, dos_time: tuple[int, int] = DEFAULT_DOS_TIME,
+                 level: int = 6) -> RawEntry:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        packed = compressor.compress(data) + compressor.flush()
+        return cls(name, DEFLATED, zlib.crc32(data), packed, len(data), dos_time)
+
+    @classmethod
+    def stored(cls, name: str, data: bytes) -> RawEntry:
+        return cls(name, STORED, zlib.crc32(data), data, len(data))
+
+    def inflate(self) -> bytes:
+        if self.method == STORED:
+            return self.compressed
+        return zlib.decompress(self.compressed, -15)
+
+
+def read_entries(data: bytes) -> list[RawEntry]:
+    """Every entry of a ZIP, in central-directory order, compressed bytes untouched."""
+    import zipfile  # the central directory parser (ZIP64 included) is the standard library's
+
+    try:
+        archive = zipfile.ZipFile(_Bytes(data))
+    except zipfile.BadZipFile as exc:
+        raise BadZip(str(exc)) from exc
+    entries = []
+    for info in archive.infolist():
+        if info.flag_bits & 0x1 or info.compress_type not in (STORED, DEFLATED):
+            raise BadZip(f"{info.filename}: encrypted or unsupported compression")
+        start = info.header_offset
+        header = data[start: start + _LOCAL.size]
+        if len(header) < _LOCAL.size or header[:4] != b"PK\x03\x04":
+            raise BadZip(f"{info.filename}: bad local header")
+        fields = _LOCAL.unpack(header)
+        begin = start + _LOCAL.size + fields[9] + fields[10]
+        compressed = data[begin: begin + info.compress_size]
+        if len(compressed) != info.compress_size:
+            raise BadZip(f"{info.filename}: truncated")
+        date_time = info.date_time
+        dos_time = ((date_time[3] << 11) | (date_time[4] << 5) | (date_time[5] // 2),
+                    ((date_time[0] - 1980) << 9) | (date_time[1] << 5) | date_time[2])
+        entries.append(RawEntry(info.filename, info.compress_type, info.CRC, compressed,
+                                info.file_size, dos_time))
+    return entries
+
+
+class _Bytes:
+    """A minimal seekable reader over bytes (zipfile wants a file; BytesIO would copy)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+        self._pos = 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: len(self._view)}[whence]
+        self._pos = base + offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._view) if size < 0 else min(self._pos + size, len(self._view))
+        chunk = bytes(self._view[self._pos: end])
+        self._pos = end
+        return chunk
+
+    def seekable(self) -> bool:
+        return True
+
+
+@dataclass(slots=True)
+class _Written:
+    name: bytes
+    method: int
+    crc: int
+    compressed_size: int
+    size: int
+    offset: int
+    dos_time: tuple[int, int]
+
+
+class ZipWriter:
+    """Writes a ZIP to a forward-only stream: each entry's local header and compressed bytes as
+    they come (or streamed in pieces with `begin`/`write`/`end` when the sizes are known up
+    front), then the central directory, with ZIP64 records once offsets, sizes or the entry
+    count pass the 32/16-bit limits. Keeps only the per-entry directory records in memory."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._offset = 0
+        self._entries: list[_Written] = []
+        self._names: set[bytes] = set()
+
+    @property
+    def offset(self) -> int:
+        return self._offset
+
+    def add(self, entry: RawEntry) -> None:
+        self.begin(entry.name, entry.method, entry.crc, len(entry.compressed), entry.size,
+                   entry.dos_time)
+        self.write(entry.compressed)
+
+    def begin(self, name: str, method: int, crc: int, compressed_size: int, size: int,
+              dos_time: tuple[int, int] = DEFAULT_DOS_TIME) -> None:
+        encoded = name.encode("utf-8")
+        if encoded in self._names:
+            raise ValueError(f"duplicate ZIP entry name {name!r}")
+        self._names.add(encoded)
+        record = _Written(encoded, method, crc & _LIMIT32, compressed_size, size, self._offset,
+                          dos_time)
+        self._entries.append(record)
+        big = compressed_size >= _LIMIT32 or size >= _LIMIT32
+        extra = struct.pack("<2H2Q", 1, 16, size, compressed_size) if big else b""
+        flags = _UTF8_FLAG if not encoded.isascii() else 0
+        self._emit(_LOCAL.pack(
+            b"PK\x03\x04", _VERSION64 if big else _VERSION, flags, method, dos_time[0],
+            dos_time[1], record.crc, _LIMIT32 if big else compressed_size,
+            _LIMIT32 if big else size, len(encoded), len(extra)) + encoded + extra)
+
+    def write(self, chunk: bytes) -> None:
+        self._emit(chunk)
+
+    def close(self) -> int:
+        """Writes the central directory; returns the archive's total size."""
+        directory_start = self._offset
+        for record in self._entries:
+            self._emit(self._central(record))
+        directory_size = self._offset - directory_start
+        count = len(self._entries)
+        if count >= _LIMIT16 or directory_start >= _LIMIT32 or directory_size >= _LIMIT32:
+            end64_at = self._offset
+            self._emit(_END64.pack(b"PK\x06\x06", _END64.size - 12, _VERSION64, _VERSION64, 0,
+                                   0, count, count, directory_size, directory_start))
+            self._emit(_LOCATOR64.pack(b"PK\x06\x07", 0, end64_at, 1))
+        self._emit(_END.pack(b"PK\x05\x06", 0, 0, min(count, _LIMIT16), min(count, _LIMIT16),
+                             min(directory_size, _LIMIT32), min(directory_start, _LIMIT32), 0))
+        return self._offset
+
+    def _central(self, record: _Written) -> bytes:
+        extra_fields = []
+        size, compressed_size, offset = record.size, record.compressed_size, record.offset
+        if size >= _LIMIT32:
+            extra_fields.append(size)
+            size = _LIMIT32
+        if compressed_size >= _LIMIT32:
+            extra_fields.append(compressed_size)
+            compressed_size = _LIMIT32
+        if offset >= _LIMIT32:
+            extra_fields.append(offset)
+            offset = _LIMIT32
+        extra = (struct.pack(f"<2H{len(extra_fields)}Q", 1, 8 * len(extra_fields), *extra_fields)
+                 if extra_fields else b"")
+        version = _VERSION64 if extra_fields else _VERSION
+        flags = _UTF8_FLAG if not record.name.isascii() else 0
+        return _CENTRAL.pack(
+            b"PK\x01\x02", version, version, flags, record.method, record.dos_time[0],
+            record.dos_time[1], record.crc, compressed_size, size, len(record.name),
+            len(extra), 0, 0, 0, 0, offset) + record.name + extra
+
+    def _emit(self, data: bytes) -> None:
+        self._out.write(data)
+        self._offset += len(data)
+
+
+def iter_chunks(stream: BinaryIO, length: int, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+    """Exactly `length` bytes of a stream, in pieces."""
+    left = length
+    while left > 0:
+        chunk = stream.read(min(chunk_size, left))
+        if not chunk:
+            raise BadZip(f"stream ended {left} bytes early")
+        left -= len(chunk)
+        yield chunk

@@ -1,0 +1,79 @@
+"""The gateway's outermost ASGI layer: probes and metrics on its own port (`/metrics`,
+`/livez`, `/readyz`, answered before routing, authentication or the framework), one access-log
+line per request and the HTTP metrics, by route template.
+
+It wraps the whole app so that unmatched paths (404) are logged and counted too; the template
+comes from the router (`scope["path_template"]`), so labels stay bounded: an unmatched path is
+`<unmatched>`, never the path itself. The log line carries no query string (a `?token=` stays
+out of the log) and no headers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import structlog
+from opentelemetry.trace import SpanKind
+
+from libs.logging import get_logger
+from libs.observability import metrics, tracing
+from libs.observability.endpoint import probe_response
+
+# Plain ASGI (any framework): scope and messages are dicts.
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = get_logger("conveyor.access")
+
+PROBE_PATHS = frozenset({"/metrics", "/livez", "/readyz"})
+UNMATCHED = "<unmatched>"
+
+
+def observe_http(app: ASGIApp) -> ASGIApp:
+    async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in PROBE_PATHS:
+            status, ctype, body = await probe_response(scope["path"])
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(b"content-type", ctype)]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if scope["type"] not in ("http", "websocket"):
+            await app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        request_id = state.setdefault("request_id", f"req_{uuid.uuid4().hex[:16]}")
+        started = time.perf_counter()
+        status = 101 if scope["type"] == "websocket" else 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "websocket.close":
+                status = 101
+            await send(message)
+
+        try:
+            with (structlog.contextvars.bound_contextvars(correlation_id=request_id),
+                  tracing.span(f"HTTP {scope.get('method', 'WS')}",
+                               kind=SpanKind.SERVER) as span):
+                await app(scope, receive, send_status)
+                # Named after the route template once routing found it (bounded names).
+                span.update_name(f"{scope.get('method', 'WS')} "
+                                 f"{scope.get('path_template') or UNMATCHED}")
+        finally:
+            seconds = time.perf_counter() - started
+            route = scope.get("path_template") or UNMATCHED
+            method = scope.get("method", "WS")
+            if scope["type"] == "http":
+                metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
+                metrics.HTTP_SECONDS.labels(method, route).observe(seconds)
+            log.info("http.request", method=method, route=route, status=status,
+                     duration_ms=round(seconds * 1000, 2), request_id=request_id)
+
+    return wrapper

@@ -1,0 +1,85 @@
+"""The documents a batch's ZIP holds: its own, plus, for a retry-failed batch, the documents its
+parent batches rendered (a retry renders only what failed, and its ZIP must still be the whole
+batch). One entry per (template, row) position; the latest batch's outcome wins."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from libs.tasks import store
+from libs.tasks.model import Item, Task
+
+PAGE = 1000
+MAX_GENERATIONS = 20  # retries of retries: a bound, not an expectation
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    template_id: str
+    row_index: int
+    status: str
+    task_id: str
+    seq: int
+    error: str | None = None
+    result: dict[str, Any] | None = None  # where the document is stored, when done
+
+    @property
+    def stored_in(self) -> str | None:
+        """The object holding the document: its pack, or its own object."""
+        if self.result is None:
+            return None
+        return str(self.result.get("pack") or self.result.get("key") or "") or None
+
+
+async def batch_entries(conn: AsyncConnection, task_id: str, tenant_id: str) -> list[Entry]:
+    """Entries in (template order, row) order over the batch and its ancestors."""
+    chain: list[Task] = []
+    next_id: str | None = task_id
+    while next_id is not None and len(chain) < MAX_GENERATIONS:
+        task = await store.get_task(conn, next_id, tenant_id=tenant_id)
+        if task is None:  # an ancestor removed by retention: its documents went with it
+            break
+        chain.append(task)
+        next_id = task.parent_task_id
+    positions: dict[tuple[str, int], Entry] = {}
+    for depth, task in enumerate(reversed(chain)):  # the original batch first
+        failed_rows = {} if depth == 0 else {
+            seq: item.payload for seq, item in await store.failed_items(conn, task.id)}
+        for item in await _items(conn, task.id):
+            position = _position(task, item, failed_rows, original=depth == 0)
+            if position is not None:
+                positions[position] = _entry(task.id, item, position)
+    return [positions[p] for p in sorted(positions, key=lambda p: (_order(chain, p[0]), p[1]))]
+
+
+def _position(task: Task, item: Item, failed_rows: dict[int, dict[str, Any]], *,
+              original: bool) -> tuple[str, int] | None:
+    if item.status == "done" and item.result:
+        return str(item.result["templateId"]), int(item.result["rowIndex"])
+    if original:  # the original's items were created template by template, row by row
+        row_count = max(int(task.params.get("rowCount", 1)), 1)
+        return item.group_key or "", item.seq % row_count
+    row = failed_rows.get(item.seq)  # a retry's failure; cancelled ones keep the parent's
+    return (str(row["template_id"]), int(row["row_index"])) if row else None
+
+
+def _entry(task_id: str, item: Item, position: tuple[str, int]) -> Entry:
+    done = item.status == "done" and bool(item.result)
+    return Entry(template_id=position[0], row_index=position[1], status=item.status.value,
+                 task_id=task_id, seq=item.seq, error=item.error,
+                 result=item.result if done else None)
+
+
+def _order(chain: list[Task], template_id: str) -> int:
+    templates = list(chain[-1].params.get("templates", {})) if chain else []
+    return templates.index(template_id) if template_id in templates else len(templates)
+
+
+async def _items(conn: AsyncConnection, task_id: str) -> list[Item]:
+    items: list[Item] = []
+    while True:
+        page = await store.get_items(conn, task_id, offset=len(items), limit=PAGE)
+        items += page
+        if len(page) < PAGE:
+            return items
