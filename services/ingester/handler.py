@@ -13,7 +13,6 @@ from libs.observability import metrics
 from libs.storage import Storage
 from libs.worker.handler import ItemContext, ItemDone
 from services.ingester import repository as repo
-from services.ingester.chunker import Chunk
 from services.ingester.embeddings.base import EmbeddingError
 from services.ingester.extract import FORMAT_LABELS, ExtractionError, Limits
 from services.ingester.extract.base import megabytes
@@ -40,6 +39,7 @@ class SyncDocument:
         # The tokenizer that sizes chunks: the local model's own (an HTTP provider's model has
         # no local tokenizer; all-MiniLM-L6-v2's WordPiece is then a close stand-in).
         self._tokenizer = settings.tokenizer_path or settings.embedding_model_path
+        self._chunking = (settings.chunk_tokens, settings.chunk_overlap_tokens, self._tokenizer)
         self._ocr = ocr
         self._limits = Limits(max_text_chars=settings.max_text_chars,
                               max_unzipped_bytes=settings.max_unzipped_bytes)
@@ -101,19 +101,18 @@ class SyncDocument:
 
         await ctx.report_step(f"正在转换{label} {name} {position}")
         extracting = time.perf_counter()
-        text, images = await self._isolated(f"{label}转换", extract_job, data, document.format,
-                                            self._limits, self._ocr is not None)
+        text, images, chunks = await self._isolated(
+            f"{label}转换", extract_job, data, document.format, self._limits,
+            self._ocr is not None, self._chunking)
         metrics.INGEST_EXTRACT_SECONDS.labels(document.format).observe(
             time.perf_counter() - extracting)
         if images:
             text = await self._read_images(ctx, text, images)
         if not text.strip():
             raise Permanent(f"{label}转换失败: 未提取到文本（可能是扫描件或空文档）")
-
-        await ctx.report_step(f"正在分块 {name} {position}")
-        chunks: list[Chunk] = await self._isolated(
-            "分块", chunk_job, text, self._settings.chunk_tokens,
-            self._settings.chunk_overlap_tokens, self._tokenizer)
+        if chunks is None:  # the text grew by what OCR read: chunk it now
+            await ctx.report_step(f"正在分块 {name} {position}")
+            chunks = await self._isolated("分块", chunk_job, text, *self._chunking)
         if len(chunks) > self._settings.max_chunks_per_document:
             raise Permanent(f"分块过多: {len(chunks):,}，上限 "
                             f"{self._settings.max_chunks_per_document:,}")
