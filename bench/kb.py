@@ -12,6 +12,7 @@ and vector-only, and of the SQL alone with precomputed vectors."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import statistics
 import time
@@ -31,6 +32,7 @@ from services.ingester.chunker import chunk_document
 from services.ingester.embeddings.local import LocalProvider
 from services.ingester.extract import Limits, extract_text
 from services.ingester.keywords import query_expression
+from services.ingester.settings import IngesterSettings
 from services.ingester.tokens import token_counter
 
 DOCUMENTS = 200
@@ -145,13 +147,16 @@ async def _sql_latency(db: AsyncEngine, kb_id: str) -> tuple[float, float]:
                    await conn.execute(text("""SELECT embedding::text AS embedding FROM kb_chunks
                        ORDER BY random() LIMIT :n"""), {"n": QUERIES})]
         tenant = await _tenant(conn, kb_id)
+        frequency = await repo.keyword_frequencies(conn)
+    budget = IngesterSettings().search_keyword_budget
     latencies = []
     for vector, query in zip(vectors, _latency_queries(), strict=True):
         started = time.perf_counter()
         async with db.begin() as conn:
             hits = await repo.search(conn, tenant_id=tenant, kb_id=kb_id.removeprefix("kb-"),
-                                     vector=vector, keywords=query_expression(query), top_k=10,
-                                     fusion=repo.Fusion(), ef_search=20)
+                                     vector=vector, top_k=10, fusion=repo.Fusion(),
+                                     keywords=query_expression(query, frequency, budget),
+                                     ef_search=20)
         latencies.append((time.perf_counter() - started) * 1000)
         assert len(hits) == 10
     return _percentiles(latencies)
@@ -181,7 +186,9 @@ async def run() -> dict[str, Any]:
     """Each phase prints its figures as soon as it has them (a long run on a shared machine may
     not reach the end)."""
     services = ["registry", "scheduler", "gateway", "ingester"]
-    async with isolated_stack(services) as (cluster, url, token):
+    # The search re-reads keyword statistics soon after the fill's ANALYZE.
+    stack = isolated_stack(services, {"CONVEYOR_INGESTER_SEARCH_STATS_REFRESH_S": "5"})
+    async with stack as (cluster, url, token):
         db = create_engine(cluster.env["CONVEYOR_DATABASE_URL"], pool_size=2)
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as client:
@@ -205,6 +212,7 @@ async def run() -> dict[str, Any]:
             retrieval = await kb_eval.evaluate(client, eval_kb)
             kb_eval.report(retrieval)
             stored, index_s = await _fill(db, kb_id, eval_kb)
+            await asyncio.sleep(6)  # the ingester's keyword statistics catch up
             api_p50, api_p95 = await _search_latency(client, kb_id)
             vector_p50, vector_p95 = await _search_latency(client, kb_id, "vector")
             sql_p50, sql_p95 = await _sql_latency(db, kb_id)

@@ -32,7 +32,7 @@ log = get_logger(__name__)
 EMBEDDING_COLUMN_DIMENSIONS = 384  # kb_chunks.embedding is vector(384)
 
 
-async def build_provider(settings: IngesterSettings) -> EmbeddingProvider:
+async def build_provider(settings: IngesterSettings, threads: int) -> EmbeddingProvider:
     if settings.embedding_provider == "http":
         if not settings.embedding_url:
             raise SystemExit("CONVEYOR_INGESTER_EMBEDDING_URL is required for the http provider")
@@ -43,18 +43,18 @@ async def build_provider(settings: IngesterSettings) -> EmbeddingProvider:
     if settings.embedding_provider == "local":
         return await LocalProvider.load(settings.embedding_model_path,
                                         batch_size=settings.embedding_batch_size,
-                                        threads=settings.embedding_threads)
+                                        threads=threads)
     raise SystemExit(f"unknown embedding provider {settings.embedding_provider!r}")
 
 
 async def run(settings: IngesterSettings, stopping: asyncio.Event) -> None:
-    documents = await build_provider(settings)
+    documents = await build_provider(settings, settings.embedding_threads)
     if documents.dimensions != EMBEDDING_COLUMN_DIMENSIONS:
         raise SystemExit(f"{documents.name} gives {documents.dimensions}-dimensional vectors; "
                          f"the chunk table holds {EMBEDDING_COLUMN_DIMENSIONS}")
     # Queries get their own model instance, so a search never waits behind a document batch.
-    queries = (await build_provider(settings) if settings.embedding_provider == "local"
-               else documents)
+    queries = (await build_provider(settings, settings.search_threads)
+               if settings.embedding_provider == "local" else documents)
     # Boot the forkserver now rather than on the first document.
     await asyncio.to_thread(run_isolated, len, b"", timeout_s=60, memory_bytes=1 << 30)
     db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -84,7 +84,9 @@ async def run(settings: IngesterSettings, stopping: asyncio.Event) -> None:
     readable = (known_share(settings.embedding_model_path)
                 if settings.embedding_provider == "local" else None)
     search = SearchService(db, queries, fusion, readable=readable, reranker=reranker,
-                           rerank_candidates=settings.rerank_candidates)
+                           rerank_candidates=settings.rerank_candidates,
+                           keyword_budget=settings.search_keyword_budget,
+                           stats_refresh_s=settings.search_stats_refresh_s)
     await rpc.serve(channel, Queue.KB_SEARCH, SearchChunks, search)
     log.info("ingester.models_loaded", model=documents.name)
     try:

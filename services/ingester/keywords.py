@@ -13,7 +13,7 @@ that "什么" or "how" does not pull in every chunk; documents keep them (a chea
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -103,7 +103,27 @@ def query_terms(text: str) -> list[str]:
     return list(found)[:MAX_QUERY_TERMS]
 
 
-def query_expression(text: str) -> str | None:
-    """A `tsquery` literal matching any of the query's terms; None when it has none."""
+def rarest(lexemes: list[str], frequency: Mapping[str, float], budget: float) -> list[str]:
+    """The query's rarest terms whose frequencies (the share of chunks holding each) add up to
+    at most `budget`, and at least one. A term every other chunk holds ranks nothing and makes
+    the keyword side rank half the table; dropping it is what IDF would do to its weight, and
+    it bounds the rows the search reads. Unlisted terms are rare (frequency 0)."""
+    kept: list[str] = []
+    total = 0.0
+    for lexeme in sorted(lexemes, key=lambda lexeme: frequency.get(lexeme, 0.0)):
+        share = frequency.get(lexeme, 0.0)
+        if kept and total + share > budget:
+            break
+        kept.append(lexeme)
+        total += share
+    return kept
+
+
+def query_expression(text: str, frequency: Mapping[str, float] | None = None,
+                     budget: float = 1.0) -> str | None:
+    """A `tsquery` literal matching any of the query's terms (the rarest within `budget` when
+    term frequencies are known); None when it has none."""
     lexemes = query_terms(text)
+    if frequency:
+        lexemes = rarest(lexemes, frequency, budget)
     return " | ".join(_quote(lexeme) for lexeme in lexemes) if lexemes else None

@@ -119,6 +119,20 @@ async def store_documents(conn: AsyncConnection, batch: list[IndexedDocument]) -
     return {indexed.document.id for indexed in live}
 
 
+async def keyword_frequencies(conn: AsyncConnection) -> dict[str, float]:
+    """The most common keywords of all chunks with the share of chunks holding each, from
+    PostgreSQL's own column statistics (ANALYZE keeps up to 100 x the statistics target of a
+    tsvector column's lexemes); empty before the table was first analysed."""
+    row = (await conn.execute(text(
+        """SELECT most_common_elems::text::text[] AS lexemes,
+            most_common_elem_freqs AS shares
+        FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'kb_chunks'
+            AND attname = 'keywords'"""))).one_or_none()
+    if row is None or row.lexemes is None:
+        return {}
+    return dict(zip(row.lexemes, map(float, row.shares), strict=False))
+
+
 class Fusion(msgspec.Struct, frozen=True, kw_only=True):
     """How a hybrid search ranks: each signal's `depth` best chunks, fused by reciprocal rank
     (weight / (rrf_k + rank), summed over the signals that ranked the chunk)."""

@@ -24,13 +24,26 @@ class SearchService:
 
     def __init__(self, db: AsyncEngine, provider: EmbeddingProvider, fusion: repo.Fusion, *,
                  readable: Callable[[str], float] | None = None,
-                 reranker: Reranker | None = None, rerank_candidates: int = 20) -> None:
+                 reranker: Reranker | None = None, rerank_candidates: int = 20,
+                 keyword_budget: float = 0.05, stats_refresh_s: float = 60.0) -> None:
         self._db = db
         self._provider = provider
         self._fusion = fusion
         self._readable = readable
         self._reranker = reranker
         self._rerank_candidates = rerank_candidates
+        self._keyword_budget = keyword_budget
+        self._stats_refresh_s = stats_refresh_s
+        self._frequency: dict[str, float] = {}
+        self._frequency_at = -stats_refresh_s
+
+    async def _frequencies(self) -> dict[str, float]:
+        """Keyword frequencies, re-read from PostgreSQL's statistics every few minutes."""
+        if time.monotonic() - self._frequency_at >= self._stats_refresh_s:
+            async with self._db.connect() as conn:
+                self._frequency = await repo.keyword_frequencies(conn)
+            self._frequency_at = time.monotonic()
+        return self._frequency
 
     def _fusion_for(self, request: SearchChunks, keywords: str | None) -> repo.Fusion:
         if request.mode != "hybrid" or keywords is None or self._readable is None:
@@ -46,7 +59,8 @@ class SearchService:
         try:
             vector = (None if request.mode == "keyword"
                       else (await self._provider.embed([request.query]))[0])
-            keywords = None if request.mode == "vector" else query_expression(request.query)
+            keywords = (None if request.mode == "vector" else query_expression(
+                request.query, await self._frequencies(), self._keyword_budget))
             async with self._db.begin() as conn:
                 hits = await repo.search(conn, tenant_id=request.tenant_id, kb_id=request.kb_id,
                                          vector=vector, keywords=keywords, top_k=fetch,

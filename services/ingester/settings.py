@@ -12,7 +12,8 @@ class IngesterSettings(CommonSettings, kw_only=True):
     # Embeddings: "local" (sentence-transformers, offline) or "http" (OpenAI-compatible API).
     embedding_provider: str = "local"
     embedding_model_path: str = ""  # local: a model directory; default all-MiniLM-L6-v2
-    embedding_threads: int = 0  # local: torch threads (0: one per core)
+    embedding_threads: int = 0  # local: torch threads for documents (0: one per core)
+    search_threads: int = 1  # local: torch threads for a query (one is fastest, see local.py)
     embedding_url: str = ""  # http: base URL, e.g. https://api.example.com/v1
     embedding_model: str = "text-embedding-3-small"  # http: model name
     embedding_api_key: str = ""
@@ -41,6 +42,10 @@ class IngesterSettings(CommonSettings, kw_only=True):
     search_keyword_weight: float = 1.0
     search_rrf_k: int = 60
     search_depth: int = 50
+    # A query keeps its rarest keywords whose shares of all chunks add up to at most this
+    # (PostgreSQL's column statistics; keywords.rarest): bounds the rows the keyword side reads.
+    search_keyword_budget: float = 0.05
+    search_stats_refresh_s: float = 60.0  # how often those statistics are re-read
     rerank_url: str = ""  # e.g. https://api.example.com/v1 (POST {url}/rerank); off when empty
     rerank_model: str = ""
     rerank_api_key: str = ""

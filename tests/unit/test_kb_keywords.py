@@ -1,7 +1,13 @@
 """The keyword tokenizer shared by indexing and querying: Chinese without spaces, English
 words stemmed, function words out of queries, literals PostgreSQL can parse."""
 
-from services.ingester.keywords import document_vector, query_expression, query_terms, terms
+from services.ingester.keywords import (
+    document_vector,
+    query_expression,
+    query_terms,
+    rarest,
+    terms,
+)
 
 
 def test_chinese_runs_become_bigrams_and_weak_unigrams() -> None:
@@ -39,3 +45,13 @@ def test_a_query_of_function_words_only_has_no_expression() -> None:
 def test_quotes_and_punctuation_never_reach_the_literal() -> None:
     assert query_expression("it's a \\ test'; DROP") == "'s' | 'test' | 'drop'"
     assert document_vector("'; DROP TABLE x; --") == "'drop':1A 'tabl':2A 'x':3A"
+
+
+def test_common_terms_are_dropped_within_the_budget_rarest_first() -> None:
+    frequency = {"任务": 0.4, "同步": 0.03, "步": 0.3, "同": 0.2}
+    assert rarest(["同步", "任务", "失败", "步"], frequency, budget=0.05) == ["失败", "同步"]
+    assert rarest(["任务", "步"], frequency, budget=0.05) == ["步"]  # at least one term
+    # Unlisted terms count as rare and come first; 同 (0.2) and 任务 (0.4) are over budget.
+    assert query_expression("同步任务失败", frequency, budget=0.05) == (
+        "'步任' | '任' | '务' | '务失' | '失' | '失败' | '败' | '同步'")
+    assert query_expression("同步任务失败", {}, budget=0.05) == query_expression("同步任务失败")
