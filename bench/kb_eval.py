@@ -1,8 +1,9 @@
 """Retrieval quality of knowledge-base search (issue 15), through the gateway.
 
-The corpus is real documents, not generated text: the five seed API documents (Chinese, copied
-into bench/kb_eval/zh/ so the benchmark stands alone) and five of this project's own English
-docs (a snapshot in bench/kb_eval/en/), synced into one knowledge base. Each question is what a
+The corpus is real documents, not generated text: the five Chinese API documents the project's
+APIs come from (`seed-*.md`, copied into bench/kb_eval/zh/ so the benchmark stands alone) and
+five of this project's own English docs (a snapshot in bench/kb_eval/en/), synced into one
+knowledge base. Each question is what a
 user would ask, in their own words, about one document; its answer is that document. A question
 scores by the rank of the first chunk of its document among the top 10 chunks (documents
 counted once each, in result order): hit@1, hit@3 and the mean reciprocal rank (MRR; 0 when the

@@ -17,7 +17,8 @@ BEARER = "BearerToken"
 COMPONENTS = Components(security_schemes={BEARER: SecurityScheme(
     type="http", scheme="bearer",
     description="A token from `make up` or `python -m services.gateway.cli create-user`. "
-                "WebSockets may pass it as `?token=`."),
+                "Browsers open WebSockets with the subprotocol pair `conveyor.bearer`, `<token>`; "
+                "other clients may pass it as `?token=`."),
 })
 SECURITY: list[SecurityRequirement] = [{BEARER: []}]
 PUBLIC: list[SecurityRequirement] = [{}]  # on a route: no token needed
@@ -33,6 +34,8 @@ _ERRORS: dict[int, tuple[str, str, str]] = {
           "TASK_NOT_FOUND", "task 3f2b... does not exist"),
     409: ("Conflicts with the current state (exists, in use, not ready)", "CONFLICT",
           "no ZIP to download: the task is running and has no ZIP yet"),
+    410: ("Gone: the stored result was removed (retention, or lost); run the task again",
+          "ZIP_GONE", "the ZIP of this task is no longer stored"),
     413: ("Too large", "PAYLOAD_TOO_LARGE", "file: larger than 10485760 bytes"),
     503: ("Not available right now (renderer, server or search); retry later",
           "RENDERER_UNAVAILABLE", "no PDF-capable renderer is online; try docx or retry later"),

