@@ -115,13 +115,14 @@ class KnowledgeBaseController(Controller):
         return {"message": "文档已删除", "data": {"id": ids.public(ids.DOC, raw)}}
 
     @post("/{kb_id:str}/search", status_code=200,
-          summary="The chunks nearest in meaning to a query, best first",
+          summary="The chunks best matching a query (keywords and meaning), best first",
           responses=documented(SearchResponse, errors=(404, 503)))
     async def search(self, kb_id: str, data: SearchBody, principal: Principal,
                      kb_service: KB) -> dict[str, Any]:
-        kb, found = await kb_service.search(principal, kb_id, data.query, data.top_k)
+        kb, found = await kb_service.search(principal, kb_id, data.query, data.top_k,
+                                            data.mode)
         return {"data": {"kb_id": ids.public(ids.KB, kb.id), "query": data.query,
-                         "top_k": data.top_k, "took_ms": found.took_ms,
+                         "top_k": data.top_k, "mode": data.mode, "took_ms": found.took_ms,
                          "results": [presenters.search_hit(hit) for hit in found.hits]}}
 
 
