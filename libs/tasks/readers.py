@@ -13,7 +13,15 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.tasks.model import TASK_COLUMNS, UNFINISHED, Item, Stage, Task, task_from_row
+from libs.tasks.model import (
+    TASK_COLUMNS,
+    UNFINISHED,
+    Item,
+    Stage,
+    Task,
+    Transition,
+    task_from_row,
+)
 from libs.tasks.transitions import sql_states
 
 
@@ -117,6 +125,19 @@ async def get_stages(conn: AsyncConnection, task_id: str) -> list[Stage]:
         {"id": task_id},
     )
     return [msgspec.convert(dict(row._mapping), Stage, strict=False) for row in rows]
+
+
+async def get_transitions(conn: AsyncConnection, task_id: str,
+                          limit: int = 1000) -> list[Transition]:
+    """The task's status changes, oldest first (its timeline)."""
+    rows = await conn.execute(
+        text(
+            """SELECT action, status, error, at FROM task_transitions WHERE task_id = :id
+            ORDER BY id LIMIT :limit"""
+        ),
+        {"id": task_id, "limit": limit},
+    )
+    return [msgspec.convert(dict(row._mapping), Transition, strict=False) for row in rows]
 
 
 async def get_items(

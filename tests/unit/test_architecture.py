@@ -12,7 +12,7 @@ TASK_DOMAIN = ROOT / "libs" / "tasks"
 MIGRATIONS = ROOT / "libs" / "db" / "migrations"
 
 TASK_TABLE_SQL = re.compile(
-    r"\b(?:FROM|JOIN|UPDATE|INTO|TABLE|USING)\s+(?:ONLY\s+)?(tasks|task_items|task_stages)\b"
+    r"\b(?:FROM|JOIN|UPDATE|INTO|TABLE|USING)\s+(?:ONLY\s+)?(tasks|task_items|task_stages|task_transitions)\b"
 )
 
 

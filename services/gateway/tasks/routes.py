@@ -13,7 +13,14 @@ from services.gateway.auth.repository import Principal
 from services.gateway.errors import validation_error
 from services.gateway.openapi import documented
 from services.gateway.tasks.dto import CreateTaskBody, CreateTaskRequest
-from services.gateway.tasks.presenters import item_view, ok, page, task_status, task_summary
+from services.gateway.tasks.presenters import (
+    item_view,
+    ok,
+    page,
+    task_status,
+    task_summary,
+    timeline,
+)
 from services.gateway.tasks.schemas import (
     ItemPageResponse,
     MessageResponse,
@@ -21,6 +28,7 @@ from services.gateway.tasks.schemas import (
     TaskPageResponse,
     TaskStatusResponse,
     TaskSummaryResponse,
+    TimelineResponse,
 )
 from services.gateway.tasks.service import TaskService
 
@@ -89,6 +97,13 @@ class TaskController(Controller):
     async def status(self, task_id: str, principal: Principal,
                      task_service: TaskService) -> dict[str, Any]:
         return await _status(task_service, principal, task_id)
+
+    @get("/{task_id:str}/timeline", summary="Every status change of the task, oldest first",
+         responses=documented(TimelineResponse, errors=(404,)))
+    async def transitions(self, task_id: str, principal: Principal,
+                          task_service: TaskService) -> dict[str, Any]:
+        task, changes = await task_service.transitions(principal, task_id)
+        return ok(timeline(task, changes))
 
     @get("/{task_id:str}/items", summary="Per-item status, results and errors",
          responses=documented(ItemPageResponse, errors=(404,)))

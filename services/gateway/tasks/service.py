@@ -14,7 +14,7 @@ from libs.messaging.publisher import Outgoing, Publisher
 from libs.tasks import control, creation, readers
 from libs.tasks.events import finished_event, started_event, task_event
 from libs.tasks.kinds import KINDS
-from libs.tasks.model import Item, Stage, Task
+from libs.tasks.model import Item, Stage, Task, Transition
 from proto.control import TaskAction, TaskChanged
 from proto.events import TaskCreated, TaskPaused, TaskResumed
 from proto.topology import Exchange, Queue
@@ -70,6 +70,12 @@ class TaskService:
         async with self._db.connect() as conn:
             task = await self.load(conn, principal, task_id)
             return task, await readers.get_stages(conn, task.id)
+
+    async def transitions(self, principal: Principal,
+                          task_id: str) -> tuple[Task, list[Transition]]:
+        async with self._db.connect() as conn:
+            task = await self.load(conn, principal, task_id)
+            return task, await readers.get_transitions(conn, task.id)
 
     async def page(self, where: readers.TaskFilter, *, offset: int,
                    limit: int) -> tuple[int, list[Task]]:
