@@ -27,6 +27,7 @@ from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents import DOCUMENT_HANDLERS
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health import health
+from services.gateway.idempotency.middleware import IdempotencyMiddleware
 from services.gateway.kb.kb_routes import KnowledgeBaseController
 from services.gateway.kb.search_routes import search
 from services.gateway.kb.sync_routes import KnowledgeBaseSyncController, SyncTaskController
@@ -109,6 +110,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             request_id_middleware,
             DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
             DefineMiddleware(InputBoundaryMiddleware, max_body_bytes=settings.max_body_bytes),
+            DefineMiddleware(IdempotencyMiddleware, max_body_bytes=settings.max_body_bytes),
         ],
         lifespan=[lifespan],
         openapi_config=openapi,

@@ -20,6 +20,7 @@ from services.gateway.documents.presenters import progress_view
 from services.gateway.documents.routes_uploads import template_not_found
 from services.gateway.downloads import redirect_to_stored
 from services.gateway.errors import ApiError
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.instances import format_available
 from services.gateway.settings import GatewaySettings
 from services.gateway.tasks.commands import TaskCommands
@@ -84,7 +85,8 @@ class BatchTaskController(Controller):
     path = "/api/v2/batch/tasks"
     tags = ["documents"]
 
-    @post("/", status_code=200, summary="Create a batch: templates x rows -> documents")
+    @post("/", status_code=200, summary="Create a batch: templates x rows -> documents",
+          opt=IDEMPOTENT_CREATE)
     async def create(self, request: Request[Any, Any, Any], data: CreateBatchTaskRequest,
                      principal: Principal, db: AsyncEngine, storage: Storage,
                      commands: TaskCommands) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from services.gateway.documents.uploads import (
     template_renderer,
 )
 from services.gateway.errors import ApiError, validation_error
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.tasks.presenters import iso
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
@@ -107,7 +108,8 @@ class TemplateController(Controller):
     path = "/api/v2/templates"
     tags = ["documents"]
 
-    @post("/", status_code=201, summary="Upload a DOCX template (multipart: file, name, id)")
+    @post("/", status_code=201, summary="Upload a DOCX template (multipart: file, name, id)",
+          opt=IDEMPOTENT_CREATE)
     async def upload(self, request: Request[Any, Any, Any], data: Multipart,
                      principal: Principal, db: AsyncEngine, storage: Storage) -> dict[str, Any]:
         content = await _read(data, MAX_TEMPLATE_BYTES)
@@ -166,7 +168,8 @@ class DataSourceController(Controller):
     path = "/api/v2/data-sources"
     tags = ["documents"]
 
-    @post("/", status_code=201, summary="Upload rows: CSV, XLSX or JSON (multipart)")
+    @post("/", status_code=201, summary="Upload rows: CSV, XLSX or JSON (multipart)",
+          opt=IDEMPOTENT_CREATE)
     async def upload(self, request: Request[Any, Any, Any], data: Multipart,
                      principal: Principal, db: AsyncEngine, storage: Storage) -> dict[str, Any]:
         content = await _read(data, MAX_DATA_BYTES)

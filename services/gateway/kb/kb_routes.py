@@ -15,6 +15,7 @@ from libs.tasks import store
 from libs.tasks.kinds import KB_SYNC
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import validation_error
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.kb import errors, ids, presenters, uploads
 from services.gateway.kb import repository as repo
 from services.gateway.kb.access import exclusivity_key, load_kb
@@ -39,7 +40,7 @@ class KnowledgeBaseController(Controller):
     path = "/api/v1/knowledge-bases"
     tags = ["knowledge bases"]
 
-    @post("/", status_code=200, summary="Create a knowledge base")
+    @post("/", opt=IDEMPOTENT_CREATE, status_code=200, summary="Create a knowledge base")
     async def create(self, data: CreateKnowledgeBase, db: AsyncEngine, principal: Principal,
                      settings: GatewaySettings) -> dict[str, Any]:
         async with db.begin() as conn:
@@ -83,7 +84,7 @@ class KnowledgeBaseController(Controller):
         log.info("kb.deleted", kb_id=kb.id)
         return {"message": "知识库已删除", "data": {"id": ids.public(ids.KB, kb.id)}}
 
-    @post("/{kb_id:str}/documents", status_code=200,
+    @post("/{kb_id:str}/documents", opt=IDEMPOTENT_CREATE, status_code=200,
           summary="Upload a document (PDF, DOCX, HTML, Markdown, TXT) as multipart field 'file'")
     async def upload(self, kb_id: str, data: FileField, db: AsyncEngine, principal: Principal,
                      storage: Storage, settings: GatewaySettings) -> dict[str, Any]:

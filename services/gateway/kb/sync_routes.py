@@ -12,6 +12,7 @@ from libs.tasks.kinds import KB_SYNC
 from libs.tasks.model import Task, TaskStatus
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import validation_error
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.kb import errors, ids, presenters
 from services.gateway.kb import repository as repo
 from services.gateway.kb.access import exclusivity_key, load_kb, load_sync_task
@@ -48,7 +49,8 @@ class KnowledgeBaseSyncController(Controller):
     path = "/api/v1/knowledge-bases/{kb_id:str}"
     tags = ["sync tasks"]
 
-    @post("/sync", status_code=200, summary="Create a sync task (full_sync or incremental)")
+    @post("/sync", status_code=200, summary="Create a sync task (full_sync or incremental)",
+          opt=IDEMPOTENT_CREATE)
     async def create(self, kb_id: str, data: CreateSync, db: AsyncEngine, principal: Principal,
                      commands: TaskCommands) -> dict[str, Any]:
         if data.task_type == "incremental" and not data.document_ids:
@@ -119,7 +121,7 @@ class SyncTaskController(Controller):
             "processed_documents": task.done,
             "cancelled_at": iso(task.completed_at)}}
 
-    @post("/retry-failed", status_code=200,
+    @post("/retry-failed", opt=IDEMPOTENT_CREATE, status_code=200,
           summary="A new sync task for this task's failed documents only")
     async def retry_failed(self, task_id: str, db: AsyncEngine, principal: Principal,
                            commands: TaskCommands) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from libs.tasks.model import Task
 from proto.topology import server_route
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.servers.dto import BatchRequest
 from services.gateway.servers.paths import shown, tenant_root
 from services.gateway.servers.planner import Plan, plan
@@ -70,7 +71,8 @@ class BatchController(Controller):
                 "total_files": len(found.selection.files),
                 "skipped_files": found.selection.skipped}
 
-    @post("/process", status_code=200, summary="Start a batch on the selected server")
+    @post("/process", status_code=200, summary="Start a batch on the selected server",
+          opt=IDEMPOTENT_CREATE)
     async def process(self, data: BatchRequest, principal: Principal, db: AsyncEngine,
                       storage: Storage, commands: TaskCommands) -> dict[str, Any]:
         found = await plan(db, storage, principal, data, unavailable_status=503)

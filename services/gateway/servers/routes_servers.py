@@ -14,6 +14,7 @@ from libs.servers import repository as servers
 from libs.servers.model import NewServer, Server, ServerType
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.servers.dto import RegisterServerRequest, UpdateServerRequest
 from services.gateway.servers.planner import server_not_found, visible_task
 from services.gateway.servers.presenters import server_view
@@ -61,7 +62,7 @@ class ServerController(Controller):
     path = "/servers"
     tags = ["servers"]
 
-    @post("/register", status_code=200, summary="Register a server (admin)")
+    @post("/register", opt=IDEMPOTENT_CREATE, status_code=200, summary="Register a server (admin)")
     async def register(self, request: Request[Any, Any, Any], data: RegisterServerRequest,
                        principal: Principal, db: AsyncEngine,
                        settings: GatewaySettings) -> dict[str, Any]:

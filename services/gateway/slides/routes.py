@@ -14,6 +14,7 @@ from libs.storage import Storage
 from services.gateway.auth.repository import Principal
 from services.gateway.downloads import redirect_to_stored
 from services.gateway.errors import ApiError
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.slides import repository as repo
 from services.gateway.slides.batches import SlideBatches
 from services.gateway.slides.dto import (
@@ -56,7 +57,8 @@ class SlideBatchController(Controller):
     path = "/api/slide/batch"
     tags = ["slides"]
 
-    @post("/generate", summary="Render a batch of slides; waits for it unless wait=false")
+    @post("/generate", summary="Render a batch of slides; waits for it unless wait=false",
+          opt=IDEMPOTENT_CREATE)
     async def generate(self, data: BatchGenerateRequest, principal: Principal,
                        state: State) -> Response[dict[str, Any]]:
         task = await _batches(state).create(principal, data)
@@ -76,7 +78,8 @@ class SlideBatchController(Controller):
         async with db.connect() as conn:
             return {"active_batches": await repo.active_batches(conn, principal)}
 
-    @post("/retry-failed", summary="A new batch of the failed (or never run) slides only")
+    @post("/retry-failed", summary="A new batch of the failed (or never run) slides only",
+          opt=IDEMPOTENT_CREATE)
     async def retry_failed(self, data: RetryFailedRequest, principal: Principal,
                            state: State) -> Response[dict[str, Any]]:
         task = await _batches(state).retry(principal, data.batch_id)

@@ -15,6 +15,8 @@ from proto.events import TaskCreated, TaskPaused, TaskResumed
 from proto.topology import Exchange, Queue
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError, task_not_found
+from services.gateway.idempotency import repository as idempotency
+from services.gateway.idempotency.context import current_claim
 
 log = get_logger(__name__)
 
@@ -22,6 +24,23 @@ log = get_logger(__name__)
 def _wake(task: Task, action: TaskAction) -> Outgoing:
     return Outgoing(Exchange.CONTROL, Queue.CONTROL, TaskChanged(task_id=task.id, action=action),
                     task_id=task.id)
+
+
+async def _insert_once(conn: AsyncConnection, new: store.NewTask) -> tuple[Task, bool]:
+    """Insert the task, unless the request's Idempotency-Key already created one: then that
+    task (and False). The key's row is locked first, so a concurrent repeat waits for this
+    transaction and then finds the task it created."""
+    claim = current_claim.get()
+    if claim is not None:
+        existing = await idempotency.locked_resource(conn, claim)
+        if existing is not None:
+            task = await store.get_task(conn, existing, tenant_id=new.tenant_id)
+            if task is not None:
+                return task, False
+    task = await store.insert_task(conn, new)
+    if claim is not None:
+        await idempotency.record_resource(conn, claim, task.id)
+    return task, True
 
 
 class TaskCommands:
@@ -45,9 +64,10 @@ class TaskCommands:
 
     async def create(self, new: store.NewTask) -> Task:
         async with self._db.begin() as conn:
-            task = await store.insert_task(conn, new)
-        log.info("task.created", task_id=task.id, kind=task.kind, items=task.total)
-        await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
+            task, created = await _insert_once(conn, new)
+        if created:
+            log.info("task.created", task_id=task.id, kind=task.kind, items=task.total)
+            await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task
 
     async def start(self, principal: Principal, task_id: str) -> Task:
@@ -92,7 +112,7 @@ class TaskCommands:
             failed = await store.failed_items(conn, original.id)
             if not failed:
                 raise ApiError(400, "NO_FAILED_ITEMS", f"task {task_id} has no failed items")
-            task = await store.insert_task(conn, store.NewTask(
+            task, created = await _insert_once(conn, store.NewTask(
                 tenant_id=original.tenant_id, user_id=principal.user_id, kind=KINDS[original.kind],
                 name=f"{original.name} (retry)", params=original.params,
                 items=[item for _, item in failed], concurrency=original.concurrency,
@@ -101,5 +121,6 @@ class TaskCommands:
                 parent_task_id=original.id, route=original.route,
                 item_timeout_s=original.item_timeout_s, task_timeout_s=original.task_timeout_s,
             ))
-        await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
+        if created:
+            await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task, [seq for seq, _ in failed]

@@ -12,6 +12,7 @@ from libs.tasks.kinds import KINDS
 from libs.tasks.model import TaskStatus
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import validation_error
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.tasks.commands import TaskCommands
 from services.gateway.tasks.dto import CreateTaskRequest
 from services.gateway.tasks.presenters import item_view, ok, page, task_status, task_summary
@@ -44,7 +45,8 @@ class TaskController(Controller):
     path = "/api/v1/tasks"
     tags = ["tasks"]
 
-    @post("/", status_code=200, summary="Create a task of a generic kind (e.g. echo)")
+    @post("/", status_code=200, summary="Create a task of a generic kind (e.g. echo)",
+          opt=IDEMPOTENT_CREATE)
     async def create(self, data: CreateTaskRequest, principal: Principal,
                      commands: TaskCommands) -> dict[str, Any]:
         spec = KINDS.get(data.kind)
@@ -112,7 +114,7 @@ class TaskController(Controller):
                      commands: TaskCommands) -> dict[str, Any]:
         return ok(task_summary(await commands.cancel(principal, task_id)), "任务已取消")
 
-    @post("/{task_id:str}/retry-failed", status_code=200,
+    @post("/{task_id:str}/retry-failed", opt=IDEMPOTENT_CREATE, status_code=200,
           summary="A new task for the failed items only, linked to this one")
     async def retry_failed(self, task_id: str, principal: Principal,
                            commands: TaskCommands) -> dict[str, Any]:
