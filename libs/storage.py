@@ -18,8 +18,10 @@ from minio import Minio
 from minio.commonconfig import CopySource
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
+from opentelemetry.trace import SpanKind
 
 from libs.errors import Permanent, Retryable
+from libs.observability import tracing
 from libs.settings import CommonSettings
 
 _MISSING = frozenset({"NoSuchKey", "NoSuchObject"})
@@ -93,7 +95,8 @@ class Storage:
                 self._client.put_object(self.bucket, key, io.BytesIO(data), len(data),
                                         content_type=content_type)
 
-        await asyncio.to_thread(put)
+        with tracing.span("s3.put", kind=SpanKind.CLIENT, attributes={"s3.bytes": len(data)}):
+            await asyncio.to_thread(put)
 
     async def put_stream(self, key: str, stream: BinaryIO, content_type: str) -> None:
         """Upload a stream of unknown length in 10 MiB parts (memory stays flat)."""
@@ -103,7 +106,8 @@ class Storage:
                 self._client.put_object(self.bucket, key, stream, -1, content_type=content_type,
                                         part_size=10 * 1024 * 1024)
 
-        await asyncio.to_thread(put)
+        with tracing.span("s3.put", kind=SpanKind.CLIENT):
+            await asyncio.to_thread(put)
 
     async def get_bytes(self, key: str, max_bytes: int) -> bytes:
         def get() -> bytes:
@@ -181,7 +185,8 @@ class Storage:
                 return False
             return True
 
-        return await asyncio.to_thread(copy)
+        with tracing.span("s3.copy", kind=SpanKind.CLIENT):
+            return await asyncio.to_thread(copy)
 
     async def delete_keys(self, keys: list[str]) -> None:
         def delete() -> None:

@@ -11,6 +11,7 @@ class Exchange(StrEnum):
     REGISTRY = "conveyor.registry"  # direct: heartbeats -> registry
     DLX = "conveyor.dlx"  # direct: dead letters, routing key = origin queue name
     RPC = "conveyor.rpc"  # direct: request/reply calls, routing key = the serving queue
+    AUTH = "conveyor.auth"  # fanout, internal: token revocations -> every gateway
 
 
 class Queue(StrEnum):

@@ -324,6 +324,7 @@ Conveyor is up (supervisor pid {pid}).
   S3         http://{env["CONVEYOR_S3_ENDPOINT"]}  ({s3}, bucket {env["CONVEYOR_S3_BUCKET"]})
   Logs       {LOG_DIR}  (make logs)
   Probes     /metrics, /livez, /readyz on each process (make status lists them)
+  CLI        .venv/bin/conveyor login --url {base} --token "$CONVEYOR_TOKEN"
 
 export CONVEYOR_TOKEN={token}""")
     return 0

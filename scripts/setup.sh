@@ -22,7 +22,9 @@ STEPS=(packages office slides venv ingester postgres pgvector rabbitmq database 
 
 # Debian packages the local stack needs; apt-get runs only when one is missing. Tesseract (with
 # Simplified Chinese and English) is the ingester's OCR for images inside PDF and DOCX files.
-APT_PACKAGES=(postgresql rabbitmq-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim)
+# Chromium is the browser the web console's tests drive (Playwright only talks to it).
+APT_PACKAGES=(postgresql rabbitmq-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim
+              chromium)
 
 # pgvector is not packaged for bookworm: it is built from Debian's own source package of the
 # suite below (fetched with a private apt configuration, so the system's sources stay as they

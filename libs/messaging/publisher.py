@@ -37,7 +37,7 @@ class Outgoing:
     def mandatory(self) -> bool:
         # Work and commands must reach a queue (an unroutable one is a bug and raises);
         # events are broadcasts that may legitimately have no listener yet.
-        return self.exchange is not Exchange.EVENTS
+        return self.exchange not in (Exchange.EVENTS, Exchange.AUTH)
 
 
 class Publisher:

@@ -21,6 +21,7 @@ _EXCHANGE_TYPES = {
     Exchange.REGISTRY: aio_pika.ExchangeType.DIRECT,
     Exchange.DLX: aio_pika.ExchangeType.DIRECT,
     Exchange.RPC: aio_pika.ExchangeType.DIRECT,
+    Exchange.AUTH: aio_pika.ExchangeType.FANOUT,
 }
 
 
@@ -106,6 +107,15 @@ async def declare_event_subscription(
     """A private, auto-deleted queue on the events exchange (for a gateway's live streams)."""
     queue = await channel.declare_queue(exclusive=True, auto_delete=True)
     await queue.bind(Exchange.EVENTS, routing_key=binding)
+    return queue
+
+
+async def declare_broadcast_subscription(
+    channel: AbstractChannel, exchange: Exchange
+) -> AbstractQueue:
+    """A private, auto-deleted queue on a fanout exchange: every process sees every message."""
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(exchange)
     return queue
 
 

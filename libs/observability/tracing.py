@@ -24,14 +24,16 @@ from libs.logging import get_logger
 
 log = get_logger(__name__)
 
-_tracer = trace.get_tracer("conveyor")
+_NO_TRACER = trace.NoOpTracer()
+_tracer: trace.Tracer = _NO_TRACER
+_provider: Any = None
 _enabled = False
 _file: IO[str] | None = None
 
 
 def configure(service: str, settings: Any, exporter: Any = None) -> None:
     """Install the SDK provider when tracing is configured (or an exporter is given: tests)."""
-    global _enabled, _file
+    global _enabled, _file, _tracer, _provider
     endpoint = getattr(settings, "otlp_endpoint", "")
     trace_file = getattr(settings, "trace_file", "")
     if exporter is None and not endpoint and not trace_file:
@@ -64,32 +66,43 @@ def configure(service: str, settings: Any, exporter: Any = None) -> None:
                         hint="pip install opentelemetry-exporter-otlp-proto-http")
         else:
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
-    trace.set_tracer_provider(provider)
-    _enabled = True
+    # Our own provider rather than the global one: a test can switch tracing off again.
+    _provider, _tracer, _enabled = provider, provider.get_tracer("conveyor"), True
     log.info("tracing.enabled", otlp=bool(endpoint), file=bool(trace_file), ratio=ratio)
 
 
 def shutdown() -> None:
-    provider = trace.get_tracer_provider()
-    if _enabled and hasattr(provider, "shutdown"):
-        provider.shutdown()
+    """Flush and stop exporting; spans are non-recording again afterwards."""
+    global _enabled, _file, _tracer, _provider
+    if _provider is not None:
+        _provider.shutdown()
     if _file is not None:
         _file.close()
+    _provider, _tracer, _enabled, _file = None, _NO_TRACER, False, None
 
 
 def enabled() -> bool:
     return _enabled
 
 
-@contextlib.contextmanager
+class _NotRecording(contextlib.AbstractContextManager[Span]):
+    """What `span()` returns while tracing is off: one shared object, nothing allocated."""
+
+    def __enter__(self) -> Span:
+        return trace.INVALID_SPAN
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+_NOT_RECORDING = _NotRecording()
+
+
 def span(name: str, *, kind: SpanKind = SpanKind.INTERNAL,
-         attributes: Mapping[str, Any] | None = None) -> Iterator[Span]:
+         attributes: Mapping[str, Any] | None = None) -> contextlib.AbstractContextManager[Span]:
     if not _enabled:
-        yield trace.INVALID_SPAN
-        return
-    with _tracer.start_as_current_span(name, kind=kind,
-                                       attributes=dict(attributes or {})) as current:
-        yield current
+        return _NOT_RECORDING
+    return _tracer.start_as_current_span(name, kind=kind, attributes=dict(attributes or {}))
 
 
 def inject(headers: MutableMapping[str, Any]) -> None:

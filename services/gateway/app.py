@@ -10,7 +10,6 @@ import structlog
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.db.engine import create_engine
@@ -22,15 +21,18 @@ from libs.netguard import UrlPolicy
 from libs.observability import probes
 from libs.storage import Storage
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
+from services.gateway.auth.revocations import follow_revocations
 from services.gateway.boundary import InputBoundaryMiddleware
+from services.gateway.console import routes as console
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents import DOCUMENT_HANDLERS
 from services.gateway.errors import EXCEPTION_HANDLERS
-from services.gateway.health import health
+from services.gateway.health import health, health_instances
 from services.gateway.idempotency.middleware import IdempotencyMiddleware
 from services.gateway.kb.kb_routes import KnowledgeBaseController
 from services.gateway.kb.search_routes import search
 from services.gateway.kb.sync_routes import KnowledgeBaseSyncController, SyncTaskController
+from services.gateway.openapi import COMPONENTS, SECURITY
 from services.gateway.servers import SERVER_HANDLERS
 from services.gateway.settings import GatewaySettings
 from services.gateway.slides.routes import slide_router
@@ -79,8 +81,10 @@ def create_app(settings: GatewaySettings) -> Litestar:
         storage = Storage(settings)
         await storage.ensure_bucket()
         rpc = await RpcClient.open(connection)
+        token_cache = TokenCache(db)
+        await follow_revocations(connection, token_cache, hub)
         app.state.update(db=db, publisher=publisher, hub=hub, settings=settings, storage=storage,
-                         commands=TaskCommands(db, publisher), token_cache=TokenCache(db),
+                         commands=TaskCommands(db, publisher), token_cache=token_cache,
                          url_policy=UrlPolicy.from_setting(settings.server_url_allowlist),
                          rpc=rpc)
         probes.add_standard(db, connection, storage)
@@ -96,23 +100,27 @@ def create_app(settings: GatewaySettings) -> Litestar:
         version="0.1.0",
         description="Long-running batch jobs: submit, watch, control, download.",
         path="/",
-        render_plugins=[SwaggerRenderPlugin(path="/docs"), RedocRenderPlugin(path="/redoc"),
-                        JsonRenderPlugin(path="/openapi.json")],
+        components=COMPONENTS,
+        security=SECURITY,
+        render_plugins=console.docs_plugins(),
     )
-    handlers: list[Any] = [health, task_router, slide_router, *STREAM_HANDLERS,
+    handlers: list[Any] = [health, health_instances, task_router, slide_router, *STREAM_HANDLERS,
                            *DOCUMENT_HANDLERS, *SERVER_HANDLERS, KnowledgeBaseController,
-                           KnowledgeBaseSyncController, SyncTaskController, search]
+                           KnowledgeBaseSyncController, SyncTaskController, search,
+                           console.console_router(settings)]
     return Litestar(
         route_handlers=handlers,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             request_id_middleware,
-            DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(BearerAuthMiddleware,
+                             exclude=[*PUBLIC_PATHS, *console.PUBLIC_PATHS]),
             DefineMiddleware(InputBoundaryMiddleware, max_body_bytes=settings.max_body_bytes),
             DefineMiddleware(IdempotencyMiddleware, max_body_bytes=settings.max_body_bytes),
         ],
         lifespan=[lifespan],
+        before_request=console.redirect_root,
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         debug=False,

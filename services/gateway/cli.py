@@ -1,13 +1,16 @@
 """`python -m services.gateway.cli create-user --tenant T --user U [--admin]` prints a new
 bearer token for that user (creating tenant and user if needed) on its last line;
-`revoke-token TOKEN` revokes one."""
+`revoke-token TOKEN` revokes one (every gateway stops accepting it within a second)."""
 
 import argparse
 import asyncio
 
 from libs.db.engine import create_engine
+from libs.messaging.connection import connect
+from libs.messaging.publisher import Publisher
 from libs.settings import CommonSettings, load_settings
 from services.gateway.auth import repository as repo
+from services.gateway.auth.revocations import announce_revocation
 
 
 async def _create_user(database_url: str, tenant: str, user: str, admin: bool) -> str:
@@ -20,13 +23,22 @@ async def _create_user(database_url: str, tenant: str, user: str, admin: bool) -
         await db.dispose()
 
 
-async def _revoke(database_url: str, token: str) -> bool:
-    db = create_engine(database_url, pool_size=1)
+async def _revoke(settings: CommonSettings, token: str) -> bool:
+    """Revoke, then tell every gateway (they drop the token from their caches and close its
+    streams within a second). If the broker is unreachable the caches' TTL still applies."""
+    db = create_engine(settings.database_url, pool_size=1)
     try:
         async with db.begin() as conn:
-            return await repo.revoke_token(conn, token)
+            revoked = await repo.revoke_token(conn, token)
     finally:
         await db.dispose()
+    if revoked:
+        connection = await connect(settings.amqp_url, name="gateway-cli")
+        try:
+            await announce_revocation(await Publisher.open(connection), repo.token_hash(token))
+        finally:
+            await connection.close()
+    return revoked
 
 
 def main() -> None:
@@ -43,7 +55,7 @@ def main() -> None:
     if args.command == "create-user":
         print(asyncio.run(_create_user(settings.database_url, args.tenant, args.user, args.admin)))
     else:
-        revoked = asyncio.run(_revoke(settings.database_url, args.token))
+        revoked = asyncio.run(_revoke(settings, args.token))
         raise SystemExit(0 if revoked else "no such active token")
 
 

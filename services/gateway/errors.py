@@ -10,8 +10,9 @@ and `data`; seed 003 reads `error.{code,message,details}`; seed 004 (FastAPI-sty
 """
 
 import re
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -22,6 +23,36 @@ from libs.tasks.model import utcnow
 from libs.tasks.store import ExclusivityConflict, InvalidTransition
 
 log = get_logger(__name__)
+
+
+class FieldProblem(msgspec.Struct):
+    """One thing wrong with a request: `field` is a dotted path (`options.concurrency`,
+    `data[3].name`), as the request spells it."""
+
+    field: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct, rename="camel"):
+    code: str  # machine-readable: VALIDATION_ERROR, TASK_NOT_FOUND, INVALID_TASK_STATE, ...
+    message: str
+    # Usually a list of FieldProblem; some codes carry an object instead (INVALID_TASK_STATE:
+    # task_id and current_status; TASK_CONFLICT: running_task_id).
+    details: list[FieldProblem] | dict[str, Any] | None
+    request_id: str | None  # also in the X-Request-ID header and in every log line
+    timestamp: str
+
+
+class ErrorEnvelope(msgspec.Struct):
+    """The body of every error answer, on every route (the OpenAPI document's error schema)."""
+
+    success: Literal[False]
+    code: int  # the HTTP status again, for seed 002's clients
+    message: str
+    data: None
+    detail: str  # for FastAPI-style clients (seed 004)
+    error: ErrorBody
+    timestamp: str
 
 
 class ApiError(Exception):
@@ -49,21 +80,14 @@ def task_not_found(task_id: str) -> ApiError:
 def envelope(request: Request[Any, Any, Any] | None, error: ApiError) -> dict[str, Any]:
     timestamp = iso_now()
     request_id = request.state.get("request_id") if request is not None else None
-    return {
-        "success": False,
-        "code": error.status,
-        "message": error.message,
-        "data": None,
-        "detail": error.message,
-        "error": {
-            "code": error.code,
-            "message": error.message,
-            "details": error.details,
-            "requestId": request_id,
-            "timestamp": timestamp,
-        },
-        "timestamp": timestamp,
-    }
+    body = ErrorEnvelope(
+        success=False, code=error.status, message=error.message, data=None,
+        detail=error.message,
+        error=ErrorBody(code=error.code, message=error.message, details=error.details,
+                        request_id=request_id, timestamp=timestamp),
+        timestamp=timestamp)
+    # Through the struct, so that what is sent is what the OpenAPI document says.
+    return msgspec.to_builtins(body)  # type: ignore[no-any-return]
 
 
 def iso_now() -> str:

@@ -1,5 +1,7 @@
 """The gateway's read-only view of the registry's `instances` table (its SQL)."""
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,3 +20,11 @@ async def format_available(conn: AsyncConnection, service: str, fmt: str) -> boo
         """SELECT EXISTS (SELECT 1 FROM instances WHERE service = :service
             AND status = 'online' AND capabilities -> 'formats' ? :fmt)"""),
         {"service": service, "fmt": fmt}))
+
+
+async def instance_list(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every instance the registry knows, by service then name, with its last heartbeat."""
+    rows = await conn.execute(text(
+        """SELECT id, service, name, host, status, capabilities, interval_s, started_at,
+                  last_seen FROM instances ORDER BY service, name"""))
+    return [dict(row._mapping) for row in rows]

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_work_queue
-from libs.observability import metrics
+from libs.observability import metrics, tracing
 from libs.tasks import store
 from libs.tasks.events import finished_event, items_settled_event, task_event
 from libs.tasks.kinds import KINDS
@@ -141,7 +141,8 @@ class Engine:
             touched.append(task)
             free = task.concurrency - task.inflight
             if free > 0:
-                items = await repo.dispatch(conn, task, free)
+                with tracing.span("engine.dispatch", attributes={"conveyor.kind": task.kind}):
+                    items = await repo.dispatch(conn, task, free)
                 if items:
                     metrics.DISPATCH_BATCH.labels(task.kind).observe(len(items))
                     metrics.ITEMS_DISPATCHED.labels(task.kind).inc(len(items))

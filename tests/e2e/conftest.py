@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 import pytest_asyncio
 import websockets
+from sqlalchemy import text
 
+from libs.db.engine import create_engine
 from tests.harness import Cluster
 from tests.harness.cluster import ServiceHandle, create_user
 
@@ -118,6 +120,19 @@ class Stack:
 
     async def user(self, tenant: str, user: str, admin: bool = False) -> Api:
         return Api(self.url, await create_user(self.env, tenant, user, admin))
+
+    async def items_started_while_paused(self, task_id: str) -> int:
+        """How many of a paused task's items started after the pause took effect (read from
+        the database: the API shows no pause time)."""
+        db = create_engine(self.env["CONVEYOR_DATABASE_URL"], pool_size=1)
+        try:
+            async with db.connect() as conn:
+                late = await conn.scalar(text(
+                    """SELECT count(*) FROM task_items i JOIN tasks t ON t.id = i.task_id
+                    WHERE t.id = :id AND i.started_at > t.paused_at"""), {"id": task_id})
+        finally:
+            await db.dispose()
+        return int(late or 0)
 
     async def open_stream(self, api: Api, path: str = "/v2/stream") -> Stream:
         return Stream(await websockets.connect(api.ws_url(path)))

@@ -89,6 +89,8 @@ async def test_malformed_messages_are_dead_lettered_and_good_ones_processed(
     connection = await aio_pika.connect(stack.env["CONVEYOR_AMQP_URL"])
     channel = await connection.channel(publisher_confirms=True)
     exchange = await channel.get_exchange(Exchange.WORK)
+    dlq = await channel.get_queue(dead_letter_queue(work_queue("echo")))
+    await dlq.purge()  # dead letters of earlier tests on this stack (e.g. a crashing finalize)
     poison = [b"this is not json", b'{"type": "process_items", "task_id": 42}']
     for body in poison:
         await exchange.publish(
@@ -97,7 +99,6 @@ async def test_malformed_messages_are_dead_lettered_and_good_ones_processed(
     task = await alice.create_echo(_items(50, sleep_ms=0))
     assert (await alice.wait_finished(task["taskId"]))["status"] == "completed"
 
-    dlq = await channel.get_queue(dead_letter_queue(work_queue("echo")))
     received = []
     for _ in range(100):
         message = await dlq.get(fail=False)

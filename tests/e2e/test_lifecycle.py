@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
-from sqlalchemy import text
-
-from libs.db.engine import create_engine
 from tests.e2e.conftest import Api, Stack
 
 
@@ -39,14 +35,7 @@ async def test_200_items_paused_resumed_and_completed_over_websocket(
     await asyncio.sleep(0.5)
     assert (await alice.task(task_id))["completedItems"] == frozen < 200
 
-    db = create_engine(stack.env["CONVEYOR_DATABASE_URL"], pool_size=1)
-    async with db.connect() as conn:
-        paused_at: datetime = await conn.scalar(
-            text("SELECT paused_at FROM tasks WHERE id = :id"), {"id": task_id})
-        late = await conn.scalar(text(
-            "SELECT count(*) FROM task_items WHERE task_id = :id AND started_at > :at"),
-            {"id": task_id, "at": paused_at})
-    await db.dispose()
+    late = await stack.items_started_while_paused(task_id)
     assert late == 0, "an item started after the pause was acknowledged"
 
     resumed = await alice.command(task_id, "resume")

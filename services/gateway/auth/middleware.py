@@ -1,6 +1,9 @@
-"""Authenticates every HTTP request and WebSocket except health and the API docs.
+"""Authenticates every HTTP request and WebSocket except health, the API docs and the console's
+static files.
 
-Browsers cannot set headers on a WebSocket, so a socket may carry the token as `?token=`."""
+Browsers cannot set headers on a WebSocket. A browser offers the token as a subprotocol pair
+instead, `new WebSocket(url, ["conveyor.bearer", token])` (the Sec-WebSocket-Protocol header,
+which access logs do not record, unlike a URL); `?token=` still works for older clients."""
 
 import time
 
@@ -9,31 +12,38 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.gateway.auth.repository import Principal, principal_for_token
+from services.gateway.auth.repository import Principal, principal_for_token, token_hash
 
+BEARER_SUBPROTOCOL = "conveyor.bearer"
 PUBLIC_PATHS = ["^/api/v2/health$", "^/docs", "^/redoc", "^/openapi", "^/schema"]
 
 
 class TokenCache:
-    """Token lookups cached briefly: a revoked token stops working within `ttl_s`."""
+    """Token lookups cached briefly, by the token's hash (the token itself is kept nowhere).
+    A revocation notice drops the entry at once (auth/revocations.py); `ttl_s` bounds one whose
+    notice was lost."""
 
-    def __init__(self, db: AsyncEngine, ttl_s: float = 30.0, max_size: int = 10_000) -> None:
+    def __init__(self, db: AsyncEngine, ttl_s: float = 10.0, max_size: int = 10_000) -> None:
         self._db = db
         self._ttl_s = ttl_s
         self._max_size = max_size
-        self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self._entries: dict[bytes, tuple[float, Principal | None]] = {}
 
     async def resolve(self, token: str) -> Principal | None:
         now = time.monotonic()
-        cached = self._entries.get(token)
+        key = token_hash(token)
+        cached = self._entries.get(key)
         if cached and now - cached[0] < self._ttl_s:
             return cached[1]
         async with self._db.connect() as conn:
             principal = await principal_for_token(conn, token)
         if len(self._entries) >= self._max_size:
             self._entries.clear()
-        self._entries[token] = (now, principal)
+        self._entries[key] = (now, principal)
         return principal
+
+    def forget(self, hashed: bytes) -> None:
+        self._entries.pop(hashed, None)
 
 
 def bearer_token(connection: ASGIConnection) -> str | None:  # type: ignore[type-arg]
@@ -42,8 +52,18 @@ def bearer_token(connection: ASGIConnection) -> str | None:  # type: ignore[type
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     if connection.scope["type"] == "websocket":
+        offered = subprotocols(connection)
+        if BEARER_SUBPROTOCOL in offered:
+            at = offered.index(BEARER_SUBPROTOCOL)
+            return offered[at + 1] if at + 1 < len(offered) else None
         return connection.query_params.get("token") or connection.query_params.get("access_token")
     return None
+
+
+def subprotocols(connection: ASGIConnection) -> list[str]:  # type: ignore[type-arg]
+    """The subprotocols a WebSocket client offered, in its order."""
+    return [p.strip() for p in connection.headers.get("sec-websocket-protocol", "").split(",")
+            if p.strip()]
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):

@@ -3,6 +3,8 @@
 from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar.openapi.spec import Example
+from litestar.params import Body
 from msgspec import Meta
 
 Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -25,3 +27,17 @@ class CreateBatchTaskRequest(msgspec.Struct, rename="camel", forbid_unknown_fiel
     data: Annotated[list[dict[str, Any]], Meta(max_length=MAX_INLINE_ROWS)] = []
     options: BatchOptions = BatchOptions()
     name: Annotated[str, Meta(max_length=255)] | None = None
+
+
+CreateBatchTaskBody = Annotated[CreateBatchTaskRequest, Body(examples=[
+    Example(summary="Seed 000's quick start: two templates x inline rows, one ZIP",
+            value={"templateIds": ["template-001", "template-002"], "outputFormat": "docx",
+                   "mode": "sequential",
+                   "data": [{"name": "张三", "age": 30, "email": "zhangsan@example.com"},
+                            {"name": "李四", "age": 25, "email": "lisi@example.com"}],
+                   "options": {"batchSize": 10, "createZip": True}}),
+    Example(summary="PDF from an uploaded data source, in parallel",
+            value={"templateIds": ["template-001"], "outputFormat": "pdf",
+                   "dataSourceId": "ds-001", "mode": "parallel",
+                   "options": {"concurrency": 4, "continueOnError": True}}),
+])]

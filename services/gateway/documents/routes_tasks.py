@@ -14,14 +14,23 @@ from libs.tasks.kinds import DOCUMENTS
 from libs.tasks.model import Task
 from services.gateway.auth.repository import Principal
 from services.gateway.documents import repository as repo
-from services.gateway.documents.dto import CreateBatchTaskRequest
+from services.gateway.documents.dto import CreateBatchTaskBody, CreateBatchTaskRequest
 from services.gateway.documents.envelope import ok
 from services.gateway.documents.presenters import progress_view
 from services.gateway.documents.routes_uploads import template_not_found
+from services.gateway.documents.schemas import (
+    BatchCancelledResponse,
+    BatchCreatedResponse,
+    BatchPausedResponse,
+    BatchProgressResponse,
+    BatchResumedResponse,
+    BatchStartedResponse,
+)
 from services.gateway.downloads import redirect_to_stored
 from services.gateway.errors import ApiError
 from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.instances import format_available
+from services.gateway.openapi import documented, redirect_errors
 from services.gateway.settings import GatewaySettings
 from services.gateway.tasks.commands import TaskCommands
 from services.gateway.tasks.presenters import iso
@@ -86,8 +95,9 @@ class BatchTaskController(Controller):
     tags = ["documents"]
 
     @post("/", status_code=200, summary="Create a batch: templates x rows -> documents",
+          responses=documented(BatchCreatedResponse, errors=(404, 409, 503)),
           opt=IDEMPOTENT_CREATE)
-    async def create(self, request: Request[Any, Any, Any], data: CreateBatchTaskRequest,
+    async def create(self, request: Request[Any, Any, Any], data: CreateBatchTaskBody,
                      principal: Principal, db: AsyncEngine, storage: Storage,
                      commands: TaskCommands) -> dict[str, Any]:
         rows = await _rows(db, storage, principal, data)
@@ -144,28 +154,32 @@ class BatchTaskController(Controller):
             "websocketUrl": f"{settings.ws_url}/v2/stream/{task.id}",
         })
 
-    @post("/{task_id:str}/start", status_code=200)
+    @post("/{task_id:str}/start", status_code=200, summary="Start a batch",
+          responses=documented(BatchStartedResponse, errors=(404,)))
     async def start(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                     db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
         task = await _control(commands.start, db, commands, principal, task_id)
         return ok(request, {"taskId": task.id, "status": task.status.value,
                             "startedAt": iso(task.started_at)})
 
-    @post("/{task_id:str}/pause", status_code=200)
+    @post("/{task_id:str}/pause", status_code=200, summary="Pause a batch",
+          responses=documented(BatchPausedResponse, errors=(404,)))
     async def pause(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                     db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
         task = await _control(commands.pause, db, commands, principal, task_id)
         return ok(request, {"taskId": task.id, "status": task.status.value,
                             "pausedAt": iso(task.paused_at)})
 
-    @post("/{task_id:str}/resume", status_code=200)
+    @post("/{task_id:str}/resume", status_code=200, summary="Resume a batch",
+          responses=documented(BatchResumedResponse, errors=(404,)))
     async def resume(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                      db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
         task = await _control(commands.resume, db, commands, principal, task_id)
         return ok(request, {"taskId": task.id, "status": task.status.value,
                             "resumedAt": iso(task.updated_at)})
 
-    @post("/{task_id:str}/cancel", status_code=200)
+    @post("/{task_id:str}/cancel", status_code=200, summary="Cancel a batch",
+          responses=documented(BatchCancelledResponse, errors=(404,)))
     async def cancel(self, request: Request[Any, Any, Any], task_id: str, principal: Principal,
                      db: AsyncEngine, commands: TaskCommands) -> dict[str, Any]:
         task = await _control(commands.cancel, db, commands, principal, task_id)
@@ -174,7 +188,8 @@ class BatchTaskController(Controller):
                             "completedDocuments": task.done,
                             "message": f"任务已取消，已生成{task.done}个文档"})
 
-    @get("/{task_id:str}/progress")
+    @get("/{task_id:str}/progress", summary="Progress per template, ETA, ZIP readiness",
+         responses=documented(BatchProgressResponse, errors=(404,)))
     async def progress(self, request: Request[Any, Any, Any], task_id: str,
                        principal: Principal, db: AsyncEngine,
                        commands: TaskCommands) -> dict[str, Any]:
@@ -184,7 +199,8 @@ class BatchTaskController(Controller):
         return ok(request, progress_view(task, task.params["templates"], counts))
 
     @get("/{task_id:str}/download/zip", status_code=302,
-         summary="Redirects to a short-lived presigned URL of the batch's ZIP")
+         summary="Redirects to a short-lived presigned URL of the batch's ZIP",
+         responses=redirect_errors(404, 409, 410))
     async def download_zip(self, task_id: str, principal: Principal, db: AsyncEngine,
                            storage: Storage, commands: TaskCommands) -> Redirect:
         task = await _load(db, commands, principal, task_id)

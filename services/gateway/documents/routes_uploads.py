@@ -18,6 +18,14 @@ from libs.tasks.model import utcnow
 from services.gateway.auth.repository import Principal
 from services.gateway.documents import repository as repo
 from services.gateway.documents.envelope import ok
+from services.gateway.documents.schemas import (
+    DataSourceDeletedResponse,
+    DataSourceListResponse,
+    DataSourceResponse,
+    TemplateDeletedResponse,
+    TemplateListResponse,
+    TemplateResponse,
+)
 from services.gateway.documents.uploads import (
     BadUpload,
     parse_rows,
@@ -26,6 +34,7 @@ from services.gateway.documents.uploads import (
 )
 from services.gateway.errors import ApiError, validation_error
 from services.gateway.idempotency.context import IDEMPOTENT_CREATE
+from services.gateway.openapi import documented
 from services.gateway.tasks.presenters import iso
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
@@ -109,6 +118,7 @@ class TemplateController(Controller):
     tags = ["documents"]
 
     @post("/", status_code=201, summary="Upload a DOCX template (multipart: file, name, id)",
+          responses=documented(TemplateResponse, 201, errors=(409, 413)),
           opt=IDEMPOTENT_CREATE)
     async def upload(self, request: Request[Any, Any, Any], data: Multipart,
                      principal: Principal, db: AsyncEngine, storage: Storage) -> dict[str, Any]:
@@ -133,14 +143,15 @@ class TemplateController(Controller):
                      [{"field": "id", "message": "already exists"}]))
         return ok(request, template_view(template))
 
-    @get("/", summary="List templates")
+    @get("/", summary="List templates", responses=documented(TemplateListResponse))
     async def list_templates(self, request: Request[Any, Any, Any], principal: Principal,
                              db: AsyncEngine) -> dict[str, Any]:
         async with db.connect() as conn:
             templates = await repo.get_templates(conn, principal.tenant_id)
         return ok(request, [template_view(t) for t in templates])
 
-    @get("/{template_id:str}", summary="A template and the fields it uses")
+    @get("/{template_id:str}", summary="A template and the fields it uses",
+         responses=documented(TemplateResponse, errors=(404,)))
     async def get_template(self, request: Request[Any, Any, Any], template_id: str,
                            principal: Principal, db: AsyncEngine) -> dict[str, Any]:
         async with db.connect() as conn:
@@ -149,7 +160,8 @@ class TemplateController(Controller):
             raise template_not_found(template_id)
         return ok(request, template_view(found[0]))
 
-    @delete("/{template_id:str}", status_code=200, summary="Delete a template")
+    @delete("/{template_id:str}", status_code=200, summary="Delete a template",
+            responses=documented(TemplateDeletedResponse, errors=(404, 409)))
     async def delete_template(self, request: Request[Any, Any, Any], template_id: str,
                               principal: Principal, db: AsyncEngine,
                               storage: Storage) -> dict[str, Any]:
@@ -169,6 +181,7 @@ class DataSourceController(Controller):
     tags = ["documents"]
 
     @post("/", status_code=201, summary="Upload rows: CSV, XLSX or JSON (multipart)",
+          responses=documented(DataSourceResponse, 201, errors=(409, 413)),
           opt=IDEMPOTENT_CREATE)
     async def upload(self, request: Request[Any, Any, Any], data: Multipart,
                      principal: Principal, db: AsyncEngine, storage: Storage) -> dict[str, Any]:
@@ -191,14 +204,15 @@ class DataSourceController(Controller):
                      [{"field": "id", "message": "already exists"}]))
         return ok(request, data_source_view(source))
 
-    @get("/", summary="List data sources")
+    @get("/", summary="List data sources", responses=documented(DataSourceListResponse))
     async def list_sources(self, request: Request[Any, Any, Any], principal: Principal,
                            db: AsyncEngine) -> dict[str, Any]:
         async with db.connect() as conn:
             sources = await repo.get_data_sources(conn, principal.tenant_id)
         return ok(request, [data_source_view(s) for s in sources])
 
-    @get("/{source_id:str}", summary="A data source")
+    @get("/{source_id:str}", summary="A data source",
+         responses=documented(DataSourceResponse, errors=(404,)))
     async def get_source(self, request: Request[Any, Any, Any], source_id: str,
                          principal: Principal, db: AsyncEngine) -> dict[str, Any]:
         async with db.connect() as conn:
@@ -207,7 +221,8 @@ class DataSourceController(Controller):
             raise ApiError(404, "DATA_SOURCE_NOT_FOUND", f"data source {source_id} does not exist")
         return ok(request, data_source_view(found[0]))
 
-    @delete("/{source_id:str}", status_code=200, summary="Delete a data source")
+    @delete("/{source_id:str}", status_code=200, summary="Delete a data source",
+            responses=documented(DataSourceDeletedResponse, errors=(404,)))
     async def delete_source(self, request: Request[Any, Any, Any], source_id: str,
                             principal: Principal, db: AsyncEngine,
                             storage: Storage) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 from typing import Annotated, Literal
 
 import msgspec
+from litestar.openapi.spec import Example
+from litestar.params import Body
 from msgspec import Meta
 
 MAX_DOCUMENT_IDS = 10_000
@@ -22,3 +24,18 @@ class CreateSync(msgspec.Struct, forbid_unknown_fields=True):
 class Search(msgspec.Struct, forbid_unknown_fields=True):
     query: Annotated[str, Meta(min_length=1, max_length=2000)]
     top_k: Annotated[int, Meta(ge=1, le=50)] = 5
+
+
+CreateKnowledgeBaseBody = Annotated[CreateKnowledgeBase, Body(examples=[
+    Example(summary="A knowledge base", value={"name": "产品手册", "description": "v2 docs"}),
+])]
+CreateSyncBody = Annotated[CreateSync, Body(examples=[
+    Example(summary="Index every uploaded document", value={"task_type": "full_sync"}),
+    Example(summary="Re-index two documents",
+            value={"task_type": "incremental",
+                   "document_ids": ["doc-0b7c7d5e-8f0a-4d7e-9a51-2f4b1c9e3a10"]}),
+])]
+SearchBody = Annotated[Search, Body(examples=[
+    Example(summary="Top five chunks for a question",
+            value={"query": "如何重试失败的文档？", "top_k": 5}),
+])]

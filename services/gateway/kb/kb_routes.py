@@ -19,7 +19,15 @@ from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.kb import errors, ids, presenters, uploads
 from services.gateway.kb import repository as repo
 from services.gateway.kb.access import exclusivity_key, load_kb
-from services.gateway.kb.dto import CreateKnowledgeBase
+from services.gateway.kb.dto import CreateKnowledgeBaseBody
+from services.gateway.kb.schemas import (
+    DocumentListResponse,
+    DocumentResponse,
+    KnowledgeBaseListResponse,
+    KnowledgeBaseResponse,
+    RemovedResponse,
+)
+from services.gateway.openapi import documented
 from services.gateway.settings import GatewaySettings
 
 log = get_logger(__name__)
@@ -40,8 +48,10 @@ class KnowledgeBaseController(Controller):
     path = "/api/v1/knowledge-bases"
     tags = ["knowledge bases"]
 
-    @post("/", opt=IDEMPOTENT_CREATE, status_code=200, summary="Create a knowledge base")
-    async def create(self, data: CreateKnowledgeBase, db: AsyncEngine, principal: Principal,
+    @post("/", status_code=200, summary="Create a knowledge base",
+          responses=documented(KnowledgeBaseResponse, errors=(409,)),
+          opt=IDEMPOTENT_CREATE)
+    async def create(self, data: CreateKnowledgeBaseBody, db: AsyncEngine, principal: Principal,
                      settings: GatewaySettings) -> dict[str, Any]:
         async with db.begin() as conn:
             if await repo.count_kbs(conn, principal.tenant_id) >= settings.kb_max_per_tenant:
@@ -55,7 +65,8 @@ class KnowledgeBaseController(Controller):
                 raise errors.kb_name_taken(data.name) from None
         return {"data": presenters.knowledge_base(kb)}
 
-    @get("/", summary="The tenant's knowledge bases, newest first")
+    @get("/", summary="The tenant's knowledge bases, newest first",
+         responses=documented(KnowledgeBaseListResponse))
     async def list_kbs(self, db: AsyncEngine, principal: Principal, limit: Limit = 20,
                        offset: Offset = 0) -> dict[str, Any]:
         async with db.connect() as conn:
@@ -64,14 +75,16 @@ class KnowledgeBaseController(Controller):
         return {"data": [presenters.knowledge_base(kb) for kb in kbs], "total": total,
                 "limit": limit, "offset": offset}
 
-    @get("/{kb_id:str}", summary="One knowledge base")
+    @get("/{kb_id:str}", summary="One knowledge base",
+         responses=documented(KnowledgeBaseResponse, errors=(404,)))
     async def get_kb(self, kb_id: str, db: AsyncEngine, principal: Principal) -> dict[str, Any]:
         async with db.connect() as conn:
             kb = await load_kb(conn, principal, kb_id)
         return {"data": presenters.knowledge_base(kb)}
 
     @delete("/{kb_id:str}", status_code=200,
-            summary="Delete a knowledge base with its documents and chunks")
+            summary="Delete a knowledge base with its documents and chunks",
+            responses=documented(RemovedResponse, errors=(404,)))
     async def delete_kb(self, kb_id: str, db: AsyncEngine, principal: Principal,
                         storage: Storage) -> dict[str, Any]:
         async with db.begin() as conn:
@@ -84,8 +97,10 @@ class KnowledgeBaseController(Controller):
         log.info("kb.deleted", kb_id=kb.id)
         return {"message": "知识库已删除", "data": {"id": ids.public(ids.KB, kb.id)}}
 
-    @post("/{kb_id:str}/documents", opt=IDEMPOTENT_CREATE, status_code=200,
-          summary="Upload a document (PDF, DOCX, HTML, Markdown, TXT) as multipart field 'file'")
+    @post("/{kb_id:str}/documents", status_code=200,
+          summary="Upload a document (PDF, DOCX, HTML, Markdown, TXT) as multipart field 'file'",
+          responses=documented(DocumentResponse, errors=(404, 413)),
+          opt=IDEMPOTENT_CREATE)
     async def upload(self, kb_id: str, data: FileField, db: AsyncEngine, principal: Principal,
                      storage: Storage, settings: GatewaySettings) -> dict[str, Any]:
         async with db.connect() as conn:
@@ -108,7 +123,8 @@ class KnowledgeBaseController(Controller):
             raise
         return {"data": presenters.document(document)}
 
-    @get("/{kb_id:str}/documents", summary="Documents of a knowledge base, in upload order")
+    @get("/{kb_id:str}/documents", summary="Documents of a knowledge base, in upload order",
+         responses=documented(DocumentListResponse, errors=(404,)))
     async def list_documents(self, kb_id: str, db: AsyncEngine, principal: Principal,
                              limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
         async with db.connect() as conn:
@@ -118,7 +134,8 @@ class KnowledgeBaseController(Controller):
         return {"data": [presenters.document(d) for d in documents], "total": total,
                 "limit": limit, "offset": offset}
 
-    @get("/{kb_id:str}/documents/{document_id:str}", summary="One document")
+    @get("/{kb_id:str}/documents/{document_id:str}", summary="One document",
+         responses=documented(DocumentResponse, errors=(404,)))
     async def get_document(self, kb_id: str, document_id: str, db: AsyncEngine,
                            principal: Principal) -> dict[str, Any]:
         async with db.connect() as conn:
@@ -130,7 +147,8 @@ class KnowledgeBaseController(Controller):
         return {"data": presenters.document(document)}
 
     @put("/{kb_id:str}/documents/{document_id:str}", status_code=200,
-         summary="Replace a document's file; the next sync re-indexes it")
+         summary="Replace a document's file; the next sync re-indexes it",
+         responses=documented(DocumentResponse, errors=(404, 413)))
     async def replace(self, kb_id: str, document_id: str, data: FileField, db: AsyncEngine,
                       principal: Principal, storage: Storage,
                       settings: GatewaySettings) -> dict[str, Any]:
@@ -155,7 +173,8 @@ class KnowledgeBaseController(Controller):
         return {"data": presenters.document(document)}
 
     @delete("/{kb_id:str}/documents/{document_id:str}", status_code=200,
-            summary="Delete a document; its chunks go with it")
+            summary="Delete a document; its chunks go with it",
+            responses=documented(RemovedResponse, errors=(404,)))
     async def delete_document(self, kb_id: str, document_id: str, db: AsyncEngine,
                               principal: Principal, storage: Storage) -> dict[str, Any]:
         async with db.begin() as conn:

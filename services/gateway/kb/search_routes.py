@@ -12,7 +12,11 @@ from proto.topology import Queue
 from services.gateway.auth.repository import Principal
 from services.gateway.kb import errors, ids
 from services.gateway.kb.access import load_kb
-from services.gateway.kb.dto import Search
+from services.gateway.kb.dto import SearchBody
+from services.gateway.kb.schemas import (
+    SearchResponse,
+)
+from services.gateway.openapi import documented
 from services.gateway.settings import GatewaySettings
 
 
@@ -23,8 +27,9 @@ def _result(hit: ChunkHit) -> dict[str, Any]:
 
 
 @post("/api/v1/knowledge-bases/{kb_id:str}/search", status_code=200, tags=["knowledge bases"],
-      summary="The chunks nearest in meaning to a query, best first")
-async def search(kb_id: str, data: Search, db: AsyncEngine, principal: Principal,
+      summary="The chunks nearest in meaning to a query, best first",
+      responses=documented(SearchResponse, errors=(404, 503)))
+async def search(kb_id: str, data: SearchBody, db: AsyncEngine, principal: Principal,
                  rpc: RpcClient, settings: GatewaySettings) -> dict[str, Any]:
     async with db.connect() as conn:
         kb = await load_kb(conn, principal, kb_id)

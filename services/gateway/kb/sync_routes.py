@@ -16,7 +16,15 @@ from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.kb import errors, ids, presenters
 from services.gateway.kb import repository as repo
 from services.gateway.kb.access import exclusivity_key, load_kb, load_sync_task
-from services.gateway.kb.dto import CreateSync
+from services.gateway.kb.dto import CreateSyncBody
+from services.gateway.kb.schemas import (
+    SyncCancelledResponse,
+    SyncCreatedResponse,
+    SyncRetryCreatedResponse,
+    SyncTaskDetailsResponse,
+    SyncTaskListResponse,
+)
+from services.gateway.openapi import documented
 from services.gateway.tasks.commands import TaskCommands
 from services.gateway.tasks.presenters import iso
 
@@ -50,8 +58,10 @@ class KnowledgeBaseSyncController(Controller):
     tags = ["sync tasks"]
 
     @post("/sync", status_code=200, summary="Create a sync task (full_sync or incremental)",
+          responses=documented(SyncCreatedResponse, errors=(404,)),
           opt=IDEMPOTENT_CREATE)
-    async def create(self, kb_id: str, data: CreateSync, db: AsyncEngine, principal: Principal,
+    async def create(self, kb_id: str, data: CreateSyncBody, db: AsyncEngine,
+                     principal: Principal,
                      commands: TaskCommands) -> dict[str, Any]:
         if data.task_type == "incremental" and not data.document_ids:
             raise validation_error("document_ids", "incremental syncs the listed documents: "
@@ -77,7 +87,8 @@ class KnowledgeBaseSyncController(Controller):
         task = await create_sync_task(commands, principal, kb.id, data.task_type, documents)
         return {"data": presenters.created(task)}
 
-    @get("/sync-tasks", summary="Sync tasks of a knowledge base, newest first")
+    @get("/sync-tasks", summary="Sync tasks of a knowledge base, newest first",
+         responses=documented(SyncTaskListResponse, errors=(404,)))
     async def list_tasks(self, kb_id: str, db: AsyncEngine, principal: Principal,
                          status: TaskStatus | None = None,
                          limit: ListLimit = 10) -> dict[str, Any]:
@@ -93,7 +104,8 @@ class SyncTaskController(Controller):
     path = "/api/v1/sync-tasks/{task_id:str}"
     tags = ["sync tasks"]
 
-    @get("/", summary="A sync task with per-document status")
+    @get("/", summary="A sync task with per-document status",
+         responses=documented(SyncTaskDetailsResponse, errors=(404,)))
     async def details(self, task_id: str, db: AsyncEngine,
                       principal: Principal) -> dict[str, Any]:
         async with db.connect() as conn:
@@ -103,7 +115,8 @@ class SyncTaskController(Controller):
                          "documents": [presenters.sync_document(item) for item in items]}}
 
     @post("/cancel", status_code=200,
-          summary="Cancel: no further document starts; processed documents stay indexed")
+          summary="Cancel: no further document starts; processed documents stay indexed",
+          responses=documented(SyncCancelledResponse, errors=(404,)))
     async def cancel(self, task_id: str, db: AsyncEngine, principal: Principal,
                      commands: TaskCommands) -> dict[str, Any]:
         async with db.connect() as conn:
@@ -121,8 +134,10 @@ class SyncTaskController(Controller):
             "processed_documents": task.done,
             "cancelled_at": iso(task.completed_at)}}
 
-    @post("/retry-failed", opt=IDEMPOTENT_CREATE, status_code=200,
-          summary="A new sync task for this task's failed documents only")
+    @post("/retry-failed", status_code=200,
+          summary="A new sync task for this task's failed documents only",
+          responses=documented(SyncRetryCreatedResponse, errors=(404,)),
+          opt=IDEMPOTENT_CREATE)
     async def retry_failed(self, task_id: str, db: AsyncEngine, principal: Principal,
                            commands: TaskCommands) -> dict[str, Any]:
         async with db.connect() as conn:

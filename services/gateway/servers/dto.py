@@ -3,6 +3,8 @@
 from typing import Annotated, Literal
 
 import msgspec
+from litestar.openapi.spec import Example
+from litestar.params import Body
 from msgspec import Meta
 
 from libs.tasks.kinds import SERVER_BATCH
@@ -47,3 +49,16 @@ class BatchRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class UploadUrlRequest(msgspec.Struct, forbid_unknown_fields=True):
     path: FolderPath
+
+
+RegisterServerBody = Annotated[RegisterServerRequest, Body(examples=[
+    Example(summary="A remote server speaking the remote protocol",
+            value={"name": "gpu-01", "url": "https://gpu-01.example.com", "type": "remote",
+                   "batch_size": 4}),
+])]
+BatchBody = Annotated[BatchRequest, Body(examples=[
+    Example(summary="Seed 004: DOCX to PDF over the 合同 folders",
+            value={"workflow_name": "docx-to-pdf", "target_folders": ["/inbox/2026"],
+                   "folder_keywords": ["合同"], "selected_server": "docrender-1",
+                   "output_root": "/out/pdf"}),
+])]

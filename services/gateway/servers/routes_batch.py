@@ -16,10 +16,16 @@ from proto.topology import server_route
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError
 from services.gateway.idempotency.context import IDEMPOTENT_CREATE
-from services.gateway.servers.dto import BatchRequest
+from services.gateway.openapi import documented
+from services.gateway.servers.dto import BatchBody, BatchRequest
 from services.gateway.servers.paths import shown, tenant_root
 from services.gateway.servers.planner import Plan, plan
 from services.gateway.servers.presenters import batch_task_view
+from services.gateway.servers.schemas import (
+    BatchStarted,
+    BatchTaskView,
+    ServerCheck,
+)
 from services.gateway.tasks.commands import TaskCommands
 from services.gateway.tasks.presenters import iso
 
@@ -61,8 +67,9 @@ class BatchController(Controller):
     tags = ["servers"]
 
     @post("/check-server", status_code=200,
-          summary="Can the server run this batch now? (400 when not, 404 unknown)")
-    async def check_server(self, data: BatchRequest, principal: Principal, db: AsyncEngine,
+          summary="Can the server run this batch now? (400 when not, 404 unknown)",
+          responses=documented(ServerCheck, errors=(404,)))
+    async def check_server(self, data: BatchBody, principal: Principal, db: AsyncEngine,
                            storage: Storage) -> dict[str, Any]:
         found = await plan(db, storage, principal, data, unavailable_status=400)
         return {"available": True, "server_name": found.server.name,
@@ -72,8 +79,9 @@ class BatchController(Controller):
                 "skipped_files": found.selection.skipped}
 
     @post("/process", status_code=200, summary="Start a batch on the selected server",
+          responses=documented(BatchStarted, errors=(404, 503)),
           opt=IDEMPOTENT_CREATE)
-    async def process(self, data: BatchRequest, principal: Principal, db: AsyncEngine,
+    async def process(self, data: BatchBody, principal: Principal, db: AsyncEngine,
                       storage: Storage, commands: TaskCommands) -> dict[str, Any]:
         found = await plan(db, storage, principal, data, unavailable_status=503)
         try:
@@ -86,12 +94,14 @@ class BatchController(Controller):
                 "workflow_name": found.workflow.name, "total_files": task.total,
                 "batch_size": task.concurrency}
 
-    @get("/tasks/{task_id:str}", summary="A batch task's status")
+    @get("/tasks/{task_id:str}", summary="A batch task's status",
+         responses=documented(BatchTaskView, errors=(404,)))
     async def status(self, task_id: str, principal: Principal, db: AsyncEngine,
                      commands: TaskCommands) -> dict[str, Any]:
         return batch_task_view(await _load(db, commands, principal, task_id))
 
-    @get("/tasks", summary="The caller's batch tasks, newest first")
+    @get("/tasks", summary="The caller's batch tasks, newest first",
+         responses=documented(list[BatchTaskView]))
     async def list_tasks(
         self, principal: Principal, db: AsyncEngine,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
@@ -103,7 +113,8 @@ class BatchController(Controller):
                 kind=SERVER_BATCH.name, offset=offset, limit=limit)
         return [batch_task_view(task) for task in tasks]
 
-    @post("/tasks/{task_id:str}/cancel", status_code=200, summary="Cancel a batch task")
+    @post("/tasks/{task_id:str}/cancel", status_code=200, summary="Cancel a batch task",
+          responses=documented(BatchTaskView, errors=(404,)))
     async def cancel(self, task_id: str, principal: Principal, db: AsyncEngine,
                      commands: TaskCommands) -> dict[str, Any]:
         await _load(db, commands, principal, task_id)

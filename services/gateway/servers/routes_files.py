@@ -13,8 +13,15 @@ from litestar.response import Redirect
 from libs.storage import Storage
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError, validation_error
+from services.gateway.openapi import documented, redirect_errors
 from services.gateway.servers.dto import UploadUrlRequest
 from services.gateway.servers.paths import BadPath, normalize, shown, tenant_root
+from services.gateway.servers.schemas import (
+    FileDeleted,
+    FileList,
+    StoredFile,
+    UploadUrl,
+)
 from services.gateway.tasks.presenters import iso
 
 MAX_LISTED = 1000
@@ -36,7 +43,8 @@ class FileController(Controller):
     path = "/files"
     tags = ["files"]
 
-    @put("/{file_path:path}", status_code=201, summary="Upload a file (the raw body)")
+    @put("/{file_path:path}", status_code=201, summary="Upload a file (the raw body)",
+         responses=documented(StoredFile, 201, errors=(413,)))
     async def upload(self, request: Request[Any, Any, Any], file_path: Path,
                      principal: Principal, storage: Storage) -> dict[str, Any]:
         path = _path(file_path)
@@ -51,7 +59,8 @@ class FileController(Controller):
         return {"path": shown(path), "size": len(content), "content_type": content_type}
 
     @post("/upload-url", status_code=200,
-          summary="A presigned URL to PUT one large file straight to storage")
+          summary="A presigned URL to PUT one large file straight to storage",
+          responses=documented(UploadUrl))
     async def upload_url(self, request: Request[Any, Any, Any], data: UploadUrlRequest,
                          principal: Principal, storage: Storage) -> dict[str, Any]:
         path = _path(data.path)
@@ -59,7 +68,8 @@ class FileController(Controller):
         return {"path": shown(path), "method": "PUT", "expires_in": ttl,
                 "url": storage.presigned_put(tenant_root(principal.tenant_id) + path)}
 
-    @get("/", summary="List files under a folder (all when no prefix)")
+    @get("/", summary="List files under a folder (all when no prefix)",
+         responses=documented(FileList))
     async def list_files(
         self, principal: Principal, storage: Storage,
         prefix: Annotated[str, Parameter(max_length=1024)] = "/",
@@ -72,7 +82,8 @@ class FileController(Controller):
                            "modified_at": iso(obj.modified_at)} for obj in found[:MAX_LISTED]]}
 
     @get("/{file_path:path}", status_code=302,
-         summary="Download: redirects to a short-lived presigned URL")
+         summary="Download: redirects to a short-lived presigned URL",
+         responses=redirect_errors(404))
     async def download(self, file_path: Path, principal: Principal,
                        storage: Storage) -> Redirect:
         path = _path(file_path)
@@ -81,7 +92,8 @@ class FileController(Controller):
             raise _not_found(path)
         return Redirect(storage.presigned_get(key, filename=Path(path).name))
 
-    @delete("/{file_path:path}", status_code=200, summary="Delete a file")
+    @delete("/{file_path:path}", status_code=200, summary="Delete a file",
+            responses=documented(FileDeleted, errors=(404,)))
     async def remove(self, file_path: Path, principal: Principal,
                      storage: Storage) -> dict[str, Any]:
         path = _path(file_path)

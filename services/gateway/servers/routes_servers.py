@@ -15,9 +15,18 @@ from libs.servers.model import NewServer, Server, ServerType
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError
 from services.gateway.idempotency.context import IDEMPOTENT_CREATE
-from services.gateway.servers.dto import RegisterServerRequest, UpdateServerRequest
+from services.gateway.openapi import documented
+from services.gateway.servers.dto import (
+    RegisterServerBody,
+    RegisterServerRequest,
+    UpdateServerRequest,
+)
 from services.gateway.servers.planner import server_not_found, visible_task
 from services.gateway.servers.presenters import server_view
+from services.gateway.servers.schemas import (
+    ServerDeleted,
+    ServerView,
+)
 from services.gateway.settings import GatewaySettings
 
 
@@ -62,8 +71,10 @@ class ServerController(Controller):
     path = "/servers"
     tags = ["servers"]
 
-    @post("/register", opt=IDEMPOTENT_CREATE, status_code=200, summary="Register a server (admin)")
-    async def register(self, request: Request[Any, Any, Any], data: RegisterServerRequest,
+    @post("/register", status_code=200, summary="Register a server (admin)",
+          responses=documented(ServerView, errors=(403, 409)),
+          opt=IDEMPOTENT_CREATE)
+    async def register(self, request: Request[Any, Any, Any], data: RegisterServerBody,
                        principal: Principal, db: AsyncEngine,
                        settings: GatewaySettings) -> dict[str, Any]:
         require_admin(principal, "register servers")
@@ -77,18 +88,20 @@ class ServerController(Controller):
                            [{"field": "name", "message": "already exists"}])
         return server_view(await _load(db, data.name), principal)
 
-    @get("/", summary="Every registered server with its status")
+    @get("/", summary="Every registered server with its status",
+         responses=documented(list[ServerView]))
     async def list_servers(self, principal: Principal, db: AsyncEngine) -> list[dict[str, Any]]:
         async with db.connect() as conn:
             found = await servers.list_servers(conn)
         return [server_view(server, principal) for server in found]
 
-    @get("/{name:str}", summary="One server")
+    @get("/{name:str}", summary="One server", responses=documented(ServerView, errors=(404,)))
     async def get_server(self, name: str, principal: Principal,
                          db: AsyncEngine) -> dict[str, Any]:
         return server_view(await _load(db, name), principal)
 
-    @patch("/{name:str}", summary="Enable, disable or resize a server (admin)")
+    @patch("/{name:str}", summary="Enable, disable or resize a server (admin)",
+           responses=documented(ServerView, errors=(403, 404)))
     async def update(self, name: str, data: UpdateServerRequest, principal: Principal,
                      db: AsyncEngine, settings: GatewaySettings) -> dict[str, Any]:
         require_admin(principal, "change servers")
@@ -99,7 +112,8 @@ class ServerController(Controller):
             raise server_not_found(name)
         return server_view(await _load(db, name), principal)
 
-    @delete("/{name:str}", status_code=200, summary="Unregister a server that is idle (admin)")
+    @delete("/{name:str}", status_code=200, summary="Unregister a server that is idle (admin)",
+            responses=documented(ServerDeleted, errors=(403, 404, 409)))
     async def remove(self, name: str, principal: Principal, db: AsyncEngine,
                      settings: GatewaySettings) -> dict[str, Any]:
         require_admin(principal, "remove servers")

@@ -3,6 +3,8 @@
 from typing import Annotated
 
 import msgspec
+from litestar.openapi.spec import Example
+from litestar.params import Body
 from msgspec import Meta
 
 from libs.tasks.kinds import SLIDES
@@ -48,3 +50,16 @@ class RetryFailedRequest(msgspec.Struct, forbid_unknown_fields=True):
     batch_id: BatchId
     wait: bool = True
     max_wait_time: WaitSeconds = DEFAULT_WAIT_S
+
+
+BatchGenerateBody = Annotated[BatchGenerateRequest, Body(examples=[
+    Example(summary="A three-slide deck, waiting for the images",
+            value={"slides": [
+                {"id": "s1", "type": "cover", "title": "2026 年度总结",
+                 "content_text": "产品部", "visual_desc": "简约科技风"},
+                {"id": "s2", "type": "content", "title": "季度进展",
+                 "content_text": "要点一：批量生成上线\n要点二：并发可配置"},
+                {"id": "s3", "type": "ending", "title": "谢谢"}],
+                   "style_prompt": "deep blue, minimal", "max_workers": 3,
+                   "aspect_ratio": "16:9"}),
+])]

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Response, Router, get, post
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,18 +16,30 @@ from services.gateway.auth.repository import Principal
 from services.gateway.downloads import redirect_to_stored
 from services.gateway.errors import ApiError
 from services.gateway.idempotency.context import IDEMPOTENT_CREATE
+from services.gateway.openapi import documented, redirect_errors
 from services.gateway.slides import repository as repo
 from services.gateway.slides.batches import SlideBatches
 from services.gateway.slides.dto import (
-    BatchGenerateRequest,
+    BatchGenerateBody,
     BatchStatusRequest,
     RetryFailedRequest,
 )
 from services.gateway.slides.presenters import batch_result, batch_status, log_line
+from services.gateway.slides.schemas import (
+    ActiveCount,
+    SessionLog,
+    SlideBatchAccepted,
+    SlideBatchStatus,
+    SlideBatchView,
+)
 from services.gateway.slides.waiter import wait_finished
 from services.gateway.tasks.commands import TaskCommands
 
 MAX_LOG_LINES = 1000
+
+
+ACCEPTED = ResponseSpec(SlideBatchAccepted, generate_examples=False,
+                        description="Still running (wait false, or the wait ran out)")
 
 
 def _batches(state: State) -> SlideBatches:
@@ -57,15 +70,19 @@ class SlideBatchController(Controller):
     path = "/api/slide/batch"
     tags = ["slides"]
 
-    @post("/generate", summary="Render a batch of slides; waits for it unless wait=false",
+    @post("/generate", status_code=200,
+          summary="Render a batch of slides; waits for it unless wait=false",
+          responses=documented(SlideBatchView, errors=(503,), description="The batch ended",
+                               also={202: ACCEPTED}),
           opt=IDEMPOTENT_CREATE)
-    async def generate(self, data: BatchGenerateRequest, principal: Principal,
+    async def generate(self, data: BatchGenerateBody, principal: Principal,
                        state: State) -> Response[dict[str, Any]]:
         task = await _batches(state).create(principal, data)
         return await _answer(state, principal, task.id, wait=data.wait,
                              max_wait_time=data.max_wait_time)
 
-    @post("/status", status_code=200, summary="Progress, estimate and per-slide results")
+    @post("/status", status_code=200, summary="Progress, estimate and per-slide results",
+          responses=documented(SlideBatchStatus, errors=(404,)))
     async def status(self, data: BatchStatusRequest, principal: Principal,
                      state: State) -> dict[str, Any]:
         async with state.db.connect() as conn:
@@ -73,12 +90,16 @@ class SlideBatchController(Controller):
             slides = await repo.slides_of(conn, task.id)
         return batch_status(task, slides)
 
-    @get("/active-count", summary="The caller's batches not finished yet")
+    @get("/active-count", summary="The caller's batches not finished yet",
+         responses=documented(ActiveCount))
     async def active_count(self, principal: Principal, db: AsyncEngine) -> dict[str, int]:
         async with db.connect() as conn:
             return {"active_batches": await repo.active_batches(conn, principal)}
 
-    @post("/retry-failed", summary="A new batch of the failed (or never run) slides only",
+    @post("/retry-failed", status_code=200,
+          summary="A new batch of the failed (or never run) slides only",
+          responses=documented(SlideBatchView, errors=(404,), description="The batch ended",
+                               also={202: ACCEPTED}),
           opt=IDEMPOTENT_CREATE)
     async def retry_failed(self, data: RetryFailedRequest, principal: Principal,
                            state: State) -> Response[dict[str, Any]]:
@@ -88,7 +109,8 @@ class SlideBatchController(Controller):
                              extra={"parent_batch_id": data.batch_id})
 
     @get("/{batch_id:str}/slides/{seq:int}/image", status_code=302,
-         summary="The slide's image: a redirect to a short-lived presigned URL")
+         summary="The slide's image: a redirect to a short-lived presigned URL",
+         responses=redirect_errors(404, 410))
     async def image(self, batch_id: str, seq: int, principal: Principal,
                     state: State) -> Redirect:
         async with state.db.connect() as conn:
@@ -106,7 +128,9 @@ class SlideBatchController(Controller):
 
 
 @get("/api/slide/sessions/{session_id:str}/logs", tags=["slides"],
-     summary="A session's structured log lines (JSON, or JSON lines with format=jsonl)")
+     summary="A session's structured log lines (JSON, or JSON lines with format=jsonl)",
+     responses=documented(SessionLog, errors=(404,),
+                          description="JSON; with format=jsonl one log line object per line"))
 async def session_logs(
     session_id: str, principal: Principal, db: AsyncEngine,
     batch_id: Annotated[str | None, Parameter(max_length=64)] = None,

@@ -16,14 +16,20 @@ from proto.topology import Exchange
 from services.gateway.auth.repository import Principal
 from services.gateway.stream.wire import TASK_CHANNEL, channel_of, to_wire
 
+REVOKED_MESSAGE: dict[str, Any] = {
+    "type": "error", "payload": {"code": "TOKEN_REVOKED", "message": "the token was revoked"}}
+
 
 class Subscriber:
     """One live client. Its queue is bounded: a client too slow to read loses the oldest
     progress messages, never the gateway's memory."""
 
-    def __init__(self, principal: Principal, max_queued: int = 1000) -> None:
+    def __init__(self, principal: Principal, token_hash: bytes | None = None,
+                 max_queued: int = 1000) -> None:
         self.principal = principal
+        self.token_hash = token_hash  # a client stream: closed when this token is revoked
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(max_queued)
+        self.revoked = asyncio.Event()  # its token was revoked: the stream must end now
         self.task_ids: set[str] = set()
         self.all_tasks = False
         self.channels: set[str] = {TASK_CHANNEL}
@@ -62,6 +68,16 @@ class EventHub:
             subscribers.discard(subscriber)
             if not subscribers:
                 del self._by_tenant[subscriber.principal.tenant_id]
+
+    def close_token(self, token_hash: bytes) -> int:
+        """End every stream opened with this token (revoked); returns how many."""
+        doomed = [subscriber for subscribers in self._by_tenant.values()
+                  for subscriber in subscribers if subscriber.token_hash == token_hash]
+        for subscriber in doomed:
+            self.remove(subscriber)
+            subscriber.offer(REVOKED_MESSAGE)  # the stream's last message
+            subscriber.revoked.set()
+        return len(doomed)
 
     async def _dispatch(self, event: TaskEvent, _: AbstractIncomingMessage) -> None:
         subscribers = self._by_tenant.get(event.tenant_id)

@@ -16,9 +16,12 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from libs.inputs import InputRejected, check_json
-from services.gateway.auth.repository import Principal
+from services.gateway.auth.middleware import BEARER_SUBPROTOCOL, subprotocols
+from services.gateway.auth.repository import Principal, token_hash
 from services.gateway.errors import ApiError, iso_now
-from services.gateway.stream.hub import EventHub, Subscriber
+from services.gateway.openapi import documented
+from services.gateway.stream.hub import REVOKED_MESSAGE, EventHub, Subscriber
+from services.gateway.stream.schemas import TaskEventMessage
 from services.gateway.stream.wire import CHANNEL_ALIASES, TERMINAL_TYPES, snapshot_message
 from services.gateway.tasks.commands import TaskCommands
 
@@ -95,37 +98,59 @@ async def _apply(state: State, subscriber: Subscriber, raw: str | bytes) -> dict
     return snapshot
 
 
+REVOKED_CLOSE_CODE = 4401  # application range (4000-4999): 401-like, do not reconnect with it
+
+
+def _subscriber(connection: Request[Any, Any, Any] | WebSocket[Any, Any, Any]) -> Subscriber:
+    principal = connection.user
+    assert isinstance(principal, Principal)
+    return Subscriber(principal, token_hash(str(connection.auth)))
+
+
 async def _serve(socket: WebSocket[Any, Any, Any], task_id: str | None) -> None:
     state = socket.app.state
     hub: EventHub = state.hub
-    principal = socket.user
-    assert isinstance(principal, Principal)
-    await socket.accept()
-    subscriber = Subscriber(principal)
+    subscriber = _subscriber(socket)
+    # A client that authenticated with the subprotocol pair expects it echoed back.
+    offered = BEARER_SUBPROTOCOL in subprotocols(socket)
+    await socket.accept(subprotocols=BEARER_SUBPROTOCOL if offered else None)
     hub.add(subscriber)
 
     async def pump() -> None:
         while True:
             await socket.send_json(await subscriber.queue.get())
 
-    sender = asyncio.create_task(pump())
+    async def listen() -> None:
+        with contextlib.suppress(WebSocketDisconnect):
+            if task_id:
+                reply = await _apply(state, subscriber, msgspec.json.encode(
+                    {"action": "subscribe", "filters": {"taskId": task_id}}))
+                if reply:
+                    subscriber.offer(reply)
+            while True:
+                reply = await _apply(state, subscriber, await socket.receive_data(mode="text"))
+                if reply:
+                    subscriber.offer(reply)
+
+    parts = [asyncio.create_task(pump()), asyncio.create_task(listen()),
+             asyncio.create_task(subscriber.revoked.wait())]
     try:
-        if task_id:
-            reply = await _apply(state, subscriber, msgspec.json.encode(
-                {"action": "subscribe", "filters": {"taskId": task_id}}))
-            if reply:
-                subscriber.offer(reply)
-        while True:
-            reply = await _apply(state, subscriber, await socket.receive_data(mode="text"))
-            if reply:
-                subscriber.offer(reply)
-    except WebSocketDisconnect:
-        pass
+        await asyncio.wait(parts, return_when=asyncio.FIRST_COMPLETED)
+        if subscriber.revoked.is_set():
+            parts[0].cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await parts[0]
+            with contextlib.suppress(Exception):  # the client may be gone already
+                while not subscriber.queue.empty():  # ends with the TOKEN_REVOKED error
+                    await socket.send_json(subscriber.queue.get_nowait())
+                await socket.close(code=REVOKED_CLOSE_CODE, reason="token revoked")
     finally:
         hub.remove(subscriber)
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await sender
+        for part in parts:
+            part.cancel()
+        for part in parts:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await part
 
 
 @websocket("/v2/stream")
@@ -139,14 +164,16 @@ async def stream_task(socket: WebSocket[Any, Any, Any], task_id: str) -> None:
 
 
 @get("/api/v1/tasks/{task_id:str}/events", tags=["tasks"],
-     summary="Server-sent events of one task, until it ends")
+     summary="Server-sent events of one task, until it ends",
+     responses=documented(TaskEventMessage, errors=(404,), media_type="text/event-stream",
+                          description="A stream of events (`event:` the type, `data:` this "
+                                      "JSON); the first is a snapshot, the last a terminal "
+                                      "event"))
 async def task_events(task_id: str, request: Request[Any, Any, Any]) -> ServerSentEvent:
     state = request.app.state
-    principal = request.user
-    assert isinstance(principal, Principal)
-    snapshot = await _visible_snapshot(state, principal, task_id)  # 404 before streaming
+    subscriber = _subscriber(request)
+    snapshot = await _visible_snapshot(state, subscriber.principal, task_id)  # 404 first
     hub: EventHub = state.hub
-    subscriber = Subscriber(principal)
     subscriber.task_ids.add(task_id)
     hub.add(subscriber)
 
@@ -170,6 +197,8 @@ async def task_events(task_id: str, request: Request[Any, Any, Any]) -> ServerSe
                     yield ServerSentEventMessage(comment="keepalive")
                     continue
                 yield frame(message)
+                if message is REVOKED_MESSAGE:
+                    return
                 if final(message):
                     return
         finally:

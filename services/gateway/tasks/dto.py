@@ -3,6 +3,8 @@
 from typing import Annotated, Any
 
 import msgspec
+from litestar.openapi.spec import Example
+from litestar.params import Body
 from msgspec import Meta
 
 
@@ -18,3 +20,16 @@ class CreateTaskRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=Tr
     timeout_seconds: Annotated[int, Meta(ge=1, le=7 * 24 * 3600)] | None = None
     finalize: bool = False  # echo: run the kind's finalize step once items settle
     params: Annotated[dict[str, Any], Meta(max_length=32)] = {}
+
+
+CreateTaskBody = Annotated[CreateTaskRequest, Body(
+    title="A task of a generic kind",
+    examples=[
+        Example(summary="Three echo items, one of them slow",
+                value={"kind": "echo", "items": [{"value": 1}, {"value": 2},
+                                                 {"value": 3, "sleep_ms": 500}],
+                       "concurrency": 2}),
+        Example(summary="Created paused (start it later), one item fails",
+                value={"kind": "echo", "name": "drill", "autoStart": False,
+                       "items": [{"value": 1}, {"value": 2, "fail": "permanent"}]}),
+    ])]

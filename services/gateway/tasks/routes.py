@@ -13,9 +13,18 @@ from libs.tasks.model import TaskStatus
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import validation_error
 from services.gateway.idempotency.context import IDEMPOTENT_CREATE
+from services.gateway.openapi import documented
 from services.gateway.tasks.commands import TaskCommands
-from services.gateway.tasks.dto import CreateTaskRequest
+from services.gateway.tasks.dto import CreateTaskBody
 from services.gateway.tasks.presenters import item_view, ok, page, task_status, task_summary
+from services.gateway.tasks.schemas import (
+    ItemPageResponse,
+    MessageResponse,
+    RetryCreatedResponse,
+    TaskPageResponse,
+    TaskStatusResponse,
+    TaskSummaryResponse,
+)
 
 PageNum = Annotated[int, Parameter(query="pageNum", ge=1, le=1_000_000)]
 PageSize = Annotated[int, Parameter(query="pageSize", ge=1, le=100)]
@@ -46,8 +55,9 @@ class TaskController(Controller):
     tags = ["tasks"]
 
     @post("/", status_code=200, summary="Create a task of a generic kind (e.g. echo)",
+          responses=documented(TaskStatusResponse),
           opt=IDEMPOTENT_CREATE)
-    async def create(self, data: CreateTaskRequest, principal: Principal,
+    async def create(self, data: CreateTaskBody, principal: Principal,
                      commands: TaskCommands) -> dict[str, Any]:
         spec = KINDS.get(data.kind)
         if spec is None or not spec.generic_create:
@@ -69,7 +79,8 @@ class TaskController(Controller):
         ))
         return ok(task_status(task, []))
 
-    @get("/", summary="List the caller's tasks, newest first")
+    @get("/", summary="List the caller's tasks, newest first",
+         responses=documented(TaskPageResponse))
     async def list_tasks(self, db: AsyncEngine, principal: Principal,
                          page_num: PageNum = 1, page_size: PageSize = 10,
                          status: StatusFilter = None,
@@ -77,12 +88,14 @@ class TaskController(Controller):
                          ) -> dict[str, Any]:
         return await _list(db, principal, page_num, page_size, status, kind)
 
-    @get("/{task_id:str}", summary="Task status with stages and usage")
+    @get("/{task_id:str}", summary="Task status with stages and usage",
+         responses=documented(TaskStatusResponse, errors=(404,)))
     async def status(self, task_id: str, db: AsyncEngine, principal: Principal,
                      commands: TaskCommands) -> dict[str, Any]:
         return await _status(db, commands, principal, task_id)
 
-    @get("/{task_id:str}/items", summary="Per-item status, results and errors")
+    @get("/{task_id:str}/items", summary="Per-item status, results and errors",
+         responses=documented(ItemPageResponse, errors=(404,)))
     async def items(self, task_id: str, db: AsyncEngine, principal: Principal,
                     commands: TaskCommands, page_num: PageNum = 1,
                     page_size: Annotated[int, Parameter(query="pageSize", ge=1, le=1000)] = 100,
@@ -94,28 +107,37 @@ class TaskController(Controller):
                                           offset=(page_num - 1) * page_size, limit=page_size)
         return ok(page(task.total, page_num, page_size, "items", [item_view(i) for i in items]))
 
-    @post("/{task_id:str}/start", status_code=200)
+    @post("/{task_id:str}/start", status_code=200,
+          summary="Start a task created with autoStart false",
+          responses=documented(TaskSummaryResponse, errors=(404,)))
     async def start(self, task_id: str, principal: Principal,
                     commands: TaskCommands) -> dict[str, Any]:
         return ok(task_summary(await commands.start(principal, task_id)))
 
-    @post("/{task_id:str}/pause", status_code=200)
+    @post("/{task_id:str}/pause", status_code=200,
+          summary="Pause: once answered, no item of the task starts until it is resumed",
+          responses=documented(TaskSummaryResponse, errors=(404,)))
     async def pause(self, task_id: str, principal: Principal,
                     commands: TaskCommands) -> dict[str, Any]:
         return ok(task_summary(await commands.pause(principal, task_id)))
 
-    @post("/{task_id:str}/resume", status_code=200)
+    @post("/{task_id:str}/resume", status_code=200, summary="Resume a paused task",
+          responses=documented(TaskSummaryResponse, errors=(404,)))
     async def resume(self, task_id: str, principal: Principal,
                      commands: TaskCommands) -> dict[str, Any]:
         return ok(task_summary(await commands.resume(principal, task_id)))
 
-    @post("/{task_id:str}/cancel", status_code=200)
+    @post("/{task_id:str}/cancel", status_code=200,
+          summary="Cancel: unfinished items are cancelled, finished ones stay",
+          responses=documented(TaskSummaryResponse, errors=(404,)))
     async def cancel(self, task_id: str, principal: Principal,
                      commands: TaskCommands) -> dict[str, Any]:
         return ok(task_summary(await commands.cancel(principal, task_id)), "任务已取消")
 
-    @post("/{task_id:str}/retry-failed", opt=IDEMPOTENT_CREATE, status_code=200,
-          summary="A new task for the failed items only, linked to this one")
+    @post("/{task_id:str}/retry-failed", status_code=200,
+          summary="A new task for the failed items only, linked to this one",
+          responses=documented(RetryCreatedResponse, errors=(404,)),
+          opt=IDEMPOTENT_CREATE)
     async def retry_failed(self, task_id: str, principal: Principal,
                            commands: TaskCommands) -> dict[str, Any]:
         task, seqs = await commands.retry_failed(principal, task_id)
@@ -129,18 +151,21 @@ class Seed002Controller(Controller):
     path = "/api/v1/generate"
     tags = ["tasks"]
 
-    @get("/status/{task_id:str}")
+    @get("/status/{task_id:str}", summary="Task status (seed 002's path)",
+         responses=documented(TaskStatusResponse, errors=(404,)))
     async def status(self, task_id: str, db: AsyncEngine, principal: Principal,
                      commands: TaskCommands) -> dict[str, Any]:
         return await _status(db, commands, principal, task_id)
 
-    @post("/cancel/{task_id:str}", status_code=200)
+    @post("/cancel/{task_id:str}", status_code=200, summary="Cancel (seed 002's path)",
+          responses=documented(MessageResponse, errors=(404,)))
     async def cancel(self, task_id: str, principal: Principal,
                      commands: TaskCommands) -> dict[str, Any]:
         await commands.cancel(principal, task_id)
         return ok("任务已取消")
 
-    @get("/tasks")
+    @get("/tasks", summary="List the caller's tasks (seed 002's path)",
+         responses=documented(TaskPageResponse))
     async def list_tasks(self, db: AsyncEngine, principal: Principal, page_num: PageNum = 1,
                          page_size: PageSize = 10, status: StatusFilter = None,
                          ) -> dict[str, Any]:

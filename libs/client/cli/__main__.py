@@ -1,0 +1,3 @@
+from libs.client.cli import main
+
+main()

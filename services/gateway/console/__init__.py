@@ -1,0 +1,1 @@
+"""The web console under /ui and the API docs under /docs and /redoc, served from local files."""

@@ -1,0 +1,35 @@
+// What a live `task_progress`-style message says about a task, merged into the shape the REST
+// API uses (camelCase task summary), so pages render both the same way.
+export const FINISHED = ["completed", "partial_success", "failed", "cancelled"];
+
+export function mergeLive(task, payload) {
+  return {
+    ...task,
+    status: payload.status ?? task.status,
+    progress: payload.progress ?? task.progress,
+    completedItems: payload.done ?? task.completedItems,
+    failedItems: payload.failed ?? task.failedItems,
+    cancelledItems: payload.cancelled ?? task.cancelledItems,
+    totalItems: payload.total ?? task.totalItems,
+    currentStep: payload.stage ?? task.currentStep,
+    estimatedRemainingSeconds: payload.estimatedTimeRemaining ?? task.estimatedRemainingSeconds,
+  };
+}
+
+export function countsText(task) {
+  const parts = [`${task.completedItems}/${task.totalItems} done`];
+  if (task.failedItems) parts.push(`${task.failedItems} failed`);
+  if (task.cancelledItems) parts.push(`${task.cancelledItems} cancelled`);
+  return parts.join(" · ");
+}
+
+// Which commands the task's state allows (the same rules as the API's transition table).
+export function allowedActions(task) {
+  const actions = [];
+  if (task.status === "pending") actions.push("start");
+  if (task.status === "running") actions.push("pause");
+  if (task.status === "paused") actions.push("resume");
+  if (!FINISHED.includes(task.status)) actions.push("cancel");
+  if (FINISHED.includes(task.status) && task.failedItems > 0) actions.push("retry-failed");
+  return actions;
+}

@@ -1,0 +1,190 @@
+// One task: live progress, the commands its state allows, stages and usage, items, the event
+// timeline, and its download when the kind has one.
+import { download, get, post } from "../api.js";
+import { act, badge, formatDate, formatMs, formatSeconds, h, progressBar, replace, section,
+         setProgress, table, toast } from "../dom.js";
+import { onLive, watchItems } from "../live.js";
+import { allowedActions, countsText, FINISHED, mergeLive } from "./live_task.js";
+
+const ITEM_PAGE = 50;
+// Pauses and resumes leave no timestamp behind in the task's row, so the timeline shows those
+// it saw live; everything else comes from what the API stores.
+const LIVE_ONLY = ["task_paused", "task_resumed"];
+const LABELS = { start: "Start", pause: "Pause", resume: "Resume", cancel: "Cancel",
+                 "retry-failed": "Retry failed" };
+
+// The timeline from what the API stores (creation, start, pause, stages, failed items, end),
+// then every live event seen while the page is open.
+function storedTimeline(task, failedItems) {
+  const entries = [[task.createdAt, "created", `${task.totalItems} items`]];
+  if (task.startedAt) entries.push([task.startedAt, "started", ""]);
+  for (const stage of task.agents || []) {
+    if (stage.startedAt) entries.push([stage.startedAt, `stage ${stage.agentType} started`,
+                                       stage.agentName]);
+    if (stage.completedAt) entries.push([stage.completedAt, `stage ${stage.agentType} ${stage.status}`,
+                                         stage.resultSummary || stage.errorMessage || ""]);
+  }
+  for (const item of failedItems) {
+    entries.push([item.finishedAt, `item #${item.seq} failed`,
+                  `attempt ${item.attempt}: ${item.error || ""}`]);
+  }
+  if (task.status === "paused") entries.push([task.updatedAt, "paused", ""]);
+  if (task.completedAt) entries.push([task.completedAt, task.status, task.errorMessage || ""]);
+  return entries.filter((entry) => entry[0]).sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+function timelineRow([at, what, detail]) {
+  return h("li", {}, h("time", {}, formatDate(at)), " ", h("strong", {}, what),
+    detail ? h("span", { class: "muted" }, ` ${detail}`) : "");
+}
+
+async function downloadLink(task) {
+  if (task.kind === "documents" && FINISHED.includes(task.status)) {
+    const progress = (await get(`/api/v2/batch/tasks/${task.taskId}/progress`)).data;
+    if (!progress.zipReady) return null;
+    const button = h("button", { class: "primary", id: "download-zip" }, "Download ZIP");
+    button.addEventListener("click", () => act(button, async () => {
+      const size = await download(`/api/v2/batch/tasks/${task.taskId}/download/zip`,
+                                  `${task.taskId}.zip`);
+      toast(`Downloaded ${size} bytes`);
+    }));
+    return button;
+  }
+  if (task.kind === "slides") return h("a", { href: `#/slides/${task.taskId}` }, "Slide images →");
+  return null;
+}
+
+export async function taskPage(main, taskId) {
+  let task = (await get(`/api/v1/tasks/${taskId}`)).data;
+  const itemState = { pageNum: 1, status: "" };
+  const live = [];
+  const head = h("div", { class: "page-head" });
+  const bar = progressBar(task.progress);
+  const summary = h("div", { class: "summary" });
+  const actions = h("div", { class: "actions", id: "task-actions" });
+  const stagesBox = h("div", {});
+  const itemsBox = h("div", {});
+  const itemsPager = h("div", { class: "pager" });
+  const timelineBox = h("ol", { class: "timeline", id: "timeline" });
+  const downloadBox = h("div", { class: "download" });
+  let refreshTimer = null;
+
+  function renderSummary() {
+    replace(head, h("h1", {}, task.taskName), badge(task.status));
+    setProgress(bar, task.progress);
+    const eta = task.status === "running" ? formatSeconds(task.estimatedRemainingSeconds) : "—";
+    replace(summary,
+      h("span", { class: "counts", id: "task-counts" }, countsText(task)),
+      h("span", {}, `ETA ${eta}`),
+      h("span", {}, `step: ${task.currentStep || "—"}`),
+      h("span", { class: "muted" }, `${task.kind} · ${task.taskId}`));
+    replace(actions, allowedActions(task).map((action) => {
+      const button = h("button", { class: action === "cancel" ? "danger" : "",
+                                   dataset: { action } }, LABELS[action]);
+      button.addEventListener("click", () => act(button, async () => {
+        const body = await post(`/api/v1/tasks/${task.taskId}/${action}`);
+        if (action === "retry-failed") {
+          toast(`Retry task created with ${body.data.retryItemCount} items`);
+          location.hash = `#/tasks/${body.data.newTaskId}`;
+          return;
+        }
+        task = { ...task, ...body.data };
+        renderSummary();
+        scheduleRefresh();
+      }));
+      return button;
+    }));
+  }
+
+  function renderStages() {
+    const stages = (task.agents || []).map((stage) => h("tr", {},
+      h("td", {}, stage.agentName), h("td", {}, badge(stage.status)),
+      h("td", {}, `${stage.progress}%`), h("td", {}, formatMs(stage.durationMs)),
+      h("td", {}, stage.resultSummary || stage.errorMessage || "")));
+    const usage = Object.entries(task.usage || {});
+    replace(stagesBox,
+      stages.length ? table(["Stage", "Status", "Progress", "Duration", "Summary"], stages)
+        : h("p", { class: "muted" }, "This kind has no stages."),
+      h("h3", {}, "Usage"),
+      usage.length ? h("dl", { class: "usage" }, usage.map(([key, value]) =>
+        [h("dt", {}, key), h("dd", {}, String(value))])) : h("p", { class: "muted" }, "None yet."));
+  }
+
+  async function loadItems() {
+    const page = (await get(`/api/v1/tasks/${task.taskId}/items`,
+      { pageNum: itemState.pageNum, pageSize: ITEM_PAGE, status: itemState.status })).data;
+    const rows = page.items.map((item) => h("tr", { dataset: { seq: item.seq } },
+      h("td", {}, `#${item.seq}`), h("td", {}, badge(item.status)), h("td", {}, item.attempt),
+      h("td", { class: "error-text" }, item.error || ""), h("td", {}, formatMs(item.durationMs)),
+      h("td", {}, formatDate(item.startedAt))));
+    replace(itemsBox, table(["Item", "Status", "Attempt", "Error", "Duration", "Started"], rows,
+                            { class: "items", id: "items" }));
+    const pages = Math.max(1, page.pages);
+    replace(itemsPager,
+      h("button", { disabled: itemState.pageNum <= 1,
+                    onclick: () => { itemState.pageNum -= 1; loadItems(); } }, "‹"),
+      h("span", {}, `page ${itemState.pageNum} of ${pages}`),
+      h("button", { disabled: itemState.pageNum >= pages,
+                    onclick: () => { itemState.pageNum += 1; loadItems(); } }, "›"));
+  }
+
+  async function loadTimeline() {
+    const failed = task.failedItems
+      ? (await get(`/api/v1/tasks/${task.taskId}/items`, { status: "failed", pageSize: 50 }))
+        .data.items : [];
+    const stored = storedTimeline(task, failed).filter(
+      ([, what]) => !(what === "paused" && live.some((entry) => entry[1] === "paused")));
+    const entries = [...stored, ...live].sort((a, b) => a[0].localeCompare(b[0]));
+    replace(timelineBox, entries.map(timelineRow));
+  }
+
+  async function refresh() {
+    task = (await get(`/api/v1/tasks/${task.taskId}`)).data;
+    renderSummary();
+    renderStages();
+    await Promise.all([loadItems(), loadTimeline()]);
+    const link = await downloadLink(task);
+    replace(downloadBox, link || "");
+  }
+
+  // Item rows and stages change many times a second on a busy task: refetched at most every
+  // 2 s; the bar and counts follow every live message.
+  function scheduleRefresh(delay = 2000) {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      refresh().catch((error) => toast(error.message, "error"));
+    }, delay);
+  }
+
+  const statusFilter = h("select", { id: "item-status" },
+    ["", "pending", "dispatched", "processing", "done", "failed", "cancelled"].map((value) =>
+      h("option", { value }, value || "any status")));
+  statusFilter.addEventListener("change", () => {
+    itemState.status = statusFilter.value;
+    itemState.pageNum = 1;
+    loadItems();
+  });
+
+  replace(main, head,
+    h("section", { class: "card" }, bar, summary, actions, downloadBox),
+    section("Stages and usage", stagesBox),
+    h("section", { class: "card" }, h("div", { class: "page-head" }, h("h2", {}, "Items"),
+      statusFilter), itemsBox, itemsPager),
+    section("Timeline", timelineBox));
+  await refresh();
+  watchItems(task.taskId);
+
+  const stop = onLive((message) => {
+    const payload = message.payload || {};
+    if (payload.taskId !== task.taskId) return;
+    if (LIVE_ONLY.includes(message.type)) {
+      live.push([message.timestamp, message.type.replace("task_", ""), payload.message || ""]);
+    }
+    task = mergeLive(task, payload);
+    renderSummary();
+    const ended = FINISHED.includes(task.status);
+    scheduleRefresh(ended || message.type !== "task_progress" ? 200 : 2000);
+  });
+  return () => { stop(); clearTimeout(refreshTimer); };
+}

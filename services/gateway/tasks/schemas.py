@@ -1,0 +1,126 @@
+"""Response bodies of the generic task API (seed 002's envelope `{code, message, data,
+timestamp}`, camelCase). The presenters build exactly these shapes; tests validate real
+answers against the OpenAPI document generated from them."""
+
+from typing import Any
+
+import msgspec
+
+from libs.tasks.model import ItemStatus, TaskStatus
+
+
+class Seed002Envelope(msgspec.Struct):
+    code: int  # 200
+    message: str  # 成功, or what was done (任务已取消, 重试任务已创建)
+    timestamp: str
+
+
+class StageView(msgspec.Struct, rename="camel"):
+    """A stage of the task's work (seed 002 calls them agents)."""
+
+    agent_type: str
+    agent_name: str
+    status: str
+    status_description: str
+    started_at: str | None
+    completed_at: str | None
+    duration_ms: int | None
+    progress: int
+    result_summary: str | None
+    error_message: str | None
+    metadata: dict[str, Any]
+
+
+class TaskSummary(msgspec.Struct, rename="camel"):
+    task_id: str
+    task_name: str
+    kind: str  # echo, documents, slides, kb_sync, server_batch
+    status: TaskStatus
+    status_description: str
+    progress: int  # 0-100
+    current_agent: str | None
+    current_step: str | None
+    total_items: int
+    completed_items: int
+    failed_items: int
+    cancelled_items: int
+    download_url: str | None
+    error_message: str | None
+    parent_task_id: str | None  # set on a retry-failed task
+    created_at: str
+    started_at: str | None
+    completed_at: str | None
+    updated_at: str
+
+
+class TokenUsage(msgspec.Struct, rename="camel"):
+    total_tokens: int
+
+
+class TaskStatusView(TaskSummary):
+    agents: list[StageView]
+    estimated_remaining_seconds: int | None
+    concurrency: int
+    inflight_items: int
+    usage: dict[str, Any]
+    token_usage: TokenUsage | None
+
+
+class ItemView(msgspec.Struct, rename="camel"):
+    seq: int
+    status: ItemStatus
+    attempt: int
+    group: str | None
+    result: dict[str, Any] | None
+    error: str | None
+    started_at: str | None
+    finished_at: str | None
+    duration_ms: int | None
+
+
+class Page(msgspec.Struct, rename="camel"):
+    total: int
+    page_num: int
+    page_size: int
+    pages: int
+
+
+class TaskPage(Page):
+    tasks: list[TaskSummary]
+
+
+class ItemPage(Page):
+    items: list[ItemView]
+
+
+class RetryCreated(msgspec.Struct, rename="camel"):
+    new_task_id: str
+    retry_item_count: int
+    item_seqs: list[int]
+    task: TaskSummary
+
+
+class TaskStatusResponse(Seed002Envelope):
+    data: TaskStatusView
+
+
+class TaskSummaryResponse(Seed002Envelope):
+    data: TaskSummary
+
+
+class TaskPageResponse(Seed002Envelope):
+    data: TaskPage
+
+
+class ItemPageResponse(Seed002Envelope):
+    data: ItemPage
+
+
+class RetryCreatedResponse(Seed002Envelope):
+    data: RetryCreated
+
+
+class MessageResponse(Seed002Envelope):
+    """Seed 002's cancel route: `data` is the message again."""
+
+    data: str
