@@ -46,8 +46,9 @@ def test_dead_letter_reasons_read_x_death() -> None:
 
     limit = message({"x-death": [{"reason": "delivery_limit", "queue": "echo.items"}],
                      "x-delivery-count": 5})
-    assert dead_letter_reason(limit) == ("work message dead-lettered: delivered 5 times without "
-                                         "an answer (the worker crashed or stopped each time)")
+    assert dead_letter_reason(limit) == (
+        "work message dead-lettered: delivered more than 5 times without an answer (the worker "
+        "crashed or stopped each time)")
     rejected = message({"x-first-death-reason": "rejected"})
     assert dead_letter_reason(rejected).endswith("refused by the worker as impossible to process")
     assert dead_letter_reason(message({})) == "work message dead-lettered: dead-lettered (unknown)"
