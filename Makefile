@@ -28,15 +28,16 @@ status: ## show each local process
 logs: ## follow the logs (SERVICE=gateway for one)
 	@$(PY) scripts/cluster.py logs $(SERVICE)
 
+# Lint first: a type error or an architecture rule broken fails before the slow tests start.
 # pytest exits 5 when it collected no tests: that is a failure here, and said so.
-test: setup ## run the tests (PYTEST_ARGS="-k name -x" to narrow)
+test: setup lint ## lint (ruff, mypy), then the tests (PYTEST_ARGS="-k name -x" to narrow)
 	@$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
 
 bench: setup ## run the benchmarks (bench/)
 	$(PY) -m bench
 
-lint: venv ## ruff + mypy
+lint: venv ## ruff + mypy (strict: services, libs, proto, bench, scripts)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 

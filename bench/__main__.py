@@ -1,22 +1,42 @@
-"""`python -m bench`: every benchmark, one after the other."""
+"""`python -m bench [name ...]`: every benchmark (or the named ones), one after the other."""
+
+import sys
 
 import uvloop
 
-from bench import documents, engine, kb, servers, slides
+from bench import documents, documents_100k, engine, kb, servers, slides
+
+BENCHMARKS = {
+    "engine": ("engine (issue 2): no-op items through the whole engine vs bare broker",
+               engine.run),
+    "documents": ("documents (issues 3, 13): batches end to end vs the Celery peer and direct "
+                  "LibreOffice", documents.run),
+    "slides": ("slides (issue 4): 200 slides through the system vs one process drawing them",
+               slides.run),
+    "servers": ("servers (issue 6): docx-to-pdf batches on a local and a remote server vs "
+                "direct", servers.run),
+    "kb": ("knowledge bases (issue 5): ingest vs the model alone; search over 100k chunks",
+           kb.run),
+}
 
 
-async def main() -> None:
-    print("== engine (issue 2): no-op items through the whole engine vs bare broker")
-    await engine.run()
-    print("== documents (issue 3): batches end to end vs docxtpl loop and direct LibreOffice")
-    await documents.run()
-    print("== slides (issue 4): 200 slides through the system vs one process drawing them")
-    await slides.run()
-    print("== servers (issue 6): docx-to-pdf batches on a local and a remote server vs direct")
-    await servers.run()
-    print("== knowledge bases (issue 5): ingest vs the model alone; search over 100k chunks")
-    await kb.run()
+# Only when named: minutes long and gigabytes of S3.
+ON_REQUEST = {
+    "documents_100k": ("documents at scale (issue 13): a 100,000-row batch, memory of every "
+                       "service", documents_100k.run),
+}
+
+
+async def main(names: list[str]) -> None:
+    known = {**BENCHMARKS, **ON_REQUEST}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s) {unknown}; choose from {sorted(known)}")
+    for name in names or list(BENCHMARKS):
+        title, run = known[name]
+        print(f"== {title}")
+        await run()
 
 
 if __name__ == "__main__":
-    uvloop.run(main())
+    uvloop.run(main(sys.argv[1:]))

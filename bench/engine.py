@@ -70,7 +70,7 @@ async def bare_broker_rate(url: str) -> float:
     await asyncio.to_thread(consumer.join, 120)
     await queue.delete(if_unused=False, if_empty=False)
     await connection.close()
-    return BROKER_MESSAGES / (done.value - started)
+    return float(BROKER_MESSAGES / (done.value - started))
 
 
 async def engine_rate(base_url: str, token: str) -> tuple[float, float]:

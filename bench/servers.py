@@ -15,7 +15,7 @@ import docx
 import httpx
 
 from bench.stack import isolated_stack
-from services.docrender.office.pool import OfficePool
+from libs.office.pool import OfficePool
 from tests.harness import create_user, free_port
 
 FILES = 60

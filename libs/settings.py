@@ -11,6 +11,8 @@ from typing import TypeVar
 
 import msgspec
 
+from proto.topology import VHOST
+
 PREFIX = "CONVEYOR_"
 
 
@@ -19,7 +21,7 @@ class CommonSettings(msgspec.Struct, kw_only=True):
     log_level: str = "info"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/conveyor"
     db_pool_size: int = 10
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/conveyor"
+    amqp_url: str = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
     s3_endpoint: str = "127.0.0.1:9000"
     s3_public_endpoint: str = ""  # host clients use for presigned URLs; defaults to s3_endpoint
     s3_access_key: str = "conveyor"

@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -124,7 +124,7 @@ class Storage:
 
         return await asyncio.to_thread(get)
 
-    def copy_object_to(self, key: str, dest: BinaryIO, chunk_size: int = 1024 * 1024) -> int:
+    def copy_object_to(self, key: str, dest: IO[bytes], chunk_size: int = 1024 * 1024) -> int:
         """Stream an object into `dest` (blocking: call from a worker thread); returns bytes."""
         with _s3_errors(key):
             response = self._client.get_object(self.bucket, key)

@@ -3,9 +3,15 @@
 External systems bind their own queues here, so these shapes are a published interface
 (proto/schema/events.asyncapi.json is generated from this file): add fields with defaults,
 never rename or remove one.
+
+Each event's msgspec tag (`<family>.<event>`, its `type` field) is the one name everything else
+is derived from (`proto.topology.event_key`): the routing key `<family>.<subject>.<last>`,
+where `SUBJECT` names the field that fills `<subject>` and `LAST` the field that fills
+`<last>` (the tag's event name when None); the WebSocket message type (`task_started`); the
+AsyncAPI channels.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -24,6 +30,9 @@ class TaskSnapshot(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _TaskEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    SUBJECT: ClassVar[str] = "kind"
+    LAST: ClassVar[str | None] = None
+
     task_id: str
     kind: str
     tenant_id: str
@@ -34,38 +43,43 @@ class _TaskEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
 
 
 class TaskCreated(_TaskEvent, frozen=True, tag="task.created"):
-    pass
+    """A task was accepted."""
 
 
 class TaskStarted(_TaskEvent, frozen=True, tag="task.started"):
+    """A task started running."""
+
     concurrency: int
     estimated_duration_s: int | None = None
 
 
 class TaskProgressed(_TaskEvent, frozen=True, tag="task.progress"):
-    pass
+    """Progress of a running task (throttled)."""
 
 
 class TaskPaused(_TaskEvent, frozen=True, tag="task.paused"):
-    pass
+    """A task was paused; in-flight items still finish."""
 
 
 class TaskResumed(_TaskEvent, frozen=True, tag="task.resumed"):
-    pass
+    """A paused task runs again."""
 
 
 class TaskCompleted(_TaskEvent, frozen=True, tag="task.completed"):
-    """Finished with every item done (status completed) or some failed (partial_success)."""
+    """A task finished: snapshot.status is completed, or partial_success when some items
+    failed."""
 
     result: dict[str, Any] = {}
 
 
 class TaskFailed(_TaskEvent, frozen=True, tag="task.failed"):
+    """A task failed: every item, a fatal item or a timeout."""
+
     error: str
 
 
 class TaskCancelled(_TaskEvent, frozen=True, tag="task.cancelled"):
-    pass
+    """A task was cancelled."""
 
 
 class SettledItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,12 +90,17 @@ class SettledItem(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ItemsSettled(_TaskEvent, frozen=True, tag="items.settled"):
-    """Items that reached a final state, batched per task and scheduler flush."""
+    """Items that reached done or failed, batched per task and scheduler flush."""
 
     items: list[SettledItem]
 
 
 class InstanceStatusChanged(msgspec.Struct, frozen=True, kw_only=True, tag="instance.status"):
+    """A service instance (a process) came online or went offline."""
+
+    SUBJECT: ClassVar[str] = "service"
+    LAST: ClassVar[str | None] = "status"
+
     instance_id: str
     service: str
     name: str
@@ -91,7 +110,10 @@ class InstanceStatusChanged(msgspec.Struct, frozen=True, kw_only=True, tag="inst
 
 
 class ServerStatusChanged(msgspec.Struct, frozen=True, kw_only=True, tag="server.status"):
-    """A registered batch server (seed 004) came online, went offline or into error."""
+    """A registered batch server came online, went offline or into error."""
+
+    SUBJECT: ClassVar[str] = "name"
+    LAST: ClassVar[str | None] = "status"
 
     name: str
     server_type: str  # local | remote
@@ -114,3 +136,8 @@ TaskEvent = (
     | ItemsSettled
 )
 Event = TaskEvent | InstanceStatusChanged | ServerStatusChanged
+TASK_EVENTS: tuple[type[TaskEvent], ...] = (
+    TaskCreated, TaskStarted, TaskProgressed, TaskPaused, TaskResumed, TaskCompleted, TaskFailed,
+    TaskCancelled, ItemsSettled,
+)
+EVENTS: tuple[type[Event], ...] = (*TASK_EVENTS, InstanceStatusChanged, ServerStatusChanged)

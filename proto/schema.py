@@ -1,60 +1,45 @@
 """`python -m proto.schema` writes proto/schema/events.asyncapi.json: the published interface of
-the events exchange for systems that consume Conveyor's events over AMQP. A test fails when the
-committed file differs from what the contracts generate."""
+the events exchange for systems that consume Conveyor's events over AMQP. Channels, addresses
+and descriptions come from the event contracts themselves (proto/events.py). A test fails when
+the committed file differs from what the contracts generate, or is not valid AsyncAPI 3."""
 
+import inspect
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from proto.events import (
-    InstanceStatusChanged,
-    ItemsSettled,
-    ServerStatusChanged,
-    TaskCancelled,
-    TaskCompleted,
-    TaskCreated,
-    TaskFailed,
-    TaskPaused,
-    TaskProgressed,
-    TaskResumed,
-    TaskStarted,
-)
-from proto.topology import Exchange
+from proto.events import EVENTS
+from proto.topology import VHOST, Exchange, event_key_pattern
 
 OUTPUT = Path(__file__).with_name("schema") / "events.asyncapi.json"
 
-# (routing key pattern, contract, what it means)
-CHANNELS: list[tuple[str, Any, str]] = [
-    ("task.{kind}.created", TaskCreated, "A task was accepted."),
-    ("task.{kind}.started", TaskStarted, "A task started running."),
-    ("task.{kind}.progress", TaskProgressed, "Progress of a running task (throttled)."),
-    ("task.{kind}.paused", TaskPaused, "A task was paused; in-flight items still finish."),
-    ("task.{kind}.resumed", TaskResumed, "A paused task runs again."),
-    ("task.{kind}.completed", TaskCompleted,
-     "A task finished: snapshot.status is completed or partial_success."),
-    ("task.{kind}.failed", TaskFailed, "A task failed: all items, a fatal item or a timeout."),
-    ("task.{kind}.cancelled", TaskCancelled, "A task was cancelled."),
-    ("item.{kind}.settled", ItemsSettled, "Items that reached done or failed, batched per task."),
-    ("server.{service}.{status}", InstanceStatusChanged,
-     "A service instance came online or went offline."),
-    ("servers.{name}.{status}", ServerStatusChanged,
-     "A registered batch server changed status (online, offline, error)."),
-]
+PARAMETERS = {
+    "kind": "The task's kind: echo, documents, slides, kb_sync, server_batch.",
+    "service": "The service the instance belongs to: gateway, scheduler, registry, a worker.",
+    "name": "The registered batch server's name.",
+    "status": "The new status: online or offline (instances); online, offline or error "
+              "(registered servers).",
+}
+
+
+def _description(event_type: type[Any]) -> str:
+    return " ".join((inspect.getdoc(event_type) or event_type.__name__).split())
 
 
 def build() -> dict[str, Any]:
-    contracts = [contract for _, contract, _ in CHANNELS]
     _, components = msgspec.json.schema_components(
-        contracts, ref_template="#/components/schemas/{name}"
+        EVENTS, ref_template="#/components/schemas/{name}"
     )
     channels = {}
     operations = {}
     messages = {}
-    for key, contract, description in CHANNELS:
-        name = contract.__name__
+    for event_type in EVENTS:
+        name = event_type.__name__
+        address = event_key_pattern(event_type)
         messages[name] = {
             "name": name,
             "contentType": "application/json",
@@ -64,13 +49,15 @@ def build() -> dict[str, Any]:
                 "x-task-id": {"type": "string"},
             }},
         }
-        channel_id = key.replace(".", "_").replace("{", "").replace("}", "")
+        channel_id = address.replace(".", "_").replace("{", "").replace("}", "")
         channels[channel_id] = {
-            "address": key,
-            "description": description,
+            "address": address,
+            "description": _description(event_type),
+            "parameters": {param: {"description": PARAMETERS[param]}
+                           for param in re.findall(r"\{(\w+)\}", address)},
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
             "bindings": {"amqp": {"is": "routingKey", "exchange": {
-                "name": Exchange.EVENTS.value, "type": "topic", "durable": True, "vhost": "/",
+                "name": Exchange.EVENTS.value, "type": "topic", "durable": True, "vhost": VHOST,
             }}},
         }
         operations[f"receive{name}"] = {
@@ -81,12 +68,16 @@ def build() -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "info": {
             "title": "Conveyor events",
-            "version": "1.0.0",
+            "version": "2.0.0",
             "description": (
-                "Everything that happens to tasks and service instances, published to the "
-                f"`{Exchange.EVENTS.value}` topic exchange as persistent JSON messages. Bind a "
-                "queue of your own (e.g. `task.#`, `task.documents.*`, `item.#`). Fields are only "
-                "ever added, with defaults; `type` tells the event apart."
+                "Everything that happens to tasks, service instances and registered batch "
+                f"servers, published to the `{Exchange.EVENTS.value}` topic exchange of the "
+                f"`{VHOST}` virtual host as persistent JSON messages. Bind a queue of your own "
+                "(e.g. `task.#`, `task.documents.*`, `items.#`, `server.#`). A routing key is "
+                "the event's `type` with its subject inserted: `task.<kind>.<event>`, "
+                "`items.<kind>.settled`, `instance.<service>.<status>`, "
+                "`server.<name>.<status>`. Fields are only ever added, with defaults; `type` "
+                "tells the event apart."
             ),
         },
         "defaultContentType": "application/json",

@@ -1,6 +1,12 @@
-"""Exchange, queue and routing-key names. Services never spell these as literals."""
+"""Exchange, queue and routing-key names. Services never spell these as literals; event
+routing keys are derived from the events' msgspec tags (proto/events.py)."""
 
 from enum import StrEnum
+from typing import Any
+
+from proto.events import TASK_EVENTS, Event
+
+VHOST = "conveyor"  # the RabbitMQ virtual host of a deployment (the AMQP URL's path)
 
 
 class Exchange(StrEnum):
@@ -39,24 +45,43 @@ def dead_letter_queue(queue: str) -> str:
     return f"{queue}.dlq"
 
 
-class EventKey:
-    """Routing keys on the events exchange: `task.<kind>.<status>` and friends."""
+def event_tag(event_type: type[Any]) -> str:
+    """An event's name on the wire (its `type` field): `<family>.<event>`."""
+    tag = event_type.__struct_config__.tag
+    assert isinstance(tag, str), event_type
+    return tag
 
-    @staticmethod
-    def task(kind: str, status: str) -> str:
-        return f"task.{kind}.{status}"
 
-    @staticmethod
-    def items(kind: str) -> str:
-        return f"item.{kind}.settled"
+def event_family(event_type: type[Any]) -> str:
+    return event_tag(event_type).split(".")[0]
 
-    @staticmethod
-    def instance(service: str, status: str) -> str:
-        return f"server.{service}.{status}"
 
-    @staticmethod
-    def registered_server(name: str, status: str) -> str:
-        return f"servers.{name}.{status}"
+def event_key_pattern(event_type: type[Any]) -> str:
+    """The routing key with its variable parts named: `task.{kind}.created`,
+    `instance.{service}.{status}` (the form the AsyncAPI channels use as their address)."""
+    family, name = event_tag(event_type).split(".")
+    last = f"{{{event_type.LAST}}}" if event_type.LAST else name
+    return f"{family}.{{{event_type.SUBJECT}}}.{last}"
 
-    ALL_TASKS = "task.#"
-    ALL = "#"
+
+def event_key(event: Event) -> str:
+    """The routing key an event is published with, e.g. `task.documents.completed`."""
+    family, name = event_tag(type(event)).split(".")
+    last = getattr(event, event.LAST) if event.LAST else name
+    return f"{family}.{getattr(event, event.SUBJECT)}.{last}"
+
+
+def event_binding(event_type: type[Any], subject: str = "*") -> str:
+    """A binding for events of `event_type` (of one subject, e.g. one kind, or all)."""
+    family, name = event_tag(event_type).split(".")
+    return f"{family}.{subject}.{'*' if event_type.LAST else name}"
+
+
+def family_binding(event_type: type[Any]) -> str:
+    """Every event of the family `event_type` belongs to: `task.#`."""
+    return f"{event_family(event_type)}.#"
+
+
+# What a subscriber to every task and item event binds (the gateway's live streams).
+TASK_EVENT_BINDINGS = tuple(sorted({family_binding(t) for t in TASK_EVENTS}))
+ALL_EVENTS = "#"

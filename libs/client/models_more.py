@@ -60,7 +60,7 @@ class KbDocument(msgspec.Struct):
     sync_status: str = ""
     format: str | None = None
     size_bytes: int = 0
-    chunk_count: int = 0
+    chunk_count: int | None = None  # once indexed
     indexed_at: str | None = None
 
 

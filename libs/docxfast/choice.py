@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from docxtpl import DocxTemplate  # type: ignore[import-untyped]
+from docxtpl import DocxTemplate
 from lxml import etree  # type: ignore[import-untyped]
 
 from libs.docxfast.errors import TemplateRejected, Unsupported

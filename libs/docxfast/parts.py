@@ -27,13 +27,13 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml.ns import nsmap
 from docx.oxml.parser import parse_xml
-from docxtpl import DocxTemplate  # type: ignore[import-untyped]
+from docxtpl import DocxTemplate
 from jinja2 import Environment, Template
 from jinja2.exceptions import SecurityError, TemplateError
 from lxml import etree  # type: ignore[import-untyped]
 
 from libs.docxfast.errors import TemplateRejected, Unsupported
-from libs.docxfast.zipraw import BadZip, RawEntry, ZipWriter, read_entries
+from libs.docxfast.zipraw import BadZip, Prefix, RawEntry, read_entries
 
 FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 # The core properties docxtpl renders through Jinja on every row (DocxTemplate.render_properties).
@@ -55,10 +55,15 @@ def _before_jinja(patched: str) -> str:
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
 
 
+_LISTING_CHARACTERS = ("\t", "\a", "\n", "\f")
+
+
 def _after_jinja(rendered: str) -> str:
     """DocxTemplate.render_xml_part, after Jinja."""
     xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", rendered)
     xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+    if not any(character in xml for character in _LISTING_CHARACTERS):
+        return xml  # resolve_listing only rewrites these characters: nothing to do
     return str(_DOCXTPL.resolve_listing(xml))
 
 
@@ -93,8 +98,10 @@ class _Body:
         return str(etree.tostring(self._body, encoding="unicode"))
 
     def finish(self, rendered: str) -> bytes:
-        tree = _DOCXTPL.fix_tables(_after_jinja(rendered))
-        _fix_drawing_ids(tree)
+        xml = _after_jinja(rendered)
+        tree = _DOCXTPL.fix_tables(xml)
+        if "docPr" in xml:  # no drawing, nothing to renumber (the xpath costs a tree walk)
+            _fix_drawing_ids(tree)
         self._root.replace(self._body, tree)
         self._body = tree
         return bytes(serialize_part_xml(self._root))
@@ -113,11 +120,16 @@ def _footnotes_finish(rendered: str) -> bytes:
 
 @dataclass(slots=True)
 class CompiledTemplate:
-    entries: list[RawEntry | _Part]
+    """The entries that are the same for every row, already laid out as the start of the
+    archive (local records and directory records), and the parts rendered per row, written
+    after them. Entry order in a package carries no meaning."""
+
+    prefix: Prefix
+    parts: list[_Part]
 
     @property
     def rendered_parts(self) -> list[str]:
-        return [entry.name for entry in self.entries if isinstance(entry, _Part)]
+        return [part.name for part in self.parts]
 
 
 def compile_template(source: bytes, env: Environment) -> CompiledTemplate:
@@ -175,7 +187,9 @@ def compile_template(source: bytes, env: Environment) -> CompiledTemplate:
     core_name = str(core.partname).lstrip("/")
     replaced[core_name] = RawEntry.compress(core_name, _rendered_properties(document),
                                             by_name[core_name].dos_time)
-    return CompiledTemplate([replaced.get(entry.name, entry) for entry in entries])
+    laid_out = [replaced.get(entry.name, entry) for entry in entries]
+    return CompiledTemplate(Prefix.of([e for e in laid_out if isinstance(e, RawEntry)]),
+                            [e for e in laid_out if isinstance(e, _Part)])
 
 
 def _check_properties(document: Any) -> None:
@@ -209,16 +223,9 @@ def _compile(env: Environment, source: str) -> Template:
 
 def render_row(compiled: CompiledTemplate, row: dict[str, Any]) -> bytes:
     """One document: rendered parts deflated, every other entry copied compressed."""
-    out = io.BytesIO()
-    writer = ZipWriter(out)
-    for entry in compiled.entries:
-        if isinstance(entry, _Part):
-            writer.add(RawEntry.compress(entry.name, entry.finish(_render(entry.template, row)),
-                                         entry.dos_time))
-        else:
-            writer.add(entry)
-    writer.close()
-    return out.getvalue()
+    rendered = [RawEntry.compress(part.name, part.finish(_render(part.template, row)),
+                                  part.dos_time) for part in compiled.parts]
+    return compiled.prefix.archive(rendered)[0]
 
 
 def _render(template: Template, row: dict[str, Any]) -> str:

@@ -8,11 +8,13 @@ deflate (8), no encryption, no multi-disk."""
 
 from __future__ import annotations
 
+import hashlib
 import struct
+import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 STORED, DEFLATED = 0, 8
 _LOCAL = struct.Struct("<4s5H3L2H")
@@ -26,6 +28,12 @@ _VERSION = 20  # 2.0: deflate; 45 when an entry needs ZIP64
 _VERSION64 = 45
 # 1980-01-01 00:00: a fixed timestamp keeps rendered documents byte-for-byte reproducible.
 DEFAULT_DOS_TIME = (0 << 11, (1 << 5) | 1)
+
+
+class Readable(Protocol):
+    """A stream read in pieces (a file, or an object-storage response)."""
+
+    def read(self, amt: int, /) -> bytes: ...
 
 
 class BadZip(ValueError):
@@ -127,14 +135,17 @@ class _Written:
 
 class ZipWriter:
     """Writes a ZIP to a forward-only stream: each entry's local header and compressed bytes as
-    they come (or streamed in pieces with `begin`/`write`/`end` when the sizes are known up
-    front), then the central directory, with ZIP64 records once offsets, sizes or the entry
-    count pass the 32/16-bit limits. Keeps only the per-entry directory records in memory."""
+    they come (or streamed in pieces with `begin` then `write`, the sizes known up front), then
+    the central directory, with ZIP64 records once offsets, sizes or the entry count pass the
+    32/16-bit limits. Memory stays flat in the number of entries: each entry's directory record
+    is spooled to a temporary file as the entry begins, and names are checked for uniqueness by
+    a 16-byte digest."""
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self._offset = 0
-        self._entries: list[_Written] = []
+        self._count = 0
+        self._directory = tempfile.TemporaryFile()
         self._names: set[bytes] = set()
 
     @property
@@ -149,19 +160,15 @@ class ZipWriter:
     def begin(self, name: str, method: int, crc: int, compressed_size: int, size: int,
               dos_time: tuple[int, int] = DEFAULT_DOS_TIME) -> None:
         encoded = name.encode("utf-8")
-        if encoded in self._names:
+        digest = hashlib.blake2b(encoded, digest_size=16).digest()
+        if digest in self._names:
             raise ValueError(f"duplicate ZIP entry name {name!r}")
-        self._names.add(encoded)
+        self._names.add(digest)
         record = _Written(encoded, method, crc & _LIMIT32, compressed_size, size, self._offset,
                           dos_time)
-        self._entries.append(record)
-        big = compressed_size >= _LIMIT32 or size >= _LIMIT32
-        extra = struct.pack("<2H2Q", 1, 16, size, compressed_size) if big else b""
-        flags = _UTF8_FLAG if not encoded.isascii() else 0
-        self._emit(_LOCAL.pack(
-            b"PK\x03\x04", _VERSION64 if big else _VERSION, flags, method, dos_time[0],
-            dos_time[1], record.crc, _LIMIT32 if big else compressed_size,
-            _LIMIT32 if big else size, len(encoded), len(extra)) + encoded + extra)
+        self._directory.write(_central_record(record))
+        self._count += 1
+        self._emit(_local_header(record))
 
     def write(self, chunk: bytes) -> None:
         self._emit(chunk)
@@ -169,10 +176,12 @@ class ZipWriter:
     def close(self) -> int:
         """Writes the central directory; returns the archive's total size."""
         directory_start = self._offset
-        for record in self._entries:
-            self._emit(self._central(record))
-        directory_size = self._offset - directory_start
-        count = len(self._entries)
+        directory_size = self._directory.tell()
+        self._directory.seek(0)
+        for chunk in iter_chunks(self._directory, directory_size):
+            self._emit(chunk)
+        self._directory.close()
+        count = self._count
         if count >= _LIMIT16 or directory_start >= _LIMIT32 or directory_size >= _LIMIT32:
             end64_at = self._offset
             self._emit(_END64.pack(b"PK\x06\x06", _END64.size - 12, _VERSION64, _VERSION64, 0,
@@ -182,33 +191,78 @@ class ZipWriter:
                              min(directory_size, _LIMIT32), min(directory_start, _LIMIT32), 0))
         return self._offset
 
-    def _central(self, record: _Written) -> bytes:
-        extra_fields = []
-        size, compressed_size, offset = record.size, record.compressed_size, record.offset
-        if size >= _LIMIT32:
-            extra_fields.append(size)
-            size = _LIMIT32
-        if compressed_size >= _LIMIT32:
-            extra_fields.append(compressed_size)
-            compressed_size = _LIMIT32
-        if offset >= _LIMIT32:
-            extra_fields.append(offset)
-            offset = _LIMIT32
-        extra = (struct.pack(f"<2H{len(extra_fields)}Q", 1, 8 * len(extra_fields), *extra_fields)
-                 if extra_fields else b"")
-        version = _VERSION64 if extra_fields else _VERSION
-        flags = _UTF8_FLAG if not record.name.isascii() else 0
-        return _CENTRAL.pack(
-            b"PK\x01\x02", version, version, flags, record.method, record.dos_time[0],
-            record.dos_time[1], record.crc, compressed_size, size, len(record.name),
-            len(extra), 0, 0, 0, 0, offset) + record.name + extra
-
     def _emit(self, data: bytes) -> None:
         self._out.write(data)
         self._offset += len(data)
 
 
-def iter_chunks(stream: BinaryIO, length: int, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+def _central_record(record: _Written) -> bytes:
+    extra_fields = []
+    size, compressed_size, offset = record.size, record.compressed_size, record.offset
+    if size >= _LIMIT32:
+        extra_fields.append(size)
+        size = _LIMIT32
+    if compressed_size >= _LIMIT32:
+        extra_fields.append(compressed_size)
+        compressed_size = _LIMIT32
+    if offset >= _LIMIT32:
+        extra_fields.append(offset)
+        offset = _LIMIT32
+    extra = (struct.pack(f"<2H{len(extra_fields)}Q", 1, 8 * len(extra_fields), *extra_fields)
+             if extra_fields else b"")
+    version = _VERSION64 if extra_fields else _VERSION
+    flags = _UTF8_FLAG if not record.name.isascii() else 0
+    return _CENTRAL.pack(
+        b"PK\x01\x02", version, version, flags, record.method, record.dos_time[0],
+        record.dos_time[1], record.crc, compressed_size, size, len(record.name),
+        len(extra), 0, 0, 0, 0, offset) + record.name + extra
+
+
+def _local_header(record: _Written) -> bytes:
+    big = record.compressed_size >= _LIMIT32 or record.size >= _LIMIT32
+    extra = struct.pack("<2H2Q", 1, 16, record.size, record.compressed_size) if big else b""
+    flags = _UTF8_FLAG if not record.name.isascii() else 0
+    return _LOCAL.pack(
+        b"PK\x03\x04", _VERSION64 if big else _VERSION, flags, record.method,
+        record.dos_time[0], record.dos_time[1], record.crc,
+        _LIMIT32 if big else record.compressed_size, _LIMIT32 if big else record.size,
+        len(record.name), len(extra)) + record.name + extra
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """Entries written once and reused as the start of many small archives (a template's
+    unchanged parts): their local records and their central-directory records."""
+
+    data: bytes
+    directory: bytes
+    count: int
+
+    @classmethod
+    def of(cls, entries: list[RawEntry]) -> Prefix:
+        return cls(b"", b"", 0).archive(entries)[1]
+
+    def archive(self, entries: list[RawEntry]) -> tuple[bytes, Prefix]:
+        """This prefix followed by `entries`: the whole archive, and the longer prefix. For
+        small archives only (no ZIP64: under 4 GiB and 65,535 entries)."""
+        pieces, directory, offset = [self.data], [self.directory], len(self.data)
+        for entry in entries:
+            record = _Written(entry.name.encode("utf-8"), entry.method, entry.crc & _LIMIT32,
+                              len(entry.compressed), entry.size, offset, entry.dos_time)
+            local = _local_header(record)
+            pieces += (local, entry.compressed)
+            directory.append(_central_record(record))
+            offset += len(local) + len(entry.compressed)
+        count = self.count + len(entries)
+        joined = b"".join(directory)
+        if offset >= _LIMIT32 or count >= _LIMIT16:
+            raise ValueError("too large for a single-pass archive: use ZipWriter")
+        data = b"".join(pieces)
+        end = _END.pack(b"PK\x05\x06", 0, 0, count, count, len(joined), offset, 0)
+        return data + joined + end, Prefix(data, joined, count)
+
+
+def iter_chunks(stream: Readable, length: int, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
     """Exactly `length` bytes of a stream, in pieces."""
     left = length
     while left > 0:

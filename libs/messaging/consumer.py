@@ -106,9 +106,10 @@ async def consume_batches(
     *,
     max_batch: int,
     max_wait_s: float = 0.0,
-) -> asyncio.Task[None]:
+) -> tuple[str, asyncio.Task[None]]:
     """Hand messages to `handler` in batches, one batch at a time, so its database work is one
-    transaction per batch; while a batch is handled the next one accumulates."""
+    transaction per batch; while a batch is handled the next one accumulates. Returns the
+    consumer tag and the task handing out batches."""
     decoder = Decoder(contract)
     inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
 
@@ -144,5 +145,5 @@ async def consume_batches(
             for message in accepted:
                 await _ack(message)
 
-    await queue.consume(on_message)
-    return asyncio.create_task(drain(), name=f"drain:{queue.name}")
+    tag = await queue.consume(on_message)
+    return tag, asyncio.create_task(drain(), name=f"drain:{queue.name}")

@@ -21,7 +21,8 @@ from aio_pika.abc import (
 
 from libs.observability import tracing
 from proto.codec import encode
-from proto.topology import Exchange
+from proto.events import Event
+from proto.topology import Exchange, event_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,11 @@ class Outgoing:
     task_id: str | None = None
     persistent: bool = True
     expiration_s: float | None = None
+
+    @classmethod
+    def event(cls, event: Event, task_id: str | None = None) -> "Outgoing":
+        """A public event, on the events exchange under the routing key its tag gives."""
+        return cls(Exchange.EVENTS, event_key(event), event, task_id=task_id)
 
     @property
     def mandatory(self) -> bool:

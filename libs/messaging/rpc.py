@@ -20,6 +20,7 @@ from aio_pika.exceptions import DeliveryError, PublishError
 
 from libs.logging import get_logger
 from libs.messaging.consumer import consume
+from libs.messaging.parts import QueuePart
 from libs.messaging.topology import declare_rpc_queue
 from proto.codec import Decoder, encode
 from proto.topology import Exchange, Queue
@@ -75,25 +76,34 @@ class RpcClient:
         return Decoder(reply).decode(body)
 
 
-async def serve(
-    channel: AbstractChannel, queue_name: Queue, contract: Any,
-    handler: Callable[[Any], Awaitable[msgspec.Struct]],
-) -> str:
-    """Answer requests on `queue_name` with `handler`'s reply. The handler should turn its own
-    failures into an error reply: an exception here requeues the request."""
-    queue = await declare_rpc_queue(channel, queue_name)
+class RpcServer(QueuePart):
+    """Answers requests on `queue_name` with `handler`'s reply (a part of a service's
+    lifecycle). The handler should turn its own failures into an error reply: an exception
+    here requeues the request."""
 
-    async def on_request(request: Any, message: AbstractIncomingMessage) -> None:
-        reply = await handler(request)
-        if not message.reply_to:
-            return
-        await channel.default_exchange.publish(
-            aio_pika.Message(
-                encode(reply), content_type="application/json",
-                correlation_id=message.correlation_id,
-                delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
-            ),
-            routing_key=message.reply_to, mandatory=False,
-        )
+    def __init__(self, connection: AbstractRobustConnection, queue_name: Queue, contract: Any,
+                 handler: Callable[[Any], Awaitable[msgspec.Struct]], *, prefetch: int) -> None:
+        async def declare(channel: AbstractChannel) -> AbstractQueue:
+            return await declare_rpc_queue(channel, queue_name)
 
-    return await consume(queue, contract, on_request)
+        super().__init__(connection, declare, contract, prefetch=prefetch)
+        self._handler = handler
+
+    async def _subscribe(self, queue: AbstractQueue) -> str:
+        channel = self._channel
+        assert channel is not None
+
+        async def on_request(request: Any, message: AbstractIncomingMessage) -> None:
+            reply = await self._handler(request)
+            if not message.reply_to:
+                return
+            await channel.default_exchange.publish(
+                aio_pika.Message(
+                    encode(reply), content_type="application/json",
+                    correlation_id=message.correlation_id,
+                    delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
+                ),
+                routing_key=message.reply_to, mandatory=False,
+            )
+
+        return await consume(queue, self._contract, on_request)

@@ -7,7 +7,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractQueue
 
-from proto.topology import EventKey, Exchange, Queue, dead_letter_queue, work_queue
+from proto.topology import ALL_EVENTS, Exchange, Queue, dead_letter_queue, work_queue
 
 # RabbitMQ 3.10 quorum queues have no default delivery limit: without one a poison message
 # loops forever. After this many deliveries it goes to the dead-letter queue instead.
@@ -102,11 +102,12 @@ async def declare_rpc_queue(channel: AbstractChannel, name: Queue) -> AbstractQu
 
 
 async def declare_event_subscription(
-    channel: AbstractChannel, binding: str = EventKey.ALL
+    channel: AbstractChannel, bindings: Sequence[str] = (ALL_EVENTS,)
 ) -> AbstractQueue:
     """A private, auto-deleted queue on the events exchange (for a gateway's live streams)."""
     queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-    await queue.bind(Exchange.EVENTS, routing_key=binding)
+    for binding in bindings:
+        await queue.bind(Exchange.EVENTS, routing_key=binding)
     return queue
 
 

@@ -1,7 +1,9 @@
 """All SQL of the `servers` table. A local server's status and workflows are read from its
 instance's heartbeats (`instances`), a remote one's from the registry's checks; what a server
-is running is its unfinished task holding `server:<name>`. Nothing here commits."""
+is running is its unfinished task holding `server:<name>` (read through `libs.tasks.readers`,
+which owns the task tables). Nothing here commits."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -9,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.servers.model import NewServer, Server, ServerStatus, exclusivity_key
+from libs.tasks import readers
 
 _json = msgspec.json.Encoder()
-_KEY_PREFIX = exclusivity_key("")
 
 _SELECT = """
 SELECT s.name, s.type, s.url, s.enabled, s.batch_size, s.auto, s.last_error, s.checked_at,
@@ -22,35 +24,39 @@ SELECT s.name, s.type, s.url, s.enabled, s.batch_size, s.auto, s.last_error, s.c
          WHEN i.status = 'online' THEN 'error'
          ELSE 'offline' END AS status,
     CASE WHEN s.type = 'remote' THEN s.capabilities
-         ELSE coalesce(i.capabilities, '{}'::jsonb) END AS capabilities,
-    t.id AS current_task_id, t.tenant_id AS current_task_tenant, t.user_id AS current_task_user
+         ELSE coalesce(i.capabilities, '{}'::jsonb) END AS capabilities
 FROM servers s
 LEFT JOIN LATERAL (
     SELECT status, capabilities FROM instances WHERE name = s.name
     ORDER BY status = 'online' DESC, last_seen DESC LIMIT 1) i ON s.type = 'local'
-LEFT JOIN tasks t ON t.exclusivity_key = :key_prefix || s.name
-    AND t.status IN ('pending', 'running', 'paused')
 """
 
 
-def _server(row: Any) -> Server:
-    values = dict(row._mapping)
-    for key in ("owner_tenant_id", "current_task_id", "current_task_tenant",
-                "current_task_user"):
-        if values[key] is not None:
-            values[key] = str(values[key])
-    return msgspec.convert(values, Server, strict=False)
+async def _servers(conn: AsyncConnection, rows: Sequence[Any]) -> list[Server]:
+    """Servers from their rows, each with the task it is running (if any)."""
+    holders = await readers.exclusive_holders(conn, [exclusivity_key(r.name) for r in rows])
+    servers = []
+    for row in rows:
+        values = dict(row._mapping)
+        if values["owner_tenant_id"] is not None:
+            values["owner_tenant_id"] = str(values["owner_tenant_id"])
+        holder = holders.get(exclusivity_key(row.name))
+        if holder:
+            values.update(current_task_id=holder.task_id, current_task_tenant=holder.tenant_id,
+                          current_task_user=holder.user_id)
+        servers.append(msgspec.convert(values, Server, strict=False))
+    return servers
 
 
 async def list_servers(conn: AsyncConnection) -> list[Server]:
-    rows = await conn.execute(text(f"{_SELECT} ORDER BY s.name"), {"key_prefix": _KEY_PREFIX})
-    return [_server(row) for row in rows]
+    rows = (await conn.execute(text(f"{_SELECT} ORDER BY s.name"))).all()
+    return await _servers(conn, rows)
 
 
 async def get_server(conn: AsyncConnection, name: str) -> Server | None:
-    row = (await conn.execute(text(f"{_SELECT} WHERE s.name = :name"),
-                              {"name": name, "key_prefix": _KEY_PREFIX})).one_or_none()
-    return _server(row) if row else None
+    rows = (await conn.execute(text(f"{_SELECT} WHERE s.name = :name"), {"name": name})).all()
+    found = await _servers(conn, rows)
+    return found[0] if found else None
 
 
 async def register(conn: AsyncConnection, new: NewServer) -> bool:
@@ -86,13 +92,13 @@ async def update(conn: AsyncConnection, name: str, *, owner_tenant_id: str | Non
 async def delete(conn: AsyncConnection, name: str, *, owner_tenant_id: str | None) -> bool:
     """Delete unless it runs a task (the caller checked; this re-checks under the row lock)
     or belongs to someone else (the caller checked that too)."""
-    row = (await conn.execute(text(
-        f"""DELETE FROM servers s WHERE s.name = :name AND {_OWNED} AND NOT EXISTS (
-            SELECT 1 FROM tasks WHERE exclusivity_key = :key
-            AND status IN ('pending', 'running', 'paused'))
-        RETURNING name"""), {"name": name, "key": exclusivity_key(name),
-                             "owner": owner_tenant_id})).one_or_none()
-    return row is not None
+    locked = await conn.scalar(
+        text(f"SELECT name FROM servers WHERE name = :name AND {_OWNED} FOR UPDATE"),
+        {"name": name, "owner": owner_tenant_id})
+    if locked is None or await readers.exclusive_holder(conn, exclusivity_key(name)):
+        return False
+    await conn.execute(text("DELETE FROM servers WHERE name = :name"), {"name": name})
+    return True
 
 
 async def ensure_local(conn: AsyncConnection, name: str, batch_size: int) -> None:

@@ -7,7 +7,17 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.tasks.transitions import ITEMS_START_WHILE, ItemAction, item_sources, sql_states
 from proto.work import WorkItem
+
+_CLAIM = f"""UPDATE task_items i SET status = 'processing', started_at = now(),
+        lease_until = now() + t.item_timeout_s * interval '1 second'
+    FROM tasks t, unnest(CAST(:seqs AS int[]), CAST(:attempts AS int[])) AS m(seq, attempt)
+    WHERE t.id = :task_id AND t.status IN {sql_states(ITEMS_START_WHILE)}
+      AND i.task_id = t.id AND i.seq = m.seq AND i.attempt = m.attempt
+      AND (i.status IN {item_sources(ItemAction.CLAIM)}
+           OR (i.status IN {item_sources(ItemAction.RECLAIM)} AND :redelivered))
+    RETURNING i.seq"""
 
 
 async def claim(
@@ -21,15 +31,7 @@ async def claim(
     # `dispatched` as well), so the claim need not wait for its WAL flush.
     await conn.execute(text("SET LOCAL synchronous_commit = off"))
     rows = await conn.execute(
-        text(
-            """UPDATE task_items i SET status = 'processing', started_at = now(),
-                lease_until = now() + t.item_timeout_s * interval '1 second'
-            FROM tasks t, unnest(CAST(:seqs AS int[]), CAST(:attempts AS int[])) AS m(seq, attempt)
-            WHERE t.id = :task_id AND t.status = 'running'
-              AND i.task_id = t.id AND i.seq = m.seq AND i.attempt = m.attempt
-              AND (i.status = 'dispatched' OR (i.status = 'processing' AND :redelivered))
-            RETURNING i.seq"""
-        ),
+        text(_CLAIM),
         {
             "task_id": task_id,
             "seqs": [item.seq for item in items],

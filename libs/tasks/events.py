@@ -1,4 +1,5 @@
-"""Builds public task events from the read model, so every publisher says the same thing."""
+"""Builds public task events from the read model, so every publisher says the same thing;
+their routing keys come from the events' tags (`Outgoing.event`)."""
 
 from typing import Any
 
@@ -18,18 +19,6 @@ from proto.events import (
     TaskResumed,
     TaskStarted,
 )
-from proto.topology import EventKey, Exchange
-
-_SUFFIX = {
-    TaskCreated: "created",
-    TaskStarted: "started",
-    TaskProgressed: "progress",
-    TaskPaused: "paused",
-    TaskResumed: "resumed",
-    TaskCompleted: "completed",
-    TaskFailed: "failed",
-    TaskCancelled: "cancelled",
-}
 
 TaskEventType = (
     type[TaskCreated] | type[TaskStarted] | type[TaskProgressed] | type[TaskPaused]
@@ -50,10 +39,7 @@ def _common(task: Task) -> dict[str, Any]:
 
 
 def task_event(event_type: TaskEventType, task: Task, **extra: Any) -> Outgoing:
-    event = event_type(**_common(task), **extra)
-    return Outgoing(
-        Exchange.EVENTS, EventKey.task(task.kind, _SUFFIX[event_type]), event, task_id=task.id
-    )
+    return Outgoing.event(event_type(**_common(task), **extra), task_id=task.id)
 
 
 def started_event(task: Task) -> Outgoing:
@@ -70,5 +56,4 @@ def finished_event(task: Task) -> Outgoing:
 
 
 def items_settled_event(task: Task, items: list[SettledItem]) -> Outgoing:
-    event = ItemsSettled(**_common(task), items=items)
-    return Outgoing(Exchange.EVENTS, EventKey.items(task.kind), event, task_id=task.id)
+    return Outgoing.event(ItemsSettled(**_common(task), items=items), task_id=task.id)

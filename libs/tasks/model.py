@@ -153,3 +153,4 @@ class Item(msgspec.Struct, kw_only=True):
     started_at: datetime | None
     finished_at: datetime | None
     duration_ms: int | None
+    payload: dict[str, Any] | None = None  # read only when asked for (it can be large)

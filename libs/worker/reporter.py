@@ -25,10 +25,10 @@ class ResultReporter:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="result-reporter")
 
-    async def stop(self) -> None:
+    async def drain(self) -> None:
         if self._task:
             self._task.cancel()
 

@@ -12,19 +12,15 @@ from typing import Any
 
 import msgspec
 import structlog
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
-from libs.db.engine import create_engine
 from libs.errors import ArtifactsMissing, Permanent
-from libs.heartbeat import Heartbeater
+from libs.lifecycle import Runtime
 from libs.logging import get_logger
-from libs.messaging.connection import connect
 from libs.messaging.consumer import consume
-from libs.messaging.publisher import Outgoing, Publisher
+from libs.messaging.publisher import Outgoing
 from libs.messaging.topology import declare_work_queue
-from libs.observability import metrics, probes, tracing
-from libs.settings import CommonSettings
-from libs.storage import Storage
+from libs.observability import metrics, tracing
 from libs.tasks.claims import claim
 from libs.worker.handler import FinalizeContext, FinalizeHandler, ItemContext, ItemHandler
 from libs.worker.reporter import ResultReporter
@@ -43,14 +39,19 @@ log = get_logger(__name__)
 
 
 class Worker:
+    """The work-consuming part of a service (see `libs.lifecycle`): it receives the process's
+    database, broker connection and publisher, and opens nothing of its own."""
+
     def __init__(
-        self, settings: CommonSettings, service: str, handlers: Mapping[str, ItemHandler], *,
+        self, runtime: Runtime, handlers: Mapping[str, ItemHandler], *,
         concurrency: int, prefetch: int, capabilities: dict[str, Any] | None = None,
         finalizers: Mapping[str, FinalizeHandler] | None = None, stop_grace_s: float = 30.0,
         routes: Sequence[str] | None = None,
     ) -> None:
-        self._settings = settings
-        self._service = service
+        self._runtime = runtime
+        self._db = runtime.db
+        self._publisher = runtime.publisher
+        self._instance_id = runtime.instance_id
         self._handlers = dict(handlers)
         self._finalizers = dict(finalizers or {})
         self._slots = asyncio.Semaphore(concurrency)
@@ -58,43 +59,31 @@ class Worker:
         # The work queues consumed: one per kind unless given, e.g. to add this instance's own
         # `server.<name>` queue (tasks pinned to it). Messages find their handler by kind.
         self._routes = sorted(handlers) if routes is None else list(routes)
-        self._capabilities = {"routes": self._routes, "concurrency": concurrency,
-                              **(capabilities or {})}
+        self.capabilities = {"routes": self._routes, "concurrency": concurrency,
+                             **(capabilities or {})}
         self._stop_grace_s = stop_grace_s
-        self._engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-        self._reporter: ResultReporter | None = None
+        self._reporter = ResultReporter(self._publisher, self._instance_id)
+        self._consumers: list[tuple[AbstractQueue, str]] = []
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def run(self, stopping: asyncio.Event) -> None:
-        name = self._settings.instance(self._service)
-        connection = await connect(self._settings.amqp_url, name=name)
-        publisher = await Publisher.open(connection)
-        heartbeat = Heartbeater(publisher, self._settings, self._service, self._capabilities)
-        self._publisher = publisher
-        self._instance_id = heartbeat.instance_id
-        self._reporter = ResultReporter(publisher, heartbeat.instance_id)
-        self._reporter.start()
-        heartbeat.start()
-        channel = await connection.channel()
+    async def start(self) -> None:
+        await self._reporter.start()
+        channel = await self._runtime.connection.channel()
         await channel.set_qos(prefetch_count=self._prefetch)
-        consumers = []
         for route in self._routes:
             queue = await declare_work_queue(channel, route)
-            consumers.append((queue, await consume(queue, WorkMessage, self._on_message)))
-        probes.add_standard(self._engine, connection, Storage(self._settings))
+            self._consumers.append((queue, await consume(queue, WorkMessage, self._on_message)))
         log.info("worker.ready", routes=self._routes)
-        await stopping.wait()
-        log.info("service.stopping")
-        for queue, tag in consumers:
+
+    async def drain(self) -> None:
+        """Stop taking work; let what is in flight finish (within the grace) and report."""
+        for queue, tag in self._consumers:
             await queue.cancel(tag)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), self._stop_grace_s)
-        await heartbeat.stop()
-        await self._reporter.stop()
-        await connection.close()
-        await self._engine.dispose()
+        await self._reporter.drain()
 
     async def _on_message(self, work: WorkMessage, message: AbstractIncomingMessage) -> None:
         self._busy += 1
@@ -141,7 +130,7 @@ class Worker:
         sent_at = (message.headers or {}).get("x-sent-at")
         if isinstance(sent_at, float | int) and not message.redelivered:
             metrics.ITEM_QUEUE_SECONDS.labels(work.kind).observe(max(0.0, time.time() - sent_at))
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             claimed = await claim(
                 conn, work.task_id, work.items, redelivered=bool(message.redelivered)
             )
@@ -153,7 +142,6 @@ class Worker:
         runs = [self._run_item(handler, work, item) for item in work.items
                 if item.seq in claimed]
         outcomes = await asyncio.gather(*runs)
-        assert self._reporter is not None
         # One report per message: its items' results travel together and the message is
         # acked once they are confirmed.
         await self._reporter.report([*released, *outcomes])
@@ -161,7 +149,6 @@ class Worker:
     async def _run_item(
         self, handler: ItemHandler, work: ProcessItems, item: WorkItem
     ) -> ItemResult:
-        assert self._reporter is not None
         reporter = self._reporter
 
         async def report_step(step: str) -> None:

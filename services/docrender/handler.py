@@ -8,11 +8,11 @@ from typing import Any
 
 from libs.docxfast.choice import DOCXTPL
 from libs.errors import Permanent
+from libs.office.pool import OfficePool
 from libs.storage import ObjectMissing, Storage
 from libs.worker.handler import ItemContext, ItemDone
 from services.docrender.batching import DocxBatcher
 from services.docrender.naming import CONTENT_TYPES, document_key, zip_entry, zip_folders
-from services.docrender.office.pool import OfficePool
 from services.docrender.render.docx import render_rows
 
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.tasks import store
+from libs.tasks import readers
 from libs.tasks.model import Item, Task
 
 PAGE = 1000
@@ -37,7 +37,7 @@ async def batch_entries(conn: AsyncConnection, task_id: str, tenant_id: str) -> 
     chain: list[Task] = []
     next_id: str | None = task_id
     while next_id is not None and len(chain) < MAX_GENERATIONS:
-        task = await store.get_task(conn, next_id, tenant_id=tenant_id)
+        task = await readers.get_task(conn, next_id, tenant_id=tenant_id)
         if task is None:  # an ancestor removed by retention: its documents went with it
             break
         chain.append(task)
@@ -45,7 +45,8 @@ async def batch_entries(conn: AsyncConnection, task_id: str, tenant_id: str) -> 
     positions: dict[tuple[str, int], Entry] = {}
     for depth, task in enumerate(reversed(chain)):  # the original batch first
         failed_rows = {} if depth == 0 else {
-            seq: item.payload for seq, item in await store.failed_items(conn, task.id)}
+            item.seq: item.payload or {} for item in await readers.get_items(
+                conn, task.id, statuses=("failed",), with_payload=True)}
         for item in await _items(conn, task.id):
             position = _position(task, item, failed_rows, original=depth == 0)
             if position is not None:
@@ -79,7 +80,7 @@ def _order(chain: list[Task], template_id: str) -> int:
 async def _items(conn: AsyncConnection, task_id: str) -> list[Item]:
     items: list[Item] = []
     while True:
-        page = await store.get_items(conn, task_id, offset=len(items), limit=PAGE)
+        page = await readers.get_items(conn, task_id, offset=len(items), limit=PAGE)
         items += page
         if len(page) < PAGE:
             return items

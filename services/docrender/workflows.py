@@ -9,10 +9,10 @@ import msgspec
 
 from libs.errors import Permanent
 from libs.images import DEFAULT_MAX_SIZE, NotAnImage, thumbnail
+from libs.office.pool import OfficePool
 from libs.storage import ObjectMissing, Storage
 from libs.worker.handler import ItemContext, ItemDone
 from libs.workflows import DOCX_TO_PDF, IMAGE_THUMBNAIL, Workflow
-from services.docrender.office.pool import OfficePool
 
 MAX_INPUT_BYTES = 100 * 1024 * 1024
 

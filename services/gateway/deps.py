@@ -1,4 +1,6 @@
-"""Dependencies handlers declare by name; built once in the app's lifespan (no globals)."""
+"""Dependencies handlers declare by name, the one way a handler reaches settings, clients and
+services: each is built once by the app's composition root (`app.build`) and kept in the app
+state (no globals, no `request.app.state` in handlers)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +19,7 @@ def _principal(request: Request[Any, Any, Any]) -> Principal:
 
 
 def _from_state(name: str) -> Callable[[State], Any]:
-    """What the lifespan put in the app state under `name` (db, storage, commands, ...)."""
+    """What the composition root put in the app state under `name`."""
 
     def provide(state: State) -> Any:
         return state[name]
@@ -28,5 +30,6 @@ def _from_state(name: str) -> Callable[[State], Any]:
 DEPENDENCIES = {
     "principal": Provide(_principal, sync_to_thread=False),
     **{name: Provide(_from_state(name), sync_to_thread=False)
-       for name in ("commands", "db", "storage", "rpc", "settings")},
+       for name in ("settings", "storage", "task_service", "document_service", "kb_service",
+                    "server_service", "slide_service", "stream_service", "health_service")},
 }

@@ -16,11 +16,13 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DataError
 
 from libs.logging import get_logger
+from libs.tasks.creation import ExclusivityConflict
 from libs.tasks.model import utcnow
-from libs.tasks.store import ExclusivityConflict, InvalidTransition
+from libs.tasks.transitions import InvalidTransition
 
 log = get_logger(__name__)
 
@@ -75,6 +77,98 @@ def validation_error(field: str, message: str) -> ApiError:
 
 def task_not_found(task_id: str) -> ApiError:
     return ApiError(404, "TASK_NOT_FOUND", f"task {task_id} does not exist")
+
+
+def batch_not_found(batch_id: str) -> ApiError:
+    return ApiError(404, "BATCH_NOT_FOUND", f"batch {batch_id} does not exist")
+
+
+def server_not_found(name: str) -> ApiError:
+    return ApiError(404, "SERVER_NOT_FOUND", f"server {name} is not registered",
+                    [{"field": "selected_server", "message": "not registered"}])
+
+
+def template_not_found(template_id: str) -> ApiError:
+    return ApiError(404, "TEMPLATE_NOT_FOUND", f"template {template_id} does not exist",
+                    [{"field": "templateIds", "message": f"{template_id} does not exist"}])
+
+
+def data_source_not_found(source_id: str, field: str | None = None) -> ApiError:
+    return ApiError(404, "DATA_SOURCE_NOT_FOUND", f"data source {source_id} does not exist",
+                    [{"field": field, "message": "does not exist"}] if field else None)
+
+
+# --- knowledge-base sync: the codes its clients know (3001, 7002, 7003) and the ones that
+# extend its numbering for the routes it leaves out ------------------------------------------
+
+def kb_not_found(kb_id: str) -> ApiError:
+    return ApiError(404, "2001", "知识库不存在", {"kb_id": kb_id})
+
+
+def kb_name_taken(name: str) -> ApiError:
+    return ApiError(409, "2002", "同名知识库已存在", {"name": name})
+
+
+def kb_limit(limit: int) -> ApiError:
+    return ApiError(400, "2003", f"知识库数量已达上限 ({limit})", {"limit": limit})
+
+
+def documents_not_found(not_found: list[str]) -> ApiError:
+    return ApiError(404, "3001", "部分文档不存在", {"not_found": not_found})
+
+
+def document_not_found(document_id: str) -> ApiError:
+    return ApiError(404, "3001", "文档不存在", {"not_found": [document_id]})
+
+
+def unsupported_type(filename: str, supported: list[str]) -> ApiError:
+    return ApiError(400, "3002", "不支持的文件类型",
+                    {"filename": filename, "supported": supported})
+
+
+def document_too_large(size: int, limit: int) -> ApiError:
+    return ApiError(413, "3003", f"文件过大 ({size} 字节，上限 {limit} 字节)",
+                    {"size_bytes": size, "limit_bytes": limit})
+
+
+def document_limit(limit: int) -> ApiError:
+    return ApiError(400, "3004", f"知识库文档数量已达上限 ({limit})", {"limit": limit})
+
+
+def empty_document() -> ApiError:
+    return ApiError(400, "3005", "文件为空", None)
+
+
+def nothing_to_sync(kb_id: str) -> ApiError:
+    return ApiError(400, "3006", "知识库中没有已上传的文档", {"kb_id": kb_id})
+
+
+def sync_task_not_found(task_id: str) -> ApiError:
+    return ApiError(404, "7001", "同步任务不存在", {"task_id": task_id})
+
+
+def sync_running(running_task_id: str | None) -> ApiError:
+    """`running_task_id` in its public form (`task-…`)."""
+    return ApiError(400, "7002", "该知识库已有同步任务在运行",
+                    {"running_task_id": running_task_id})
+
+
+def not_running(task_id: str, status: str) -> ApiError:
+    return ApiError(400, "7003", "任务不在运行中，无法取消",
+                    {"task_id": task_id, "current_status": status})
+
+
+def not_finished(task_id: str, status: str) -> ApiError:
+    return ApiError(400, "7004", "任务尚未结束，结束后才能重试失败文档",
+                    {"task_id": task_id, "current_status": status})
+
+
+def no_failed_documents(task_id: str) -> ApiError:
+    return ApiError(400, "7005", "该任务没有失败的文档", {"task_id": task_id})
+
+
+def search_unavailable(reason: str) -> ApiError:
+    return ApiError(503, "7006", "检索服务暂不可用", {"reason": reason})
 
 
 def envelope(request: Request[Any, Any, Any] | None, error: ApiError) -> dict[str, Any]:
@@ -178,13 +272,13 @@ def handle_invalid_transition(
 ) -> Response[Any]:
     return _respond(request, ApiError(
         400, "INVALID_TASK_STATE",
-        f"task cannot be {_PAST[exc.action]} (current status: {exc.task.status})",
-        {"task_id": exc.task.id, "current_status": exc.task.status.value},
+        f"task cannot be {_PAST[exc.action]} (current status: {exc.status})",
+        {"task_id": exc.task_id, "current_status": exc.status.value},
     ))
 
 
 _PAST = {"start": "started", "pause": "paused", "resume": "resumed", "cancel": "cancelled",
-         "fail": "failed", "time out": "timed out"}
+         "fail": "failed", "finish": "finished"}
 
 
 def handle_conflict(request: Request[Any, Any, Any], exc: ExclusivityConflict) -> Response[Any]:
@@ -194,7 +288,7 @@ def handle_conflict(request: Request[Any, Any, Any], exc: ExclusivityConflict) -
     ))
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: handle_api_error,
     InvalidTransition: handle_invalid_transition,
     ExclusivityConflict: handle_conflict,

@@ -2,12 +2,13 @@
 the search server."""
 
 import asyncio
+from functools import partial
 
-from libs.db.engine import create_engine
+from libs.lifecycle import Runtime, Service
 from libs.logging import get_logger
-from libs.messaging import rpc
-from libs.messaging.connection import connect
-from libs.storage import Storage
+from libs.messaging.rpc import RpcServer
+from libs.service import run_service
+from libs.settings import load_settings
 from libs.tasks.kinds import KB_SYNC
 from libs.worker.runtime import Worker
 from proto.kb import SearchChunks
@@ -42,40 +43,40 @@ async def build_provider(settings: IngesterSettings) -> EmbeddingProvider:
     raise SystemExit(f"unknown embedding provider {settings.embedding_provider!r}")
 
 
-async def run(settings: IngesterSettings, stopping: asyncio.Event) -> None:
+async def build(settings: IngesterSettings, runtime: Runtime) -> Service:
     documents = await build_provider(settings)
+    runtime.exits.push_async_callback(documents.close)
     if documents.dimensions != EMBEDDING_COLUMN_DIMENSIONS:
         raise SystemExit(f"{documents.name} gives {documents.dimensions}-dimensional vectors; "
                          f"the chunk table holds {EMBEDDING_COLUMN_DIMENSIONS}")
     # Queries get their own model instance, so a search never waits behind a document batch.
-    queries = (await build_provider(settings) if settings.embedding_provider == "local"
-               else documents)
+    queries = documents
+    if settings.embedding_provider == "local":
+        queries = await build_provider(settings)
+        runtime.exits.push_async_callback(queries.close)
     # Boot the forkserver now rather than on the first document.
     await asyncio.to_thread(run_isolated, len, b"", timeout_s=60, memory_bytes=1 << 30)
-    db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     batcher = EmbeddingBatcher(documents, settings.embedding_batch_size)
     batcher.start()
+    runtime.exits.push_async_callback(batcher.stop)
     ocr = (Ocr.detect(settings.ocr_languages, settings.ocr_timeout_s,
                       settings.extract_memory_bytes) if settings.ocr_enabled else None)
-    handler = SyncDocument(settings, db, Storage(settings), batcher, documents.name, ocr)
+    handler = SyncDocument(settings, runtime.db, runtime.storage, batcher, documents.name, ocr)
     worker = Worker(
-        settings, "ingester", {KB_SYNC.name: handler},
+        runtime, {KB_SYNC.name: handler},
         concurrency=settings.concurrency, prefetch=settings.prefetch,
         capabilities={"formats": sorted(FORMAT_LABELS), "embedding_model": documents.name,
                       "dimensions": documents.dimensions,
                       "ocr": ocr.languages if ocr else None},
     )
-    connection = await connect(settings.amqp_url, name=settings.instance("ingester-search"))
-    channel = await connection.channel()
-    await channel.set_qos(prefetch_count=4)
-    await rpc.serve(channel, Queue.KB_SEARCH, SearchChunks, SearchService(db, queries))
     log.info("ingester.models_loaded", model=documents.name)
-    try:
-        await worker.run(stopping)
-    finally:
-        await connection.close()
-        await batcher.stop()
-        await documents.close()
-        if queries is not documents:
-            await queries.close()
-        await db.dispose()
+    return Service([
+        RpcServer(runtime.connection, Queue.KB_SEARCH, SearchChunks,
+                  SearchService(runtime.db, queries), prefetch=4),
+        worker,
+    ], worker.capabilities)
+
+
+def main() -> None:
+    settings = load_settings(IngesterSettings, "ingester")
+    run_service("ingester", settings, partial(build, settings))

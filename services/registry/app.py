@@ -2,30 +2,26 @@
 004's servers the watch loop (health, status events, waiting tasks) and the remote bridge."""
 
 import asyncio
-import contextlib
+from functools import partial
 
 from aio_pika.abc import AbstractIncomingMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.db.engine import create_engine
 from libs.errors import Permanent
-from libs.heartbeat import Heartbeater
+from libs.lifecycle import Loop, Runtime, Service
 from libs.logging import get_logger
-from libs.messaging.connection import connect
-from libs.messaging.consumer import consume
+from libs.messaging.parts import QueueConsumer
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_heartbeat_queue
 from libs.netguard import UrlPolicy
-from libs.observability import probes
 from libs.servers import repository as servers
-from libs.settings import CommonSettings
-from libs.storage import Storage
+from libs.service import run_service
+from libs.settings import CommonSettings, load_settings
 from libs.tasks.kinds import SERVER_BATCH
 from libs.tasks.model import utcnow
 from libs.worker.reporter import ResultReporter
 from proto.events import InstanceStatusChanged
 from proto.registry import Heartbeat
-from proto.topology import EventKey, Exchange
 from services.registry import repository as repo
 from services.registry.servers.bridge import RemoteBridge
 from services.registry.servers.remote_batch import BridgeSettings
@@ -85,57 +81,41 @@ class Registry:
         for change in changes:
             log.info("instance.status", instance=change.instance_id, status=change.status)
         await self._publisher.publish_many(
-            Outgoing(
-                Exchange.EVENTS,
-                EventKey.instance(change.service, change.status),
-                InstanceStatusChanged(
-                    instance_id=change.instance_id, service=change.service, name=change.name,
-                    status=change.status, occurred_at=utcnow().isoformat(),
-                    capabilities=change.capabilities,
-                ),
-            )
+            Outgoing.event(InstanceStatusChanged(
+                instance_id=change.instance_id, service=change.service, name=change.name,
+                status=change.status, occurred_at=utcnow().isoformat(),
+                capabilities=change.capabilities))
             for change in changes
         )
 
 
-async def run(settings: RegistrySettings, stopping: asyncio.Event) -> None:
-    db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    connection = await connect(settings.amqp_url, name=settings.instance("registry"))
-    publisher = await Publisher.open(connection)
-    registry = Registry(db, publisher, settings)
-    channel = await connection.channel()
-    await channel.set_qos(prefetch_count=50)
-    await consume(await declare_heartbeat_queue(channel), Heartbeat, registry.on_heartbeat)
-    sweeping = asyncio.create_task(registry.sweep_forever(), name="liveness-sweep")
-    # The registry heartbeats like everyone else, through its own queue.
-    heartbeat = Heartbeater(publisher, settings, "registry")
-    reporter = ResultReporter(publisher, heartbeat.instance_id)
-    reporter.start()
+async def build(settings: RegistrySettings, runtime: Runtime) -> Service:
+    registry = Registry(runtime.db, runtime.publisher, settings)
+    reporter = ResultReporter(runtime.publisher, runtime.instance_id)
     policy = UrlPolicy.from_setting(settings.server_url_allowlist)
-    storage = Storage(settings)
-    bridge = RemoteBridge(connection, db, storage, reporter, policy, BridgeSettings(
-        poll_interval_s=settings.remote_poll_interval_s,
-        presign_ttl_s=settings.remote_presign_ttl_s,
-        keepalive_s=settings.waiting_report_every_s,
-    ), timeout_s=settings.health_timeout_s * 2)
-    watch = ServerWatch(db, publisher, reporter, bridge, policy,
+    bridge = RemoteBridge(runtime.connection, runtime.db, runtime.storage, reporter, policy,
+                          BridgeSettings(poll_interval_s=settings.remote_poll_interval_s,
+                                         presign_ttl_s=settings.remote_presign_ttl_s,
+                                         keepalive_s=settings.waiting_report_every_s),
+                          timeout_s=settings.health_timeout_s * 2)
+    watch = ServerWatch(runtime.db, runtime.publisher, reporter, bridge, policy,
                         interval_s=settings.health_interval_s,
                         timeout_s=settings.health_timeout_s,
                         offline_after=settings.offline_after_failures,
                         waiting_report_every_s=settings.waiting_report_every_s)
-    watching = asyncio.create_task(watch.run_forever(), name="servers-watch")
-    heartbeat.start()
-    probes.add_standard(db, connection, storage)
-    log.info("registry.ready")
-    await stopping.wait()
-    log.info("service.stopping")
-    for task in (sweeping, watching):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    await bridge.close()
-    await watch.close()
-    await heartbeat.stop()
-    await reporter.stop()
-    await connection.close()
-    await db.dispose()
+    # After the loops stopped: the remote consumers and the watch's HTTP clients.
+    runtime.exits.push_async_callback(watch.close)
+    runtime.exits.push_async_callback(bridge.close)
+    # The registry heartbeats like everyone else, through its own queue.
+    return Service([
+        reporter,
+        QueueConsumer(runtime.connection, declare_heartbeat_queue, Heartbeat,
+                      registry.on_heartbeat, prefetch=50),
+        Loop("liveness-sweep", registry.sweep_forever),
+        Loop("servers-watch", watch.run_forever),
+    ])
+
+
+def main() -> None:
+    settings = load_settings(RegistrySettings, "registry")
+    run_service("registry", settings, partial(build, settings))

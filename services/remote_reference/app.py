@@ -3,12 +3,14 @@
 import contextlib
 from collections.abc import AsyncIterator
 
+import uvicorn
 from litestar import Litestar, Response, delete, get, post
 from litestar.datastructures import State
 
-from libs.settings import CommonSettings
+from libs.logging import configure_logging, get_logger
+from libs.office.pool import OfficePool, office_available
+from libs.settings import CommonSettings, load_settings
 from proto.remote import BatchStatus, Health, SubmitBatch
-from services.docrender.office.pool import OfficePool, office_available
 from services.remote_reference.processor import Processor, Rejected
 
 
@@ -71,3 +73,11 @@ def create_app(settings: RemoteReferenceSettings) -> Litestar:
 
     return Litestar(route_handlers=[health, submit, batch_status, cancel], lifespan=[lifespan],
                     debug=False, logging_config=None, openapi_config=None)
+
+
+def main() -> None:
+    settings = load_settings(RemoteReferenceSettings, "remote_reference")
+    configure_logging("remote_reference", json_logs=settings.json_logs, level=settings.log_level)
+    get_logger(__name__).info("remote_reference.ready", host=settings.host, port=settings.port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, loop="uvloop",
+                log_config=None, access_log=False, timeout_graceful_shutdown=5)

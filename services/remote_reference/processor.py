@@ -11,6 +11,7 @@ import httpx
 
 from libs.images import DEFAULT_MAX_SIZE, NotAnImage, thumbnail
 from libs.logging import get_logger
+from libs.office.pool import OfficePool
 from libs.workflows import DOCX_TO_PDF, IMAGE_THUMBNAIL, Workflow, as_capability
 from proto.remote import (
     PROTOCOL,
@@ -22,7 +23,6 @@ from proto.remote import (
     Health,
     SubmitBatch,
 )
-from services.docrender.office.pool import OfficePool
 
 log = get_logger(__name__)
 

@@ -1,22 +1,17 @@
-"""Wires the scheduler: broker, database, consumers, sweeper, heartbeat."""
+"""Wires the scheduler: the engine applying result batches, the control wake-ups from the
+gateway, and the sweep."""
 
-import asyncio
-import contextlib
+from functools import partial
 
-from libs.db.engine import create_engine
-from libs.heartbeat import Heartbeater
-from libs.logging import get_logger
-from libs.messaging.connection import connect
-from libs.messaging.consumer import consume, consume_batches
-from libs.messaging.publisher import Publisher
+from libs.lifecycle import Loop, Runtime, Service
+from libs.messaging.parts import BatchConsumer, QueueConsumer
 from libs.messaging.topology import (
     declare_control_queue,
     declare_dead_work_queue,
     declare_results_queue,
 )
-from libs.observability import probes
-from libs.settings import CommonSettings
-from libs.storage import Storage
+from libs.service import run_service
+from libs.settings import CommonSettings, load_settings
 from proto.control import TaskChanged
 from proto.work import Report, WorkMessage
 from services.scheduler.control import ControlHandler
@@ -24,8 +19,6 @@ from services.scheduler.dead_letters import DeadLetterSettler
 from services.scheduler.engine import Engine
 from services.scheduler.gauges import GaugeSampler
 from services.scheduler.sweeper import Sweeper
-
-log = get_logger(__name__)
 
 
 class SchedulerSettings(CommonSettings, kw_only=True):
@@ -38,50 +31,31 @@ class SchedulerSettings(CommonSettings, kw_only=True):
     gauges_interval_s: float = 5.0
 
 
-async def run(settings: SchedulerSettings, stopping: asyncio.Event) -> None:
-    db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    connection = await connect(settings.amqp_url, name=settings.instance("scheduler"))
-    publisher = await Publisher.open(connection)
+async def build(settings: SchedulerSettings, runtime: Runtime) -> Service:
     engine = Engine(
-        db, publisher, backoff_base_s=settings.backoff_base_s,
+        runtime.db, runtime.publisher, backoff_base_s=settings.backoff_base_s,
         progress_interval_s=settings.progress_interval_s,
     )
-    storage = Storage(settings)
     sweeper = Sweeper(
-        db, engine, storage, interval_s=settings.sweep_interval_s,
+        runtime.db, engine, runtime.storage, interval_s=settings.sweep_interval_s,
         retention_s=settings.retention_s,
     )
-    heartbeat = Heartbeater(publisher, settings, "scheduler")
+    gauges = GaugeSampler(runtime.db, runtime.connection, interval_s=settings.gauges_interval_s)
+    runtime.exits.push_async_callback(gauges.close)
+    return Service([
+        BatchConsumer(runtime.connection, declare_results_queue, Report, engine.apply_reports,
+                      prefetch=settings.results_prefetch, batch=settings.results_batch),
+        QueueConsumer(runtime.connection, declare_control_queue, TaskChanged,
+                      ControlHandler(runtime.db, engine), prefetch=10),
+        # Each work queue's dead letters are bound to it where the queue is declared (by its
+        # workers at start, by the engine before its first dispatch).
+        QueueConsumer(runtime.connection, declare_dead_work_queue, WorkMessage,
+                      DeadLetterSettler(engine), prefetch=10),
+        Loop("sweeper", sweeper.run),
+        Loop("gauges", gauges.run),
+    ])
 
-    results_channel = await connection.channel()
-    await results_channel.set_qos(prefetch_count=settings.results_prefetch)
-    drain = await consume_batches(
-        await declare_results_queue(results_channel), Report, engine.apply_reports,
-        max_batch=settings.results_batch,
-    )
-    control_channel = await connection.channel()
-    await control_channel.set_qos(prefetch_count=10)
-    await consume(await declare_control_queue(control_channel), TaskChanged,
-                  ControlHandler(db, engine))
-    dead_channel = await connection.channel()
-    await dead_channel.set_qos(prefetch_count=10)
-    # Each work queue's dead letters are bound to it where the queue is declared (by its
-    # workers at start, by the engine before its first dispatch).
-    await consume(await declare_dead_work_queue(dead_channel), WorkMessage,
-                  DeadLetterSettler(engine))
-    sweeping = asyncio.create_task(sweeper.run(), name="sweeper")
-    gauges = GaugeSampler(db, connection, interval_s=settings.gauges_interval_s)
-    sampling = asyncio.create_task(gauges.run(), name="gauges")
-    heartbeat.start()
-    probes.add_standard(db, connection, storage)
-    log.info("scheduler.ready")
-    await stopping.wait()
-    log.info("service.stopping")
-    for task in (sweeping, drain, sampling):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    await gauges.close()
-    await heartbeat.stop()
-    await connection.close()
-    await db.dispose()
+
+def main() -> None:
+    settings = load_settings(SchedulerSettings, "scheduler")
+    run_service("scheduler", settings, partial(build, settings))

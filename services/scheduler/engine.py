@@ -13,7 +13,7 @@ from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_work_queue
 from libs.observability import metrics, tracing
-from libs.tasks import store
+from libs.tasks import control, dispatch, finalization, settlement
 from libs.tasks.events import finished_event, items_settled_event, task_event
 from libs.tasks.kinds import KINDS
 from libs.tasks.model import Task, TaskStatus
@@ -29,7 +29,6 @@ from proto.work import (
     TaskFinalized,
     WorkItem,
 )
-from services.scheduler import repository as repo
 
 log = get_logger(__name__)
 
@@ -71,12 +70,12 @@ class Engine:
                            result: dict[str, Any] | None = None, error: str | None = None,
                            lost_items: Sequence[int] = ()) -> None:
         async with self._db.begin() as conn:
-            task = await repo.end_finalize(conn, task_id, attempt, state=state, result=result,
-                                           error=error)
+            task = await finalization.end_finalize(conn, task_id, attempt, state=state,
+                                                   result=result, error=error)
             if task is None:
                 return
             if lost_items and state == "failed":
-                task = await repo.fail_lost_items(conn, task, lost_items)
+                task = await finalization.fail_lost_items(conn, task, lost_items)
             outgoing = await self.advance(conn, [task])
         await self.publish(outgoing)
 
@@ -86,23 +85,21 @@ class Engine:
             by_outcome[result.outcome].append(result)
         started = time.perf_counter()
         async with self._db.begin() as conn:
-            tasks = await repo.lock_tasks(conn, sorted({r.task_id for r in results}))
-            settled = await repo.settle_items(
+            tasks = await settlement.lock_tasks(conn, sorted({r.task_id for r in results}))
+            settled = await settlement.settle_items(
                 conn, by_outcome[Outcome.DONE] + by_outcome[Outcome.FAILED],
                 backoff_base_s=self._backoff_base_s,
             )
-            released = await repo.release_items(conn, by_outcome[Outcome.RELEASED])
-            await repo.extend_leases(conn, by_outcome[Outcome.PROGRESS])
+            released = await settlement.release_items(conn, by_outcome[Outcome.RELEASED])
+            await settlement.extend_leases(conn, by_outcome[Outcome.PROGRESS])
             deltas = _deltas(results, settled, released)
-            tasks.update(await repo.apply_deltas(conn, deltas.values()))
+            tasks.update(await settlement.apply_deltas(conn, list(deltas.values())))
             outgoing = _settled_events(tasks, results, settled)
             for task_id, delta in deltas.items():
                 task = tasks[task_id]
                 if delta.failed and not task.continue_on_error and not task.status.finished:
-                    task = await store.stop_task(
-                        conn, task, TaskStatus.FAILED, "fail",
-                        error=_first_error(results, task_id) or "an item failed",
-                    )
+                    task = await control.fail(
+                        conn, task, _first_error(results, task_id) or "an item failed")
                     tasks[task_id] = task
                     outgoing.append(finished_event(task))
                     metrics.TASKS_FINISHED.labels(task.kind, task.status.value).inc()
@@ -122,7 +119,7 @@ class Engine:
                 continue
             if task.done + task.failed + task.cancelled >= task.total:
                 if task.finalize and task.done > 0 and task.finalize_state is None:
-                    task = await repo.start_finalize(conn, task, _finalize_timeout(task))
+                    task = await finalization.start_finalize(conn, task, _finalize_timeout(task))
                     outgoing.append(self._finalize_message(task))
                     touched.append(task)
                     continue
@@ -130,7 +127,7 @@ class Engine:
                     touched.append(task)
                     continue
                 status = _final_status(task)
-                task = await repo.finish(conn, task, status, _failure_summary(task, status))
+                task = await control.finish(conn, task, status, _failure_summary(task, status))
                 metrics.TASKS_FINISHED.labels(task.kind, task.status.value).inc()
                 self._last_progress.pop(task.id, None)
                 outgoing.append(finished_event(task))
@@ -142,14 +139,14 @@ class Engine:
             free = task.concurrency - task.inflight
             if free > 0:
                 with tracing.span("engine.dispatch", attributes={"conveyor.kind": task.kind}):
-                    items = await repo.dispatch(conn, task, free)
+                    items = await dispatch.dispatch(conn, task, free)
                 if items:
                     metrics.DISPATCH_BATCH.labels(task.kind).observe(len(items))
                     metrics.ITEMS_DISPATCHED.labels(task.kind).inc(len(items))
                 outgoing += await self._work_messages(task, items)
             if self._progress_due(task.id):
                 outgoing.append(task_event(TaskProgressed, task))
-        await repo.sync_stages(conn, touched)
+        await finalization.sync_stages(conn, touched)
         return outgoing
 
     async def publish(self, outgoing: list[Outgoing]) -> None:
@@ -171,10 +168,10 @@ class Engine:
         async with self._db.begin() as conn:
             for out in work:
                 if isinstance(out.message, ProcessItems):
-                    await repo.undispatch(conn, out.message.task_id, out.message.items)
+                    await dispatch.undispatch(conn, out.message.task_id, out.message.items)
                 elif isinstance(out.message, FinalizeTask):
-                    await repo.end_finalize(conn, out.message.task_id, out.message.attempt,
-                                            state=None)
+                    await finalization.end_finalize(
+                        conn, out.message.task_id, out.message.attempt, state=None)
 
     def _finalize_message(self, task: Task) -> Outgoing:
         return Outgoing(
@@ -241,11 +238,11 @@ def _failure_summary(task: Task, status: TaskStatus) -> str | None:
 def _deltas(
     results: Sequence[ItemResult], settled: list[tuple[str, int, str]],
     released: list[tuple[str, int]],
-) -> dict[str, repo.Delta]:
-    deltas: dict[str, repo.Delta] = {}
+) -> dict[str, settlement.Delta]:
+    deltas: dict[str, settlement.Delta] = {}
     usage_of = {(r.task_id, r.seq): r.usage for r in results if r.outcome == Outcome.DONE}
     for task_id, seq, status in settled:
-        delta = deltas.setdefault(task_id, repo.Delta(task_id=task_id))
+        delta = deltas.setdefault(task_id, settlement.Delta(task_id=task_id))
         delta.freed += 1
         if status == "done":
             delta.done += 1
@@ -254,10 +251,11 @@ def _deltas(
         elif status == "failed":
             delta.failed += 1
     for task_id, _ in released:
-        deltas.setdefault(task_id, repo.Delta(task_id=task_id)).freed += 1
+        deltas.setdefault(task_id, settlement.Delta(task_id=task_id)).freed += 1
     for result in results:
         if result.outcome == Outcome.PROGRESS and result.step:
-            deltas.setdefault(result.task_id, repo.Delta(task_id=result.task_id)).step = result.step
+            delta = deltas.setdefault(result.task_id, settlement.Delta(task_id=result.task_id))
+            delta.step = result.step
     return deltas
 
 

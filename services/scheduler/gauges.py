@@ -6,7 +6,7 @@ sees them. Each scheduler samples; with several, take max() in queries."""
 import asyncio
 import contextlib
 
-from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.logging import get_logger
@@ -18,6 +18,7 @@ from proto.topology import Queue, dead_letter_queue, work_queue
 log = get_logger(__name__)
 
 UNFINISHED = ("pending", "running", "paused")
+REOPEN_POLLS, REOPEN_POLL_S, REOPEN_TIMEOUT_S = 50, 0.02, 5.0
 
 
 def watched_queues() -> list[str]:
@@ -33,7 +34,7 @@ class GaugeSampler:
         self._db = db
         self._connection = connection
         self._interval_s = interval_s
-        self._channel: AbstractChannel | None = None
+        self._channel: AbstractRobustChannel | None = None
 
     async def run(self) -> None:
         while True:
@@ -62,18 +63,27 @@ class GaugeSampler:
 
     async def _sample_queues(self) -> None:
         for name in watched_queues():
-            if self._channel is None or self._channel.is_closed:
-                self._channel = await self._connection.channel()
+            channel = await self._ready_channel()
             try:
-                # Passive: reads the counts, never creates a queue (a missing one closes the
-                # channel, hence a fresh channel for the next name).
-                queue = await self._channel.declare_queue(name, passive=True)
+                # Passive: reads the counts, never creates a queue. A missing one makes the
+                # broker close the channel; being robust, the channel reopens itself, so it is
+                # kept (a fresh channel per miss leaked one channel each time).
+                queue = await channel.declare_queue(name, passive=True)
             except Exception:
-                self._channel = None
                 continue
             result = queue.declaration_result
             metrics.QUEUE_MESSAGES.labels(name).set(result.message_count or 0)
             metrics.QUEUE_CONSUMERS.labels(name).set(result.consumer_count or 0)
+
+    async def _ready_channel(self) -> AbstractRobustChannel:
+        if self._channel is None:
+            self._channel = await self._connection.channel()
+        for _ in range(REOPEN_POLLS):  # the close of a passive miss arrives after its error
+            if not self._channel.is_closed:
+                break
+            await asyncio.sleep(REOPEN_POLL_S)
+        await asyncio.wait_for(self._channel.ready(), REOPEN_TIMEOUT_S)
+        return self._channel
 
     async def close(self) -> None:
         if self._channel is not None and not self._channel.is_closed:

@@ -10,10 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.logging import get_logger
 from libs.observability import metrics
 from libs.storage import Storage, task_prefix
-from libs.tasks import store
+from libs.tasks import control
+from libs.tasks import sweep as q
 from libs.tasks.events import finished_event, started_event
-from libs.tasks.model import TaskStatus
-from services.scheduler import sweep_queries as q
 from services.scheduler.engine import MAX_FINALIZE_ATTEMPTS, Engine
 
 log = get_logger(__name__)
@@ -59,7 +58,7 @@ class Sweeper:
 
     async def _start_pending(self) -> None:
         async with self._db.begin() as conn:
-            started = [await store.start(conn, task) for task in await q.pending_autostart(conn)]
+            started = [await control.start(conn, task) for task in await q.pending_autostart(conn)]
             outgoing = [started_event(task) for task in started]
             outgoing += await self._engine.advance(conn, started)
         await self._engine.publish(outgoing)
@@ -79,10 +78,8 @@ class Sweeper:
         async with self._db.begin() as conn:
             outgoing = []
             for task in await q.overdue_tasks(conn):
-                failed = await store.stop_task(
-                    conn, task, TaskStatus.FAILED, "time out",
-                    error=f"task timed out after {task.task_timeout_s}s",
-                )
+                failed = await control.fail(
+                    conn, task, f"task timed out after {task.task_timeout_s}s")
                 log.warning("task.timed_out", task_id=task.id)
                 metrics.TASKS_FINISHED.labels(failed.kind, failed.status.value).inc()
                 outgoing.append(finished_event(failed))

@@ -2,19 +2,21 @@
 worker runtime that consumes `slides.items`."""
 
 import asyncio
-import contextlib
 import os
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import httpx
 
-from libs.db.engine import create_engine
+from libs.lifecycle import Loop, Runtime, Service
 from libs.lifetime import process_pool
 from libs.logging import get_logger
-from libs.messaging.connection import connect
-from libs.storage import Storage
+from libs.messaging.parts import QueueConsumer
+from libs.service import run_service
+from libs.settings import load_settings
 from libs.tasks.kinds import SLIDES
 from libs.worker.runtime import Worker
+from proto.events import TaskEvent
 from proto.slides import SLIDE_SIZES, RendererName, SlideType
 from services.slides.batches import BatchJournal
 from services.slides.cache import SlideCache
@@ -39,23 +41,26 @@ async def _start_pool(processes: int) -> ProcessPoolExecutor:
     return pool
 
 
-async def run(settings: SlidesSettings, stopping: asyncio.Event) -> None:
-    db = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    storage = Storage(settings)
+def db_pool_size(settings: SlidesSettings) -> int:
+    """The image API limiter holds one connection per slot it holds, plus room for polling."""
+    extra = settings.image_api_concurrency + 2 if settings.image_api_base_url else 0
+    return settings.db_pool_size + extra
+
+
+async def build(settings: SlidesSettings, runtime: Runtime) -> Service:
+    db, storage = runtime.db, runtime.storage
     pool = await _start_pool(settings.render_processes or os.cpu_count() or 1)
+    runtime.exits.callback(pool.shutdown, cancel_futures=True)
     renderers: dict[RendererName, Renderer] = {
         RendererName.LOCAL: LocalRenderer(pool, font_regular=settings.font_regular,
                                           font_bold=settings.font_bold),
     }
-    http: httpx.AsyncClient | None = None
-    limiter_db = None
     if settings.image_api_base_url:
-        slots = settings.image_api_concurrency
-        # One connection per held slot, plus room for instances polling for a free one.
-        limiter_db = create_engine(settings.database_url, pool_size=slots + 2)
         http = httpx.AsyncClient(trust_env=False)
+        runtime.exits.push_async_callback(http.aclose)
         renderers[RendererName.IMAGE_API] = ImageApiRenderer(
-            http, SharedLimiter(limiter_db, f"image-api:{settings.image_api_base_url}", slots),
+            http, SharedLimiter(db, f"image-api:{settings.image_api_base_url}",
+                                settings.image_api_concurrency),
             pool, base_url=settings.image_api_base_url, api_key=settings.image_api_key,
             model=settings.image_api_model, response_format=settings.image_api_response_format,
             timeout_s=settings.image_api_timeout_s,
@@ -66,27 +71,22 @@ async def run(settings: SlidesSettings, stopping: asyncio.Event) -> None:
     cache = SlideCache(db, storage, ttl_s=settings.cache_ttl_s)
     handler = SlideHandler(renderers, settings.default_renderer, storage, cache, journal)
     worker = Worker(
-        settings, "slides", {SLIDES.name: handler}, concurrency=settings.concurrency,
+        runtime, {SLIDES.name: handler}, concurrency=settings.concurrency,
         prefetch=settings.prefetch,
         capabilities={"renderers": sorted(renderers),
                       "aspect_ratios": [ratio.value for ratio in SLIDE_SIZES],
                       "slide_types": [kind.value for kind in SlideType],
                       "default_renderer": settings.default_renderer.value},
     )
-    events = await connect(settings.amqp_url, name=settings.instance("slides") + ":events")
-    await BatchJournal(db, journal).start(events)
-    sweeping = asyncio.create_task(cache.sweep_forever(settings.cache_sweep_interval_s),
-                                   name="slides-cache-sweep")
-    try:
-        await worker.run(stopping)
-    finally:
-        sweeping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeping
-        await events.close()
-        if http is not None:
-            await http.aclose()
-        pool.shutdown(cancel_futures=True)
-        if limiter_db is not None:
-            await limiter_db.dispose()
-        await db.dispose()
+    batches = BatchJournal(db, journal)
+    return Service([
+        QueueConsumer(runtime.connection, batches.declare, TaskEvent, batches.on_event,
+                      prefetch=50),
+        Loop("slides-cache-sweep", lambda: cache.sweep_forever(settings.cache_sweep_interval_s)),
+        worker,
+    ], worker.capabilities)
+
+
+def main() -> None:
+    settings = load_settings(SlidesSettings, "slides")
+    run_service("slides", settings, partial(build, settings), db_pool_size=db_pool_size(settings))

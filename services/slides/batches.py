@@ -2,19 +2,18 @@
 with the seed's summary fields), written from the task events so they exist whether or not a
 client waited for the batch. Written once per batch however often an event is delivered."""
 
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.messaging.consumer import consume
 from libs.messaging.topology import declare_event_queue
+from libs.tasks import readers
 from libs.tasks.kinds import SLIDES
 from proto.events import TaskCancelled, TaskCompleted, TaskCreated, TaskEvent, TaskFailed
-from proto.topology import EventKey, Queue
-from services.slides import repository as repo
+from proto.topology import Queue, event_binding
 from services.slides.journal import SlideJournal
 
-BINDINGS = [EventKey.task(SLIDES.name, status)
-            for status in ("created", "completed", "failed", "cancelled")]
+BINDINGS = [event_binding(event, SLIDES.name)
+            for event in (TaskCreated, TaskCompleted, TaskFailed, TaskCancelled)]
 
 
 class BatchJournal:
@@ -22,17 +21,15 @@ class BatchJournal:
         self._db = db
         self._journal = journal
 
-    async def start(self, connection: AbstractRobustConnection) -> None:
-        channel = await connection.channel()
-        await channel.set_qos(prefetch_count=50)
-        queue = await declare_event_queue(channel, Queue.SLIDES_BATCH_EVENTS, BINDINGS)
-        await consume(queue, TaskEvent, self.on_event)
+    @staticmethod
+    async def declare(channel: AbstractChannel) -> AbstractQueue:
+        return await declare_event_queue(channel, Queue.SLIDES_BATCH_EVENTS, BINDINGS)
 
     async def on_event(self, event: TaskEvent, _: AbstractIncomingMessage) -> None:
         if event.kind != SLIDES.name:
             return
         async with self._db.connect() as conn:
-            batch = await repo.get_batch(conn, event.task_id)
+            batch = await readers.find_task(conn, event.task_id, kind=SLIDES.name)
         if batch is None or "session_id" not in batch.params:
             return  # expired meanwhile: nothing left to log against
         session_id = str(batch.params["session_id"])
@@ -49,7 +46,7 @@ class BatchJournal:
             await self._journal.write(
                 session_id=session_id, task_id=batch.id, event="batch_generate_complete",
                 level="info" if batch.failed == 0 else "warning",
-                summary={"status": batch.status, "total_slides": batch.total,
+                summary={"status": batch.status.value, "total_slides": batch.total,
                          "successful": batch.done, "failed": batch.failed,
                          "cancelled": batch.cancelled,
                          "success_rate": round(batch.done / batch.total, 4) if batch.total else 0,

@@ -1,8 +1,7 @@
-"""All of the slides service's SQL: the render cache, the session log, and the read of a
-finished batch it summarises. Functions take a connection and never commit."""
+"""All of the slides service's SQL: the render cache and the session log. Functions take a
+connection and never commit."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -79,28 +78,3 @@ async def insert_log(
         {"session_id": session_id, "task_id": task_id, "seq": seq, "attempt": attempt,
          "event": event, "level": level, "details": _json.encode(details).decode()},
     )
-
-
-@dataclass(frozen=True, slots=True)
-class BatchRow:
-    id: str
-    params: dict[str, Any]
-    status: str
-    concurrency: int
-    total: int
-    done: int
-    failed: int
-    cancelled: int
-    created_at: datetime
-    completed_at: datetime | None
-
-
-async def get_batch(conn: AsyncConnection, task_id: str) -> BatchRow | None:
-    row = (await conn.execute(
-        text("""SELECT id, params, status, concurrency, total, done, failed, cancelled,
-                created_at, completed_at FROM tasks WHERE id = :id AND kind = 'slides'"""),
-        {"id": task_id},
-    )).one_or_none()
-    if row is None:
-        return None
-    return BatchRow(**{**row._mapping, "id": str(row.id)})

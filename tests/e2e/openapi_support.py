@@ -69,13 +69,14 @@ async def generator_python() -> Path:
     return python
 
 
-async def generate_client(document: Path, out_dir: Path) -> Path:
-    """`openapi-python-client generate` into out_dir/conveyor_client; returns its python."""
+async def generate_client(document: Path, out_dir: Path) -> tuple[Path, str]:
+    """`openapi-python-client generate` into out_dir/conveyor_client; returns the python that
+    can import it and what the generator said."""
     python = await generator_python()
     env = {**os.environ, "PATH": f"{python.parent}:{os.environ.get('PATH', '')}"}
-    await _run(python.parent / "openapi-python-client", "generate", "--path", document,
-               "--meta", "none", "--output-path", out_dir / "conveyor_client", env=env)
-    return python
+    said = await _run(python.parent / "openapi-python-client", "generate", "--path", document,
+                      "--meta", "none", "--output-path", out_dir / "conveyor_client", env=env)
+    return python, said
 
 
 async def run_with_client(python: Path, out_dir: Path, script: str, *args: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from libs.db.engine import create_engine
 from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage, task_prefix
-from libs.tasks import store
+from libs.tasks import creation
 from libs.tasks.kinds import SLIDES
 from services.scheduler.sweeper import Sweeper
 from services.slides import repository as repo
@@ -57,9 +57,9 @@ async def test_an_expired_batch_takes_its_logs_and_images(env: dict[str, str]) -
             "INSERT INTO tenants (name) VALUES ('slides-retention') RETURNING id"))
         user = await conn.scalar(text(
             "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"), {"t": tenant})
-        task = await store.insert_task(conn, store.NewTask(
+        task = await creation.insert_task(conn, creation.NewTask(
             tenant_id=str(tenant), user_id=str(user), kind=SLIDES, name="old batch",
-            items=[store.NewItem({})], params={"session_id": "retention-session"}))
+            items=[creation.NewItem({})], params={"session_id": "retention-session"}))
         await repo.insert_log(conn, session_id="retention-session", task_id=task.id,
                               event="slide_completed", level="info", details={}, seq=0)
         await conn.execute(text("""UPDATE tasks SET status = 'completed',

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from libs.errors import Retryable
-from services.docrender.office.pool import OfficePool
+from libs.office.pool import OfficePool
 from tests.e2e.docs_fixtures import template
 
 

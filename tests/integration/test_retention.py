@@ -7,7 +7,7 @@ from sqlalchemy import text
 from libs.db.engine import create_engine
 from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage, task_prefix
-from libs.tasks import store
+from libs.tasks import creation
 from libs.tasks.kinds import ECHO
 from services.scheduler.sweeper import Sweeper
 
@@ -21,9 +21,9 @@ async def test_expired_tasks_and_their_artifacts_are_removed(env: dict[str, str]
             "INSERT INTO tenants (name) VALUES ('retention') RETURNING id"))
         user = await conn.scalar(text(
             "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"), {"t": tenant})
-        tasks = [await store.insert_task(conn, store.NewTask(
+        tasks = [await creation.insert_task(conn, creation.NewTask(
             tenant_id=str(tenant), user_id=str(user), kind=ECHO, name=name,
-            items=[store.NewItem({})])) for name in ("old", "recent", "running")]
+            items=[creation.NewItem({})])) for name in ("old", "recent", "running")]
         await conn.execute(text("""UPDATE tasks SET status = 'completed',
             completed_at = now() - interval '2 days' WHERE id = :id"""), {"id": tasks[0].id})
         await conn.execute(text("""UPDATE tasks SET status = 'completed',

@@ -130,14 +130,15 @@ def _interrupted(cli: Cli, client: Client, task_id: str) -> None:
 
 def outcome(task: Task) -> str:
     """Why a task did not simply complete, in one line for stderr."""
-    parts = [f"task {task.task_id} {task.status}"]
+    reasons = []
     if task.failed_items:
-        parts.append(f"{task.failed_items} of {task.total_items} items failed")
+        reasons.append(f"{task.failed_items} of {task.total_items} items failed")
     if task.cancelled_items:
-        parts.append(f"{task.cancelled_items} cancelled")
+        reasons.append(f"{task.cancelled_items} cancelled")
     if task.error_message:
-        parts.append(task.error_message)
-    return ": ".join(parts[:1]) + (": " + "; ".join(parts[1:]) if parts[1:] else "")
+        reasons.append(task.error_message)
+    head = f"task {task.task_id} {task.status}"
+    return f"{head}: {'; '.join(reasons)}" if reasons else head
 
 
 def event_line(event: StreamEvent) -> str:

@@ -8,6 +8,7 @@ which access logs do not record, unlike a URL); `?token=` still works for older 
 import time
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -51,7 +52,7 @@ def bearer_token(connection: ASGIConnection) -> str | None:  # type: ignore[type
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    if connection.scope["type"] == "websocket":
+    if connection.scope["type"] == ScopeType.WEBSOCKET:
         offered = subprotocols(connection)
         if BEARER_SUBPROTOCOL in offered:
             at = offered.index(BEARER_SUBPROTOCOL)

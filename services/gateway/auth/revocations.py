@@ -3,10 +3,9 @@ on the internal `conveyor.auth` fanout exchange after its commit; each gateway b
 queue there, drops the token from its auth cache and closes the token's live streams. The
 cache's TTL still bounds a revocation whose notice was lost (a gateway reconnecting)."""
 
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
 from libs.logging import get_logger
-from libs.messaging.consumer import consume
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.messaging.topology import declare_broadcast_subscription
 from proto.auth import TokenRevoked
@@ -23,15 +22,20 @@ async def announce_revocation(publisher: Publisher, token_hash: bytes) -> None:
                                      persistent=False))
 
 
-async def follow_revocations(connection: AbstractRobustConnection, cache: TokenCache,
-                             hub: EventHub) -> None:
-    channel = await connection.channel()
-    queue = await declare_broadcast_subscription(channel, Exchange.AUTH)
+class Revocations:
+    """A part of the gateway's lifecycle (a `QueueConsumer` of its own queue on the fanout
+    exchange): each notice drops the token from the auth cache and ends its live streams."""
 
-    async def on_revoked(notice: TokenRevoked, _: AbstractIncomingMessage) -> None:
+    def __init__(self, cache: TokenCache, hub: EventHub) -> None:
+        self._cache = cache
+        self._hub = hub
+
+    @staticmethod
+    async def declare(channel: AbstractChannel) -> AbstractQueue:
+        return await declare_broadcast_subscription(channel, Exchange.AUTH)
+
+    async def on_revoked(self, notice: TokenRevoked, _: AbstractIncomingMessage) -> None:
         token_hash = bytes.fromhex(notice.token_hash)
-        cache.forget(token_hash)
-        closed = hub.close_token(token_hash)
+        self._cache.forget(token_hash)
+        closed = self._hub.close_token(token_hash)
         log.info("token.revoked", streams_closed=closed)
-
-    await consume(queue, TokenRevoked, on_revoked)

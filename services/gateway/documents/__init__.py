@@ -1,6 +1,1 @@
-"""Seed 000: batch document generation — templates, data sources, tasks, ZIP download."""
-
-from services.gateway.documents.routes_tasks import BatchTaskController
-from services.gateway.documents.routes_uploads import DataSourceController, TemplateController
-
-DOCUMENT_HANDLERS = [BatchTaskController, TemplateController, DataSourceController]
+"""Document batches: templates x data rows -> DOCX/PDF documents and their ZIP."""

@@ -1,8 +1,11 @@
 """Request bodies of seed 000 (camelCase as documented)."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
 from litestar.openapi.spec import Example
 from litestar.params import Body
 from msgspec import Meta
@@ -41,3 +44,15 @@ CreateBatchTaskBody = Annotated[CreateBatchTaskRequest, Body(examples=[
                    "dataSourceId": "ds-001", "mode": "parallel",
                    "options": {"concurrency": 4, "continueOnError": True}}),
 ])]
+
+
+@dataclass
+class UploadForm:
+    """A template or data-source upload: multipart `file`, optional `name` and `id`."""
+
+    file: UploadFile
+    name: str | None = None
+    id: str | None = None
+
+
+Multipart = Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]

@@ -1,9 +1,58 @@
-"""Task read model -> seed 000's progress and control shapes."""
+"""Read models -> the document-batch API's shapes: its success envelope, batches, their
+progress, templates and data sources."""
 
+import time
 from typing import Any
 
+from litestar import Request
+
 from libs.tasks.model import Task, TaskStatus
+from services.gateway.documents.repository import DataSource, Template
+from services.gateway.errors import iso_now
 from services.gateway.tasks.presenters import iso
+
+API_VERSION = "2.0.0"
+
+
+def ok(request: Request[Any, Any, Any], data: Any) -> dict[str, Any]:
+    """The success envelope: `{"success": true, "data": ..., "meta": {...}}`."""
+    started = request.state.get("started", time.perf_counter())
+    return {
+        "success": True,
+        "data": data,
+        "meta": {
+            "requestId": request.state.get("request_id"),
+            "timestamp": iso_now(),
+            "version": API_VERSION,
+            "executionTime": round((time.perf_counter() - started) * 1000),
+        },
+    }
+
+
+def template_view(template: Template) -> dict[str, Any]:
+    return {"templateId": template.id, "templateName": template.name,
+            "filename": template.filename, "size": template.size_bytes,
+            "fields": template.fields, "createdAt": iso(template.created_at),
+            "renderer": template.renderer, "rendererReason": template.renderer_reason}
+
+
+def data_source_view(source: DataSource) -> dict[str, Any]:
+    return {"dataSourceId": source.id, "name": source.name, "format": source.format,
+            "rowCount": source.row_count, "columns": source.columns,
+            "createdAt": iso(source.created_at)}
+
+
+def command_view(task: Task, at_field: str) -> dict[str, Any]:
+    """The answer to start / pause / resume: the batch, its status and when it changed."""
+    at = {"startedAt": task.started_at, "pausedAt": task.paused_at,
+          "resumedAt": task.updated_at}[at_field]
+    return {"taskId": task.id, "status": task.status.value, at_field: iso(at)}
+
+
+def cancelled_view(task: Task) -> dict[str, Any]:
+    return {"taskId": task.id, "status": task.status.value,
+            "cancelledAt": iso(task.completed_at), "completedDocuments": task.done,
+            "message": f"任务已取消，已生成{task.done}个文档"}
 
 STEP = {
     "pending": "等待启动",

@@ -7,6 +7,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.tasks import readers
+from libs.tasks.kinds import DOCUMENTS
+from libs.tasks.model import UNFINISHED
+
 _json = msgspec.json.Encoder()
 
 
@@ -65,17 +69,18 @@ async def get_templates(conn: AsyncConnection, tenant_id: str,
 
 
 async def template_in_use(conn: AsyncConnection, tenant_id: str, template_id: str) -> bool:
-    return bool(await conn.scalar(text(
-        """SELECT EXISTS (SELECT 1 FROM tasks WHERE tenant_id = :tenant_id
-            AND kind = 'documents' AND status IN ('pending', 'running', 'paused')
-            AND params -> 'templates' ? :id)"""), {"tenant_id": tenant_id, "id": template_id}))
+    """Does an unfinished documents task of the tenant render this template?"""
+    return await readers.count_tasks(conn, readers.TaskFilter(
+        tenant_id=tenant_id, kind=DOCUMENTS.name, statuses=UNFINISHED,
+        params_hold=("templates", template_id))) > 0
 
 
 async def delete_template(conn: AsyncConnection, tenant_id: str, template_id: str) -> str | None:
     """Delete and return the object key, or None if there was no such template."""
-    return await conn.scalar(text(
+    key = await conn.scalar(text(
         """DELETE FROM doc_templates WHERE tenant_id = :tenant_id AND id = :id
         RETURNING object_key"""), {"tenant_id": tenant_id, "id": template_id})
+    return None if key is None else str(key)
 
 
 async def insert_data_source(conn: AsyncConnection, tenant_id: str, user_id: str,
@@ -96,6 +101,7 @@ async def get_data_sources(conn: AsyncConnection, tenant_id: str,
 
 async def delete_data_source(conn: AsyncConnection, tenant_id: str,
                              source_id: str) -> str | None:
-    return await conn.scalar(text(
+    key = await conn.scalar(text(
         """DELETE FROM doc_data_sources WHERE tenant_id = :tenant_id AND id = :id
         RETURNING object_key"""), {"tenant_id": tenant_id, "id": source_id})
+    return None if key is None else str(key)

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from libs.tasks.model import Task, TaskStatus
+from libs.tasks.model import Item, Task, TaskStatus
+from proto.kb import ChunkHit
 from services.gateway.kb import ids
-from services.gateway.kb.repository import Document, KnowledgeBase, SyncItem
+from services.gateway.kb.repository import Document, KnowledgeBase
 from services.gateway.tasks.presenters import iso
 
 _STEP_WHEN = {
@@ -66,14 +67,14 @@ def sync_task(task: Task) -> dict[str, Any]:
     return view
 
 
-def sync_document(item: SyncItem) -> dict[str, Any]:
-    result = item.result or {}
+def sync_document(item: Item) -> dict[str, Any]:
+    result, payload = item.result or {}, item.payload or {}
     status = _DOCUMENT_STATUS.get(item.status, item.status)
     if status == "completed" and result.get("skipped"):
         status = "skipped"  # unchanged since it was last indexed: nothing embedded
     view: dict[str, Any] = {
-        "document_id": ids.public(ids.DOC, str(item.payload.get("document_id"))),
-        "filename": item.payload.get("filename"),
+        "document_id": ids.public(ids.DOC, str(payload.get("document_id"))),
+        "filename": payload.get("filename"),
         "status": status,
         "chunks_created": int(result.get("chunks_created", 0)),
         "processing_time_ms": item.duration_ms or 0,
@@ -88,3 +89,20 @@ def created(task: Task) -> dict[str, Any]:
             "kb_id": ids.public(ids.KB, str(task.params.get("kb_id"))),
             "task_type": task.params.get("task_type"), "status": task.status.value,
             "total_documents": task.total, "created_at": iso(task.created_at)}
+
+
+def search_hit(hit: ChunkHit) -> dict[str, Any]:
+    return {"chunk_id": hit.chunk_id, "document_id": ids.public(ids.DOC, hit.document_id),
+            "filename": hit.filename, "chunk_index": hit.seq, "content": hit.content,
+            "score": hit.score}
+
+
+def cancelled(task: Task) -> dict[str, Any]:
+    return {"task_id": ids.public(ids.TASK, task.id), "status": task.status.value,
+            "processed_documents": task.done, "cancelled_at": iso(task.completed_at)}
+
+
+def retry_created(task: Task, documents: list[tuple[str, str]]) -> dict[str, Any]:
+    return {"new_task_id": ids.public(ids.TASK, task.id),
+            "retry_document_count": len(documents),
+            "document_ids": [ids.public(ids.DOC, doc_id) for doc_id, _ in documents]}

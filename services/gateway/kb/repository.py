@@ -9,8 +9,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.tasks.model import TASK_COLUMNS, Task, task_from_row
-
 
 class KnowledgeBase(msgspec.Struct, kw_only=True):
     id: str
@@ -195,35 +193,3 @@ async def documents_for_sync(conn: AsyncConnection, kb_id: str,
         {"kb_id": kb_id, "ids": document_ids},
     )
     return [(str(row.id), row.filename) for row in rows]
-
-
-async def list_sync_tasks(conn: AsyncConnection, *, tenant_id: str, exclusivity_key: str,
-                          status: str | None, limit: int) -> list[Task]:
-    rows = await conn.execute(
-        text(f"""SELECT {TASK_COLUMNS} FROM tasks WHERE tenant_id = :tenant_id
-            AND kind = 'kb_sync' AND exclusivity_key = :key
-            AND (CAST(:status AS text) IS NULL OR status = :status)
-            ORDER BY created_at DESC, id LIMIT :limit"""),
-        {"tenant_id": tenant_id, "key": exclusivity_key, "status": status, "limit": limit},
-    )
-    return [task_from_row(row) for row in rows]
-
-
-class SyncItem(msgspec.Struct, kw_only=True):
-    seq: int
-    status: str
-    payload: dict[str, Any]
-    result: dict[str, Any] | None
-    error: str | None
-    duration_ms: int | None
-
-
-async def sync_items(conn: AsyncConnection, task_id: str) -> list[SyncItem]:
-    """A sync task's items with their payloads (document id and filename), which the generic
-    `libs.tasks.store.get_items` leaves out."""
-    rows = await conn.execute(
-        text("""SELECT seq, status, payload, result, error, duration_ms FROM task_items
-            WHERE task_id = :id ORDER BY seq"""),
-        {"id": task_id},
-    )
-    return [msgspec.convert(dict(row._mapping), SyncItem, strict=False) for row in rows]

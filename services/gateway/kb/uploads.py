@@ -10,7 +10,7 @@ import re
 import msgspec
 from litestar.datastructures import UploadFile
 
-from services.gateway.kb import errors
+from services.gateway import errors
 
 # extension -> (format, content type)
 FORMATS = {

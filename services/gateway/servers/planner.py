@@ -5,15 +5,12 @@ check-server, 503 for process), whether it runs the workflow (400), the folders 
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from libs.servers import repository as servers
 from libs.servers.model import Server, ServerStatus, ServerType
 from libs.storage import Storage
 from libs.tasks.kinds import SERVER_BATCH
 from libs.workflows import BUILT_IN, Workflow
 from services.gateway.auth.repository import Principal
-from services.gateway.errors import ApiError, validation_error
+from services.gateway.errors import ApiError, server_not_found, validation_error
 from services.gateway.servers.dto import BatchRequest
 from services.gateway.servers.paths import BadPath, normalize, tenant_root
 from services.gateway.servers.selection import BadSelection, Selection, check_layout, select
@@ -26,11 +23,6 @@ class Plan:
     targets: list[str]
     output_root: str
     selection: Selection
-
-
-def server_not_found(name: str) -> ApiError:
-    return ApiError(404, "SERVER_NOT_FOUND", f"server {name} is not registered",
-                    [{"field": "selected_server", "message": "not registered"}])
 
 
 def visible_task(server: Server, principal: Principal) -> str | None:
@@ -111,10 +103,9 @@ async def _selection(storage: Storage, principal: Principal, body: BatchRequest,
     return selection
 
 
-async def plan(db: AsyncEngine, storage: Storage, principal: Principal, body: BatchRequest,
-               *, unavailable_status: int) -> Plan:
-    async with db.connect() as conn:
-        everyone = await servers.list_servers(conn)
+async def plan(everyone: list[Server], storage: Storage, principal: Principal,
+               body: BatchRequest, *, unavailable_status: int) -> Plan:
+    """The plan for `body` among the registered servers `everyone`."""
     server = next((s for s in everyone if s.name == body.selected_server), None)
     if server is None:
         raise server_not_found(body.selected_server)

@@ -39,7 +39,7 @@ class ServerCheck(msgspec.Struct):
     skipped_files: int  # in the folders, but not a type the workflow takes
 
 
-class BatchStarted(msgspec.Struct):
+class ServerBatchStarted(msgspec.Struct):
     task_id: str
     status: TaskStatus
     message: str

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from libs.tasks.model import Task, TaskStatus, utcnow
-from services.gateway.slides.repository import LogLine, SlideRow
+from libs.tasks.model import Item, Task, TaskStatus, utcnow
+from services.gateway.slides.repository import LogLine
 from services.gateway.tasks.presenters import iso
 
 # Seed 001 knows `completed` (partial success included: its example has completed with
@@ -25,8 +25,8 @@ def image_path(batch_id: str, seq: int) -> str:
     return f"/api/slide/batch/{batch_id}/slides/{seq}/image"
 
 
-def slide_result(batch_id: str, slide: SlideRow) -> dict[str, Any]:
-    spec, result = slide.payload, slide.result or {}
+def slide_result(batch_id: str, slide: Item) -> dict[str, Any]:
+    spec, result = slide.payload or {}, slide.result or {}
     done = slide.status == "done"
     generation_time = result.get("generation_time")
     if generation_time is None and slide.duration_ms is not None:
@@ -52,7 +52,7 @@ def total_time(task: Task) -> float:
     return round(((task.completed_at or utcnow()) - task.created_at).total_seconds(), 3)
 
 
-def batch_result(task: Task, slides: list[SlideRow]) -> dict[str, Any]:
+def batch_result(task: Task, slides: list[Item]) -> dict[str, Any]:
     """The generate route's answer."""
     return {
         "batch_id": task.id,
@@ -68,7 +68,7 @@ def batch_result(task: Task, slides: list[SlideRow]) -> dict[str, Any]:
     }
 
 
-def batch_status(task: Task, slides: list[SlideRow]) -> dict[str, Any]:
+def batch_status(task: Task, slides: list[Item]) -> dict[str, Any]:
     """The status route's answer: the generate shape plus progress and the estimate."""
     finished = task.status.finished
     return {

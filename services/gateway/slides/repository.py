@@ -1,4 +1,5 @@
-"""The slide API's reads: slides of a batch with their specs, active batches, session logs.
+"""The slide API's reads: active batches, session logs, online renderers (a batch's slides are
+its task's items, read with their payloads through `libs.tasks.readers`).
 Every query is scoped by the caller's tenant (and user, for non-admins) or takes a task the
 caller was already authorised for."""
 
@@ -9,40 +10,16 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.tasks import readers
 from libs.tasks.kinds import SLIDES
+from libs.tasks.model import UNFINISHED
 from services.gateway.auth.repository import Principal
 
 
-@dataclass(frozen=True, slots=True)
-class SlideRow:
-    seq: int
-    status: str
-    payload: dict[str, Any]
-    result: dict[str, Any] | None
-    error: str | None
-    duration_ms: int | None
-
-
-async def slides_of(conn: AsyncConnection, task_id: str, *, seq: int | None = None,
-                    statuses: tuple[str, ...] | None = None) -> list[SlideRow]:
-    rows = await conn.execute(
-        text("""SELECT seq, status, payload, result, error, duration_ms FROM task_items
-            WHERE task_id = :id AND (CAST(:seq AS int) IS NULL OR seq = :seq)
-              AND (CAST(:statuses AS text[]) IS NULL OR status = ANY(:statuses))
-            ORDER BY seq"""),
-        {"id": task_id, "seq": seq, "statuses": list(statuses) if statuses else None},
-    )
-    return [SlideRow(**row._mapping) for row in rows]
-
-
 async def active_batches(conn: AsyncConnection, principal: Principal) -> int:
-    count = await conn.scalar(
-        text("""SELECT count(*) FROM tasks WHERE kind = :kind AND tenant_id = :tenant
-            AND (CAST(:user_id AS uuid) IS NULL OR user_id = CAST(:user_id AS uuid))
-            AND status IN ('pending', 'running', 'paused')"""),
-        {"kind": SLIDES.name, "tenant": principal.tenant_id, "user_id": principal.owner_filter},
-    )
-    return int(count or 0)
+    return await readers.count_tasks(conn, readers.TaskFilter(
+        tenant_id=principal.tenant_id, user_id=principal.owner_filter, kind=SLIDES.name,
+        statuses=UNFINISHED))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +36,26 @@ class LogLine:
 
 async def session_log(conn: AsyncConnection, principal: Principal, session_id: str, *,
                       batch_id: str | None, after_id: int, limit: int) -> list[LogLine]:
+    """The session's lines of the batches the caller may see (a session id is the client's
+    choice, so two tenants may use the same one)."""
+    batches = await conn.scalars(
+        text("SELECT DISTINCT task_id FROM slide_logs WHERE session_id = :session_id"),
+        {"session_id": session_id},
+    )
+    visible = await readers.visible_task_ids(
+        conn, {str(task_id) for task_id in batches}, tenant_id=principal.tenant_id,
+        user_id=principal.owner_filter)
+    if batch_id is not None:
+        visible &= {batch_id}
+    if not visible:
+        return []
     rows = await conn.execute(
-        text("""SELECT l.id, l.task_id, l.seq, l.attempt, l.event, l.level, l.details, l.at
-            FROM slide_logs l JOIN tasks t ON t.id = l.task_id
-            WHERE l.session_id = :session_id AND l.id > :after_id
-              AND t.tenant_id = :tenant
-              AND (CAST(:user_id AS uuid) IS NULL OR t.user_id = CAST(:user_id AS uuid))
-              AND (CAST(:batch_id AS text) IS NULL OR CAST(l.task_id AS text) = :batch_id)
-            ORDER BY l.id LIMIT :limit"""),
-        {"session_id": session_id, "after_id": after_id, "tenant": principal.tenant_id,
-         "user_id": principal.owner_filter, "batch_id": batch_id, "limit": limit},
+        text("""SELECT id, task_id, seq, attempt, event, level, details, at FROM slide_logs
+            WHERE session_id = :session_id AND id > :after_id
+              AND task_id = ANY(CAST(:visible AS uuid[]))
+            ORDER BY id LIMIT :limit"""),
+        {"session_id": session_id, "after_id": after_id, "visible": sorted(visible),
+         "limit": limit},
     )
     return [LogLine(**{**row._mapping, "task_id": str(row.task_id)}) for row in rows]
 

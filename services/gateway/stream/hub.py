@@ -7,14 +7,13 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
-from libs.messaging.consumer import consume
 from libs.messaging.topology import declare_event_subscription
 from proto.events import TaskEvent
-from proto.topology import Exchange
+from proto.topology import TASK_EVENT_BINDINGS
 from services.gateway.auth.repository import Principal
-from services.gateway.stream.wire import TASK_CHANNEL, channel_of, to_wire
+from services.gateway.stream.presenters import TASK_CHANNEL, channel_of, to_wire
 
 REVOKED_MESSAGE: dict[str, Any] = {
     "type": "error", "payload": {"code": "TOKEN_REVOKED", "message": "the token was revoked"}}
@@ -52,12 +51,10 @@ class EventHub:
     def __init__(self) -> None:
         self._by_tenant: dict[str, set[Subscriber]] = defaultdict(set)
 
-    async def start(self, connection: AbstractRobustConnection) -> None:
-        channel = await connection.channel()
-        await channel.set_qos(prefetch_count=500)
-        queue = await declare_event_subscription(channel, "task.#")
-        await queue.bind(Exchange.EVENTS, routing_key="item.#")
-        await consume(queue, TaskEvent, self._dispatch)
+    @staticmethod
+    async def declare(channel: AbstractChannel) -> AbstractQueue:
+        """This process's private queue of task and item events."""
+        return await declare_event_subscription(channel, TASK_EVENT_BINDINGS)
 
     def add(self, subscriber: Subscriber) -> None:
         self._by_tenant[subscriber.principal.tenant_id].add(subscriber)
@@ -79,7 +76,7 @@ class EventHub:
             subscriber.revoked.set()
         return len(doomed)
 
-    async def _dispatch(self, event: TaskEvent, _: AbstractIncomingMessage) -> None:
+    async def dispatch(self, event: TaskEvent, _: AbstractIncomingMessage) -> None:
         subscribers = self._by_tenant.get(event.tenant_id)
         if not subscribers:
             return

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.errors import Permanent
 from libs.logging import get_logger
 from libs.storage import Storage
-from libs.tasks import store
+from libs.tasks import readers
 from libs.tasks.claims import claim
 from libs.worker.reporter import ResultReporter
 from proto.remote import BatchFile, BatchState, BatchStatus, FileState, SubmitBatch
@@ -188,7 +188,7 @@ class RemoteBatchRunner:
 
     async def _task_unfinished(self, work: ProcessItems) -> bool:
         async with self._db.connect() as conn:
-            task = await store.get_task(conn, work.task_id, tenant_id=work.tenant_id)
+            task = await readers.get_task(conn, work.task_id, tenant_id=work.tenant_id)
         return task is not None and not task.status.finished
 
     async def _cancel_quietly(self, bid: str) -> None:

@@ -2,7 +2,7 @@
 
 1. the bridge follows the registered remote servers;
 2. each remote server's `/health` is checked and the verdict stored;
-3. a server whose status changed is announced (`servers.<name>.<status>` events);
+3. a server whose status changed is announced (`server.<name>.<status>` events);
 4. a server that holds a running task but is not online makes the task say so: the registry
    reports the task's in-flight items as waiting (a progress report: it sets the task's
    current step and extends the items' leases, so files queued for a server that went away
@@ -20,11 +20,10 @@ from libs.messaging.publisher import Outgoing, Publisher
 from libs.netguard import UrlPolicy
 from libs.servers import repository as repo
 from libs.servers.model import Server, ServerStatus
-from libs.tasks import store
+from libs.tasks import readers
 from libs.tasks.model import TaskStatus, utcnow
 from libs.worker.reporter import ResultReporter
 from proto.events import ServerStatusChanged
-from proto.topology import EventKey, Exchange
 from proto.work import ItemResult, Outcome
 from services.registry.servers.bridge import RemoteBridge
 from services.registry.servers.remote_client import HealthVerdict, RemoteClient
@@ -93,12 +92,10 @@ class ServerWatch:
             log.info("server.status", server=server.name, status=server.status,
                      previous=self._last_status.get(server.name), error=server.problem)
         await self._publisher.publish_many(
-            Outgoing(Exchange.EVENTS, EventKey.registered_server(s.name, s.status),
-                     ServerStatusChanged(
-                         name=s.name, server_type=s.type.value, status=s.status.value,
-                         occurred_at=utcnow().isoformat(),
-                         previous=self._last_status.get(s.name),
-                         current_task_id=s.current_task_id, error=s.problem))
+            Outgoing.event(ServerStatusChanged(
+                name=s.name, server_type=s.type.value, status=s.status.value,
+                occurred_at=utcnow().isoformat(), previous=self._last_status.get(s.name),
+                current_task_id=s.current_task_id, error=s.problem))
             for s in changed)
 
     async def _report_waiting(self, server: Server) -> None:
@@ -120,13 +117,14 @@ class ServerWatch:
 
     async def _report_step(self, task_id: str, tenant_id: str, step: str) -> None:
         async with self._db.connect() as conn:
-            task = await store.get_task(conn, task_id, tenant_id=tenant_id)
+            task = await readers.get_task(conn, task_id, tenant_id=tenant_id)
             if task is None or task.status != TaskStatus.RUNNING:
                 return
             # The processing items' leases are what a waiting report extends; with none in
             # flight any item carries the step.
-            items = (await store.get_items(conn, task_id, status="processing", limit=1000)
-                     or await store.get_items(conn, task_id, limit=1))
+            items = (await readers.get_items(conn, task_id, statuses=("processing",),
+                                             limit=1000)
+                     or await readers.get_items(conn, task_id, limit=1))
         log.info("server.task_step", task_id=task_id, step=step)
         await self._reporter.report([
             ItemResult(task_id=task_id, seq=item.seq, attempt=item.attempt,

@@ -33,3 +33,30 @@ export function allowedActions(task) {
   if (FINISHED.includes(task.status) && task.failedItems > 0) actions.push("retry-failed");
   return actions;
 }
+
+function time(value) {
+  const at = Date.parse(value || "");
+  return Number.isNaN(at) ? 0 : at;
+}
+
+// A task as the page knows it. Live messages can arrive out of order with what a command just
+// answered (a progress event built before a pause, delivered after it): one older than what the
+// page already shows is ignored, so a paused task never flips back to "running" on screen.
+export class TaskView {
+  constructor(task) {
+    this.set(task);
+  }
+
+  set(task) {
+    this.task = task;
+    this.at = Math.max(this.at || 0, time(task.updatedAt));
+  }
+
+  apply(message) {
+    const at = time(message.timestamp);
+    if (at && at < this.at) return false;
+    this.at = Math.max(this.at, at);
+    this.task = mergeLive(this.task, message.payload || {});
+    return true;
+  }
+}

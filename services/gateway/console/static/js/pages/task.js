@@ -4,7 +4,7 @@ import { download, get, post } from "../api.js";
 import { act, badge, formatDate, formatMs, formatSeconds, h, progressBar, replace, section,
          setProgress, table, toast } from "../dom.js";
 import { onLive, watchItems } from "../live.js";
-import { allowedActions, countsText, FINISHED, mergeLive } from "./live_task.js";
+import { allowedActions, countsText, FINISHED, TaskView } from "./live_task.js";
 
 const ITEM_PAGE = 50;
 // Pauses and resumes leave no timestamp behind in the task's row, so the timeline shows those
@@ -55,7 +55,8 @@ async function downloadLink(task) {
 }
 
 export async function taskPage(main, taskId) {
-  let task = (await get(`/api/v1/tasks/${taskId}`)).data;
+  const view = new TaskView((await get(`/api/v1/tasks/${taskId}`)).data);
+  let task = view.task;
   const itemState = { pageNum: 1, status: "" };
   const live = [];
   const head = h("div", { class: "page-head" });
@@ -88,7 +89,8 @@ export async function taskPage(main, taskId) {
           location.hash = `#/tasks/${body.data.newTaskId}`;
           return;
         }
-        task = { ...task, ...body.data };
+        view.set({ ...task, ...body.data });
+        task = view.task;
         renderSummary();
         scheduleRefresh();
       }));
@@ -139,7 +141,8 @@ export async function taskPage(main, taskId) {
   }
 
   async function refresh() {
-    task = (await get(`/api/v1/tasks/${task.taskId}`)).data;
+    view.set((await get(`/api/v1/tasks/${task.taskId}`)).data);
+    task = view.task;
     renderSummary();
     renderStages();
     await Promise.all([loadItems(), loadTimeline()]);
@@ -181,7 +184,8 @@ export async function taskPage(main, taskId) {
     if (LIVE_ONLY.includes(message.type)) {
       live.push([message.timestamp, message.type.replace("task_", ""), payload.message || ""]);
     }
-    task = mergeLive(task, payload);
+    if (!view.apply(message)) return;
+    task = view.task;
     renderSummary();
     const ended = FINISHED.includes(task.status);
     scheduleRefresh(ended || message.type !== "task_progress" ? 200 : 2000);

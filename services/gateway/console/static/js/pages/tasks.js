@@ -3,7 +3,7 @@ import { get, post } from "../api.js";
 import { act, badge, field, formatDate, formatSeconds, h, progressBar, replace, section,
          setProgress, table, toast } from "../dom.js";
 import { onLive } from "../live.js";
-import { countsText, FINISHED, mergeLive } from "./live_task.js";
+import { countsText, FINISHED, TaskView } from "./live_task.js";
 
 const KINDS = ["", "echo", "documents", "slides", "kb_sync", "server_batch"];
 const STATUSES = ["", "pending", "running", "paused", "completed", "partial_success", "failed",
@@ -27,9 +27,10 @@ function taskRow(task) {
     h("td", { class: "progress-cell" }, bar, h("div", { class: "sub" }, counts, " ", eta, " ",
       step)),
     h("td", {}, formatDate(task.createdAt)));
-  let current = task;
-  row.update = (payload) => {
-    current = mergeLive(current, payload);
+  const view = new TaskView(task);
+  row.update = (message) => {
+    if (!view.apply(message)) return;
+    const current = view.task;
     setProgress(bar, current.progress);
     counts.textContent = countsText(current);
     eta.textContent = current.status === "running" && current.estimatedRemainingSeconds != null
@@ -121,7 +122,7 @@ export async function tasksPage(main) {
     const payload = message.payload || {};
     const row = rows.get(payload.taskId);
     if (row) {
-      row.update(payload);
+      row.update(message);
     } else if (message.type === "task_created" && state.pageNum === 1 && !reloadTimer) {
       // A task appeared that this page does not show yet: newest first, so page 1 changes.
       reloadTimer = setTimeout(() => { reloadTimer = null; load().catch(() => {}); }, 300);

@@ -1,0 +1,161 @@
+"""A pool of long-lived LibreOffice instances, each driven by a `uno_bridge.py` process.
+
+An instance converts one document at a time; the pool hands out idle ones. An instance is
+restarted when a conversion times out (LibreOffice hangs on some inputs) and after
+`max_conversions` (a long-lived instance slows down by ~30% after ~1,500 conversions). Each has
+its own profile directory: two instances sharing one lose files."""
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import time
+import uuid
+from pathlib import Path
+
+from libs.errors import Permanent, Retryable
+from libs.lifetime import owned_temp_dir, remove_orphaned_temp_dirs
+from libs.logging import get_logger
+from libs.observability import metrics
+
+log = get_logger(__name__)
+
+BRIDGE = Path(__file__).with_name("uno_bridge.py")
+SYSTEM_PYTHON = "/usr/bin/python3"
+START_TIMEOUT_S = 90.0
+WORKDIR_PREFIX = "conveyor-office-"
+
+
+def office_available() -> bool:
+    """LibreOffice and the system Python's uno module are installed (scripts/setup.sh)."""
+    return shutil.which("soffice") is not None and Path(SYSTEM_PYTHON).exists()
+
+
+class OfficeInstance:
+    def __init__(self, index: int, workdir: Path) -> None:
+        self.index = index
+        self._workdir = workdir
+        self._process: asyncio.subprocess.Process | None = None
+        self.conversions = 0
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    async def start(self) -> None:
+        profile = self._workdir / f"profile-{self.index}"
+        pipe = f"conveyor-{os.getpid()}-{self.index}-{uuid.uuid4().hex[:6]}"
+        self._process = await asyncio.create_subprocess_exec(
+            # The bridge is told our pid: it arms a parent-death signal and ends LibreOffice
+            # with itself, so a killed service leaves no soffice behind.
+            SYSTEM_PYTHON, str(BRIDGE), pipe, str(profile), str(os.getpid()),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL, start_new_session=True,
+        )
+        assert self._process.stdout is not None
+        ready = await asyncio.wait_for(self._process.stdout.readline(), START_TIMEOUT_S)
+        if not ready or not json.loads(ready).get("ready"):
+            raise RuntimeError(f"LibreOffice instance {self.index} did not start")
+        self.conversions = 0
+        log.info("office.started", instance=self.index)
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # the bridge and its soffice child
+        await process.wait()
+
+    def abandon(self) -> None:
+        """Kills the instance now (no await: callable while being cancelled); the next
+        conversion starts a fresh one."""
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+    async def convert(self, src: Path, dst: Path, timeout_s: float) -> None:
+        process = self._process
+        assert process is not None and process.stdin and process.stdout
+        process.stdin.write(json.dumps({"src": str(src), "dst": str(dst)}).encode() + b"\n")
+        await process.stdin.drain()
+        line = await asyncio.wait_for(process.stdout.readline(), timeout_s)
+        if not line:
+            raise ConnectionError("LibreOffice bridge exited")
+        self.conversions += 1
+        reply = json.loads(line)
+        if not reply["ok"]:
+            raise Permanent(f"PDF conversion failed: {reply['error']}")
+
+
+class OfficePool:
+    def __init__(self, size: int, *, max_conversions: int, timeout_s: float) -> None:
+        self._size = size
+        self._max_conversions = max_conversions
+        self._timeout_s = timeout_s
+        # Folders of pools whose service was killed (no clean-up ran) go first.
+        for path in remove_orphaned_temp_dirs(WORKDIR_PREFIX):
+            log.info("office.orphan_removed", path=str(path))
+        self._workdir = owned_temp_dir(WORKDIR_PREFIX)
+        self._instances = [OfficeInstance(i, self._workdir) for i in range(size)]
+        self._idle: asyncio.Queue[OfficeInstance] = asyncio.Queue()
+
+    async def start(self) -> None:
+        await asyncio.gather(*(instance.start() for instance in self._instances))
+        for instance in self._instances:
+            self._idle.put_nowait(instance)
+        self._export_occupancy()
+
+    def _export_occupancy(self) -> None:
+        idle = self._idle.qsize()
+        metrics.OFFICE_INSTANCES.labels("idle").set(idle)
+        metrics.OFFICE_INSTANCES.labels("busy").set(self._size - idle)
+
+    async def check(self) -> None:
+        """Readiness: at least one instance is alive (a busy one counts; a pool whose every
+        instance died and could not be restarted cannot convert)."""
+        if not any(instance.running for instance in self._instances):
+            raise RuntimeError("no LibreOffice instance is running")
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(instance.stop() for instance in self._instances))
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    async def to_pdf(self, docx: bytes) -> bytes:
+        instance = await self._idle.get()
+        self._export_occupancy()
+        started = time.perf_counter()
+        job = self._workdir / f"job-{uuid.uuid4().hex}"
+        src, dst = job.with_suffix(".docx"), job.with_suffix(".pdf")
+        try:
+            await asyncio.to_thread(src.write_bytes, docx)
+            if not instance.running:  # a restart that failed earlier: try again now
+                await instance.start()
+            await instance.convert(src, dst, self._timeout_s)
+            metrics.OFFICE_SECONDS.observe(time.perf_counter() - started)
+            if instance.conversions >= self._max_conversions:
+                await self._restart(instance, "recycle")
+            return await asyncio.to_thread(dst.read_bytes)
+        except (TimeoutError, ConnectionError, json.JSONDecodeError) as exc:
+            await self._restart(instance, type(exc).__name__)
+            raise Retryable(f"PDF conversion did not finish: {type(exc).__name__}") from exc
+        except asyncio.CancelledError:
+            # Cancelled between request and reply: the reply would be read by the next
+            # conversion, and LibreOffice may still be reading the file removed below.
+            instance.abandon()
+            raise
+        finally:
+            src.unlink(missing_ok=True)
+            dst.unlink(missing_ok=True)
+            self._idle.put_nowait(instance)
+            self._export_occupancy()
+
+    async def _restart(self, instance: OfficeInstance, reason: str) -> None:
+        log.info("office.restarting", instance=instance.index, reason=reason,
+                 conversions=instance.conversions)
+        metrics.OFFICE_RESTARTS.labels(reason).inc()
+        await instance.stop()
+        await instance.start()

@@ -1,0 +1,63 @@
+"""Moving a task's pending items into flight (and back, when the dispatch could not be
+published)."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from libs.tasks.model import Task
+from libs.tasks.transitions import ITEMS_START_WHILE, ItemAction, item_sources
+from proto.work import WorkItem
+
+
+async def dispatch(conn: AsyncConnection, task: Task, count: int) -> list[WorkItem]:
+    """Move up to `count` eligible pending items to dispatched, with a lease long enough to
+    wait in the queue; the claim shortens it to the item timeout once a worker starts."""
+    if task.status not in ITEMS_START_WHILE:
+        return []
+    rows = await conn.execute(
+        text(
+            f"""WITH picked AS (
+                SELECT seq FROM task_items WHERE task_id = :id
+                  AND status IN {item_sources(ItemAction.DISPATCH)}
+                  AND (not_before IS NULL OR not_before <= now())
+                ORDER BY seq LIMIT :count FOR UPDATE SKIP LOCKED)
+            UPDATE task_items i SET status = 'dispatched', attempt = i.attempt + 1,
+                not_before = NULL,
+                lease_until = now() + (4 * :timeout + 60) * interval '1 second'
+            FROM picked WHERE i.task_id = :id AND i.seq = picked.seq
+            RETURNING i.seq, i.attempt, i.payload"""
+        ),
+        {"id": task.id, "count": count, "timeout": task.item_timeout_s},
+    )
+    items = sorted(
+        (WorkItem(seq=row.seq, attempt=row.attempt, payload=row.payload) for row in rows),
+        key=lambda item: item.seq,
+    )
+    if items:
+        await conn.execute(
+            text("UPDATE tasks SET inflight = inflight + :n WHERE id = :id"),
+            {"id": task.id, "n": len(items)},
+        )
+    return items
+
+
+async def undispatch(conn: AsyncConnection, task_id: str, items: Sequence[WorkItem]) -> None:
+    """Compensation when a dispatch could not be published: as if it never happened."""
+    result = await conn.execute(
+        text(
+            f"""UPDATE task_items i SET status = 'pending', attempt = i.attempt - 1,
+                lease_until = NULL
+            FROM unnest(CAST(:seqs AS int[]), CAST(:attempts AS int[])) AS m(seq, attempt)
+            WHERE i.task_id = :id AND i.seq = m.seq AND i.attempt = m.attempt
+              AND i.status IN {item_sources(ItemAction.UNDISPATCH)}
+            RETURNING 1"""
+        ),
+        {"id": task_id, "seqs": [i.seq for i in items], "attempts": [i.attempt for i in items]},
+    )
+    released = len(result.all())
+    await conn.execute(
+        text("UPDATE tasks SET inflight = greatest(0, inflight - :n) WHERE id = :id"),
+        {"id": task_id, "n": released},
+    )

@@ -1,0 +1,130 @@
+"""A kind's last step once every item settled (e.g. packaging a ZIP), and the stages that show
+a task's progress: `process` mirrors the items, `finalize` the last step."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from libs.tasks.model import FINISHED, TASK_COLUMNS, Task, task_from_row
+from libs.tasks.settlement import jsonb
+from libs.tasks.transitions import ItemAction, item_sources
+
+_CLOSED_STAGES = "('completed', 'failed', 'cancelled', 'skipped')"
+
+
+async def sync_stages(conn: AsyncConnection, tasks: Sequence[Task]) -> None:
+    """The `process` stage mirrors item progress; a finished task closes its open stages."""
+    if not tasks:
+        return
+    await conn.execute(
+        text(
+            f"""UPDATE task_stages s SET
+                progress = least(100, v.progress)::int,
+                status = CASE WHEN v.finished THEN
+                        CASE WHEN v.status IN ('completed', 'partial_success') THEN 'completed'
+                             WHEN s.status = 'pending' THEN 'skipped' ELSE v.status END
+                    WHEN v.status = 'running' THEN 'running' ELSE s.status END,
+                started_at = coalesce(s.started_at, CASE WHEN v.status <> 'pending'
+                    THEN now() END),
+                completed_at = CASE WHEN v.finished THEN now() ELSE s.completed_at END,
+                summary = v.summary
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:progress AS float8[]),
+                        CAST(:statuses AS text[]), CAST(:finished AS boolean[]),
+                        CAST(:summaries AS text[]))
+                AS v(id, progress, status, finished, summary)
+            WHERE s.task_id = v.id AND s.name = 'process'
+              AND s.status NOT IN {_CLOSED_STAGES}"""
+        ),
+        {
+            "ids": [t.id for t in tasks],
+            "progress": [t.progress for t in tasks],
+            "statuses": [t.status.value for t in tasks],
+            "finished": [t.status in FINISHED for t in tasks],
+            "summaries": [f"{t.done} done, {t.failed} failed of {t.total}" for t in tasks],
+        },
+    )
+
+
+async def start_finalize(conn: AsyncConnection, task: Task, timeout_s: int) -> Task:
+    """Every item settled: the kind's last step starts; items' stage closes, `finalize` opens."""
+    row = (
+        await conn.execute(
+            text(
+                f"""UPDATE tasks SET finalize_state = 'running',
+                    finalize_attempt = finalize_attempt + 1,
+                    finalize_lease = now() + :timeout * interval '1 second',
+                    current_step = 'finalizing', updated_at = now()
+                WHERE id = :id AND status = 'running' RETURNING {TASK_COLUMNS}"""
+            ),
+            {"id": task.id, "timeout": timeout_s},
+        )
+    ).one()
+    await conn.execute(
+        text(
+            """UPDATE task_stages SET
+                status = CASE WHEN name = 'finalize' THEN 'running' ELSE 'completed' END,
+                progress = CASE WHEN name = 'finalize' THEN 0 ELSE 100 END,
+                started_at = coalesce(started_at, now()),
+                completed_at = CASE WHEN name = 'finalize' THEN NULL ELSE now() END
+            WHERE task_id = :id AND (name = 'finalize' OR status = 'running')"""
+        ),
+        {"id": task.id},
+    )
+    return task_from_row(row)
+
+
+async def end_finalize(
+    conn: AsyncConnection, task_id: str, attempt: int, *, state: str | None,
+    result: dict[str, Any] | None = None, error: str | None = None,
+) -> Task | None:
+    """Record the outcome of finalize attempt `attempt`; a stale one changes nothing (None).
+    `state` None means: not done, send it again."""
+    row = (await conn.execute(
+        text(
+            f"""UPDATE tasks SET finalize_state = :state, finalize_lease = NULL,
+                result = coalesce(CAST(:result AS jsonb), result),
+                error_message = coalesce(CAST(:error AS text), error_message),
+                current_step = CASE WHEN :state = 'done' THEN NULL ELSE current_step END,
+                updated_at = now()
+            WHERE id = :id AND finalize_state = 'running' AND finalize_attempt = :attempt
+            RETURNING {TASK_COLUMNS}"""
+        ),
+        {"id": task_id, "attempt": attempt, "state": state, "result": jsonb(result),
+         "error": error},
+    )).one_or_none()
+    if row is None:
+        return None
+    if state is not None:
+        await conn.execute(
+            text(
+                """UPDATE task_stages SET status = :status, completed_at = now(),
+                    progress = CASE WHEN :status = 'completed' THEN 100 ELSE progress END,
+                    error_message = CAST(:error AS text)
+                WHERE task_id = :id AND name = 'finalize'"""
+            ),
+            {"id": task_id, "status": "completed" if state == "done" else "failed",
+             "error": error},
+        )
+    return task_from_row(row)
+
+
+async def fail_lost_items(conn: AsyncConnection, task: Task, seqs: Sequence[int]) -> Task:
+    """Done items whose artifact is gone (the finalize step found it missing) become failed,
+    and the counters follow, so retry-failed picks exactly them."""
+    row = (await conn.execute(
+        text(
+            f"""WITH lost AS (
+                UPDATE task_items SET status = 'failed', result = NULL, finished_at = now(),
+                    error = 'OBJECT_MISSING: its output is no longer stored'
+                WHERE task_id = :id AND status IN {item_sources(ItemAction.LOSE)}
+                  AND seq = ANY(CAST(:seqs AS int[]))
+                RETURNING seq)
+            UPDATE tasks SET done = done - (SELECT count(*) FROM lost),
+                failed = failed + (SELECT count(*) FROM lost), updated_at = now()
+            WHERE id = :id RETURNING {TASK_COLUMNS}"""
+        ),
+        {"id": task.id, "seqs": list(seqs)},
+    )).one()
+    return task_from_row(row)

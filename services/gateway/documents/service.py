@@ -1,0 +1,250 @@
+"""The document-batch use cases: create a batch from templates x rows, control and read it,
+and manage the templates and data sources it renders from. The only place this area opens
+database connections and transactions; routes parse and present."""
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from libs.storage import Storage
+from libs.tasks import creation, readers
+from libs.tasks.kinds import DOCUMENTS
+from libs.tasks.model import Task, utcnow
+from services.gateway.auth.repository import Principal
+from services.gateway.documents import repository as repo
+from services.gateway.documents.dto import CreateBatchTaskRequest
+from services.gateway.documents.uploads import (
+    BadUpload,
+    parse_rows,
+    template_fields,
+    template_renderer,
+)
+from services.gateway.errors import (
+    ApiError,
+    data_source_not_found,
+    task_not_found,
+    template_not_found,
+)
+from services.gateway.health.repository import format_available
+from services.gateway.tasks.service import TaskService
+
+MAX_DOCUMENTS = DOCUMENTS.max_items
+Action = Literal["start", "pause", "resume", "cancel"]
+MAX_REPORTED_PROBLEMS = 20
+MAX_SOURCE_BYTES = 64 * 1024 * 1024
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedBatch:
+    task: Task
+    templates: list[repo.Template]
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file from a multipart form: its bytes, the id and name the caller chose."""
+
+    content: bytes
+    filename: str
+    name: str
+    chosen_id: str | None
+
+
+def _check_fields(templates: list[repo.Template], rows: list[dict[str, Any]]) -> None:
+    """Every row must carry every field its templates use: refused up front, not per item."""
+    problems = [{"field": f"data[{index}].{field}",
+                 "message": f"required by template {template.id} ({template.name})"}
+                for template in templates for index, row in enumerate(rows)
+                for field in template.fields if field not in row]
+    if problems:
+        raise ApiError(400, "VALIDATION_ERROR",
+                       f"{len(problems)} missing field(s), first: {problems[0]['field']}",
+                       problems[:MAX_REPORTED_PROBLEMS])
+
+
+def _new_id(upload: Upload, prefix: str) -> str:
+    return upload.chosen_id or f"{prefix}_{secrets.token_hex(6)}"
+
+
+class DocumentService:
+    def __init__(self, db: AsyncEngine, storage: Storage, task_service: TaskService) -> None:
+        self._db = db
+        self._storage = storage
+        self._tasks = task_service
+
+    # --- batches --------------------------------------------------------------------------
+
+    async def _rows(self, principal: Principal,
+                    body: CreateBatchTaskRequest) -> list[dict[str, Any]]:
+        if body.data:
+            return body.data
+        if body.data_source_id is None:
+            raise ApiError(400, "VALIDATION_ERROR",
+                           "data: give rows in `data` or a `dataSourceId`",
+                           [{"field": "data", "message": "At least one row is required"}])
+        async with self._db.connect() as conn:
+            found = await repo.get_data_sources(conn, principal.tenant_id, body.data_source_id)
+        if not found:
+            raise data_source_not_found(body.data_source_id, field="dataSourceId")
+        raw = await self._storage.get_bytes(found[0].object_key, MAX_SOURCE_BYTES)
+        return msgspec.json.decode(raw, type=list[dict[str, Any]])
+
+    async def _templates(self, principal: Principal, ids: list[str], *,
+                         pdf: bool) -> tuple[list[repo.Template], bool]:
+        """The templates (each stored), and whether the renderer the batch needs is online."""
+        async with self._db.connect() as conn:
+            found = {t.id: t for t in await repo.get_templates(conn, principal.tenant_id, ids)}
+            pdf_ok = not pdf or await format_available(conn, "docrender", "pdf")
+        for template_id in ids:
+            if template_id not in found:
+                raise template_not_found(template_id)
+        templates = [found[t] for t in dict.fromkeys(ids)]
+        for template in templates:
+            if not await self._storage.exists(template.object_key):
+                raise ApiError(409, "TEMPLATE_FILE_MISSING",
+                               f"the file of template {template.id} ({template.name}) is no "
+                               "longer stored; upload the template again",
+                               [{"field": "templateIds", "message": template.id}])
+        return templates, pdf_ok
+
+    async def create(self, principal: Principal, data: CreateBatchTaskRequest) -> CreatedBatch:
+        rows = await self._rows(principal, data)
+        if len(rows) * len(data.template_ids) > MAX_DOCUMENTS:
+            raise ApiError(400, "VALIDATION_ERROR",
+                           f"data: at most {MAX_DOCUMENTS} documents per task",
+                           [{"field": "data", "message": f"rows x templates > {MAX_DOCUMENTS}"}])
+        templates, renderer_online = await self._templates(
+            principal, data.template_ids, pdf=data.output_format == "pdf")
+        _check_fields(templates, rows)
+        if not renderer_online:
+            raise ApiError(503, "RENDERER_UNAVAILABLE",
+                           "no PDF-capable renderer is online; try docx or retry later")
+        options = data.options
+        parallel = data.mode == "parallel" or options.parallel_processing
+        params = {
+            "outputFormat": data.output_format, "mode": "parallel" if parallel else "sequential",
+            "createZip": options.create_zip, "rowCount": len(rows),
+            "dataSourceId": data.data_source_id,
+            "templates": {t.id: {"name": t.name, "key": t.object_key, "renderer": t.renderer}
+                          for t in templates},
+        }
+        task = await self._tasks.create(creation.NewTask(
+            tenant_id=principal.tenant_id, user_id=principal.user_id, kind=DOCUMENTS,
+            name=data.name or " + ".join(t.name for t in templates),
+            items=[creation.NewItem({"template_id": t.id, "row_index": i, "row": row}, t.id)
+                   for t in templates for i, row in enumerate(rows)],
+            params=params, concurrency=options.concurrency if parallel else 1,
+            pack_size=options.batch_size, continue_on_error=options.continue_on_error,
+            finalize=options.create_zip,
+        ))
+        return CreatedBatch(task, templates, len(rows))
+
+    async def get(self, principal: Principal, task_id: str) -> Task:
+        return await self._tasks.get(principal, task_id, kind=DOCUMENTS.name,
+                                     not_found=task_not_found)
+
+    async def command(self, action: Action, principal: Principal, task_id: str) -> Task:
+        """A user command on a document batch (404 for a task of another kind)."""
+        run = {"start": self._tasks.start, "pause": self._tasks.pause,
+               "resume": self._tasks.resume, "cancel": self._tasks.cancel}[action]
+        return await run(principal, task_id, DOCUMENTS.name)
+
+    async def progress(self, principal: Principal,
+                       task_id: str) -> tuple[Task, dict[str, dict[str, int]]]:
+        async with self._db.connect() as conn:
+            task = await TaskService.load(conn, principal, task_id, kind=DOCUMENTS.name)
+            return task, await readers.group_counts(conn, task.id)
+
+    # --- templates and data sources -------------------------------------------------------
+
+    async def _store_then_record(
+        self, key: str, content: bytes, content_type: str,
+        record: Callable[[AsyncConnection], Awaitable[None]], what: str, object_id: str,
+    ) -> None:
+        """Object first, then its row: a row never points at a missing object, and an object
+        whose row could not be written (the id is taken: 409 `<WHAT>_EXISTS`) is removed."""
+        await self._storage.put_bytes(key, content, content_type)
+        try:
+            async with self._db.begin() as conn:
+                await record(conn)
+        except repo.AlreadyExists:
+            await self._storage.delete_keys([key])
+            raise ApiError(409, f"{what.upper().replace(' ', '_')}_EXISTS",
+                           f"{what} {object_id} already exists",
+                           [{"field": "id", "message": "already exists"}]) from None
+
+    async def add_template(self, principal: Principal, upload: Upload) -> repo.Template:
+        template_id = _new_id(upload, "tpl")
+        try:
+            fields = await asyncio.to_thread(template_fields, upload.content)
+        except BadUpload as exc:
+            raise ApiError(400, "INVALID_TEMPLATE", str(exc),
+                           [{"field": "file", "message": str(exc)}]) from exc
+        choice = await asyncio.to_thread(template_renderer, upload.content)
+        key = f"templates/{principal.tenant_id}/{template_id}-{secrets.token_hex(4)}.docx"
+        template = repo.Template(id=template_id, name=upload.name,
+                                 filename=upload.filename or "template.docx", object_key=key,
+                                 size_bytes=len(upload.content), fields=fields,
+                                 created_at=utcnow(), renderer=choice.renderer,
+                                 renderer_reason=choice.reason)
+        await self._store_then_record(key, upload.content, DOCX_TYPE, partial(
+            repo.insert_template, tenant_id=principal.tenant_id, user_id=principal.user_id,
+            template=template), "template", template_id)
+        return template
+
+    async def templates(self, principal: Principal,
+                        ids: list[str] | None = None) -> list[repo.Template]:
+        async with self._db.connect() as conn:
+            found = await repo.get_templates(conn, principal.tenant_id, ids)
+        if ids and not found:
+            raise template_not_found(ids[0])
+        return found
+
+    async def delete_template(self, principal: Principal, template_id: str) -> None:
+        async with self._db.begin() as conn:
+            if await repo.template_in_use(conn, principal.tenant_id, template_id):
+                raise ApiError(409, "TEMPLATE_IN_USE",
+                               f"template {template_id} is used by an unfinished task")
+            key = await repo.delete_template(conn, principal.tenant_id, template_id)
+        if key is None:
+            raise template_not_found(template_id)
+        await self._storage.delete_keys([key])
+
+    async def add_data_source(self, principal: Principal, upload: Upload) -> repo.DataSource:
+        source_id = _new_id(upload, "ds")
+        try:
+            fmt, rows = await asyncio.to_thread(parse_rows, upload.content, upload.filename)
+        except BadUpload as exc:
+            raise ApiError(400, "VALIDATION_ERROR", str(exc),
+                           [{"field": "file", "message": str(exc)}]) from exc
+        columns = sorted({key for row in rows for key in row})
+        key = f"datasources/{principal.tenant_id}/{source_id}-{secrets.token_hex(4)}.json"
+        source = repo.DataSource(id=source_id, name=upload.name, format=fmt, object_key=key,
+                                 row_count=len(rows), columns=columns, created_at=utcnow())
+        await self._store_then_record(key, msgspec.json.encode(rows), "application/json", partial(
+            repo.insert_data_source, tenant_id=principal.tenant_id, user_id=principal.user_id,
+            source=source), "data source", source_id)
+        return source
+
+    async def data_sources(self, principal: Principal,
+                           source_id: str | None = None) -> list[repo.DataSource]:
+        async with self._db.connect() as conn:
+            found = await repo.get_data_sources(conn, principal.tenant_id, source_id)
+        if source_id is not None and not found:
+            raise data_source_not_found(source_id)
+        return found
+
+    async def delete_data_source(self, principal: Principal, source_id: str) -> None:
+        async with self._db.begin() as conn:
+            key = await repo.delete_data_source(conn, principal.tenant_id, source_id)
+        if key is None:
+            raise data_source_not_found(source_id)
+        await self._storage.delete_keys([key])

@@ -1,0 +1,1 @@
+"""Cluster health: this gateway's dependencies and every service's instances."""

@@ -1,0 +1,53 @@
+"""`GET /api/v2/health` in seed 000's shape, honest: `unhealthy` (503) when this gateway cannot
+reach PostgreSQL, RabbitMQ or S3 (it cannot serve), `degraded` (200: it serves, but not
+everything works) when the scheduler or the registry is not running or a service that has run
+has no instance online, `healthy` (200) otherwise. Each service's state comes from the
+registry's view of heartbeats, so "is a scheduler running?" has one answer everywhere; the
+dependencies' from this process's readiness checks (libs/observability/probes.py)."""
+
+from typing import Any
+
+from litestar import Response, get
+from litestar.openapi import ResponseSpec
+
+from services.gateway.auth.repository import Principal
+from services.gateway.errors import iso_now
+from services.gateway.health.presenters import instance_view
+from services.gateway.health.schemas import HealthResponse, InstancesResponse
+from services.gateway.health.service import HealthService
+from services.gateway.openapi import PUBLIC, documented
+
+
+@get("/api/v2/health", tags=["health"], summary="Cluster health (no auth)", security=PUBLIC,
+     responses=documented(HealthResponse, public=True,
+                          also={503: ResponseSpec(HealthResponse, generate_examples=False,
+                                                  description="The database is unreachable")}))
+async def health(health_service: HealthService) -> Response[dict[str, Any]]:
+    readiness = await health_service.readiness()
+    dependencies = {name: "running" if outcome == "ok" else "unreachable"
+                    for name, outcome in readiness.checks.items()}
+    if not readiness.ready:
+        return Response({"status": "unhealthy", "timestamp": iso_now(),
+                         "services": dependencies,
+                         "error": "; ".join(f"{name}: {outcome}" for name, outcome
+                                            in readiness.checks.items() if outcome != "ok")},
+                        status_code=503)
+    services = await health_service.service_states()
+    # The gateway answering is itself the proof that these two are up: they live in it.
+    services.update(gateway="running", templateManager="running", websocketServer="running")
+    healthy = all(state == "running" for state in services.values())
+    services.update(dependencies)
+    return Response({"status": "healthy" if healthy else "degraded", "timestamp": iso_now(),
+                     "services": services})
+
+
+@get("/api/v2/health/instances", tags=["health"],
+     summary="Every service instance the registry knows, with its state and last heartbeat",
+     responses=documented(InstancesResponse))
+async def health_instances(health_service: HealthService,
+                           principal: Principal) -> dict[str, Any]:
+    rows = await health_service.instances()
+    return {"timestamp": iso_now(), "instances": [instance_view(row) for row in rows]}
+
+
+HEALTH_HANDLERS = [health, health_instances]

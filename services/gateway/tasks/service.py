@@ -1,0 +1,167 @@
+"""The task use cases every API family shares: read tasks, their stages and items, and the
+user commands. A command commits to PostgreSQL (the source of truth), then publishes the event
+and wakes the scheduler; if the broker is away after the commit nothing is lost: the
+scheduler's sweep finds the committed state within a second. This is where the gateway opens
+transactions on the task tables; routes never do."""
+
+from collections.abc import Awaitable, Callable, Collection
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from libs.logging import get_logger
+from libs.messaging.publisher import Outgoing, Publisher
+from libs.tasks import control, creation, readers
+from libs.tasks.events import finished_event, started_event, task_event
+from libs.tasks.kinds import KINDS
+from libs.tasks.model import Item, Stage, Task
+from proto.control import TaskAction, TaskChanged
+from proto.events import TaskCreated, TaskPaused, TaskResumed
+from proto.topology import Exchange, Queue
+from services.gateway.auth.repository import Principal
+from services.gateway.errors import ApiError, task_not_found
+from services.gateway.idempotency import repository as idempotency
+from services.gateway.idempotency.context import current_claim
+
+log = get_logger(__name__)
+
+NotFound = Callable[[str], ApiError]
+
+
+def _wake(task: Task, action: TaskAction) -> Outgoing:
+    return Outgoing(Exchange.CONTROL, Queue.CONTROL, TaskChanged(task_id=task.id, action=action),
+                    task_id=task.id)
+
+
+# A user command: the state change (through the transition table) and the event it announces.
+_COMMANDS: dict[TaskAction, tuple[Callable[[AsyncConnection, Task], Awaitable[Task]],
+                                  Callable[[Task], Outgoing]]] = {
+    TaskAction.STARTED: (control.start, started_event),
+    TaskAction.PAUSED: (control.pause, partial(task_event, TaskPaused)),
+    TaskAction.RESUMED: (control.resume, partial(task_event, TaskResumed)),
+}
+
+
+async def _insert_once(conn: AsyncConnection, new: creation.NewTask) -> tuple[Task, bool]:
+    """Insert the task, unless the request's Idempotency-Key already created one: then that
+    task (and False). The key's row is locked first, so a concurrent repeat waits for this
+    transaction and then finds the task it created."""
+    claim = current_claim.get()
+    if claim is not None:
+        existing = await idempotency.locked_resource(conn, claim)
+        if existing is not None:
+            task = await readers.get_task(conn, existing, tenant_id=new.tenant_id)
+            if task is not None:
+                return task, False
+    task = await creation.insert_task(conn, new)
+    if claim is not None:
+        await idempotency.record_resource(conn, claim, task.id)
+    return task, True
+
+
+class TaskService:
+    def __init__(self, db: AsyncEngine, publisher: Publisher) -> None:
+        self._db = db
+        self._publisher = publisher
+
+    async def _announce(self, *messages: Outgoing) -> None:
+        try:
+            await self._publisher.publish_many(messages)
+        except Exception as exc:
+            log.warning("task.announce_failed", error=repr(exc))
+
+    @staticmethod
+    async def load(conn: AsyncConnection, principal: Principal, task_id: str, *,
+                   kind: str | None = None, not_found: NotFound = task_not_found) -> Task:
+        """The task if the caller may see it (and it is of `kind`), else `not_found`."""
+        task = await readers.get_task(conn, task_id, tenant_id=principal.tenant_id,
+                                      user_id=principal.owner_filter)
+        if task is None or (kind is not None and task.kind != kind):
+            raise not_found(task_id)
+        return task
+
+    async def get(self, principal: Principal, task_id: str, *, kind: str | None = None,
+                  not_found: NotFound = task_not_found) -> Task:
+        async with self._db.connect() as conn:
+            return await self.load(conn, principal, task_id, kind=kind, not_found=not_found)
+
+    async def status(self, principal: Principal, task_id: str) -> tuple[Task, list[Stage]]:
+        async with self._db.connect() as conn:
+            task = await self.load(conn, principal, task_id)
+            return task, await readers.get_stages(conn, task.id)
+
+    async def page(self, where: readers.TaskFilter, *, offset: int,
+                   limit: int) -> tuple[int, list[Task]]:
+        async with self._db.connect() as conn:
+            return (await readers.count_tasks(conn, where),
+                    await readers.list_tasks(conn, where, offset=offset, limit=limit))
+
+    async def items(self, principal: Principal, task_id: str, *,
+                    statuses: Collection[str] | None = None, offset: int = 0,
+                    limit: int | None = None) -> tuple[Task, list[Item]]:
+        async with self._db.connect() as conn:
+            task = await self.load(conn, principal, task_id)
+            return task, await readers.get_items(conn, task.id, statuses=statuses,
+                                                 offset=offset, limit=limit)
+
+    async def create(self, new: creation.NewTask) -> Task:
+        async with self._db.begin() as conn:
+            task, created = await _insert_once(conn, new)
+        if created:
+            log.info("task.created", task_id=task.id, kind=task.kind, items=task.total)
+            await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
+        return task
+
+    async def _command(self, action: TaskAction, principal: Principal, task_id: str,
+                       kind: str | None) -> Task:
+        change, event = _COMMANDS[action]
+        async with self._db.begin() as conn:
+            task = await change(conn, await self.load(conn, principal, task_id, kind=kind))
+        await self._announce(event(task), _wake(task, action))
+        return task
+
+    async def start(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
+        return await self._command(TaskAction.STARTED, principal, task_id, kind)
+
+    async def pause(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
+        return await self._command(TaskAction.PAUSED, principal, task_id, kind)
+
+    async def resume(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
+        return await self._command(TaskAction.RESUMED, principal, task_id, kind)
+
+    async def cancel(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
+        return await self.cancel_task(await self.get(principal, task_id, kind=kind))
+
+    async def cancel_task(self, task: Task) -> Task:
+        """Cancel a task the caller has already been authorised for (a kind whose tasks
+        belong to a tenant-wide resource authorises by that resource)."""
+        async with self._db.begin() as conn:
+            task = await control.cancel(conn, task)
+        log.info("task.cancelled", task_id=task.id, done=task.done)
+        await self._announce(finished_event(task), _wake(task, TaskAction.CANCELLED))
+        return task
+
+    async def retry_failed(self, principal: Principal, task_id: str) -> tuple[Task, list[int]]:
+        """A new task for the failed items only, linked to the original."""
+        async with self._db.begin() as conn:
+            original = await self.load(conn, principal, task_id)
+            if not original.status.finished:
+                raise ApiError(400, "TASK_NOT_FINISHED",
+                               f"task {task_id} is {original.status}; retry it once it ends")
+            failed = await readers.get_items(conn, original.id, statuses=("failed",),
+                                             with_payload=True)
+            if not failed:
+                raise ApiError(400, "NO_FAILED_ITEMS", f"task {task_id} has no failed items")
+            task, created = await _insert_once(conn, creation.NewTask(
+                tenant_id=original.tenant_id, user_id=principal.user_id, kind=KINDS[original.kind],
+                name=f"{original.name} (retry)", params=original.params,
+                items=[creation.NewItem(item.payload or {}, item.group_key) for item in failed],
+                concurrency=original.concurrency,
+                max_attempts=original.max_attempts, continue_on_error=original.continue_on_error,
+                autostart=True, exclusivity_key=original.exclusivity_key,
+                parent_task_id=original.id, route=original.route,
+                item_timeout_s=original.item_timeout_s, task_timeout_s=original.task_timeout_s,
+            ))
+        if created:
+            await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
+        return task, [item.seq for item in failed]
