@@ -18,27 +18,25 @@ Only 2xx answers are stored; a refused request releases its key so it can be cor
 
 import hashlib
 import json
-import random
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.gateway.auth.repository import Principal
 from services.gateway.boundary import header, read_body, replaying
 from services.gateway.errors import ApiError, validation_error
 from services.gateway.idempotency import repository as repo
 from services.gateway.idempotency.context import IDEMPOTENT_CREATE, current_claim
+from services.gateway.idempotency.service import IdempotencyKeys
 
 HEADER = b"idempotency-key"
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, like the usual UUID
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 IN_PROGRESS_S = 30.0
 MAX_STORED_RESPONSE = 1024 * 1024  # larger answers are not replayed; the task still is
-_CLEANUP_CHANCE = 0.02  # a claim now and then also drops expired keys
 
 
 def fingerprint(scope: Scope, body: bytes) -> str:
@@ -76,11 +74,8 @@ class IdempotencyMiddleware:
         body = await read_body(receive, self.max_body_bytes)
         owner = repo.Claim(principal.user_id, key)
         fp = fingerprint(scope, body)
-        db: AsyncEngine = scope["app"].state.db
-        async with db.begin() as conn:
-            earlier = await repo.claim(conn, owner, fp)
-            if earlier is None and random.random() < _CLEANUP_CHANCE:
-                await repo.forget_expired(conn)
+        keys: IdempotencyKeys = scope["app"].state.idempotency_keys
+        earlier = await keys.claim(owner, fp)
         if earlier is not None:
             if earlier.fingerprint != fp:
                 raise ApiError(409, "IDEMPOTENCY_KEY_REUSED",
@@ -97,26 +92,17 @@ class IdempotencyMiddleware:
         async def settle(status: int, content_type: str, response: bytes | None) -> None:
             # Before the client has the answer: a repeat sent the moment it arrives must find
             # the key released or the answer stored.
-            async with db.begin() as conn:
-                if 200 <= status < 300 and response is not None:
-                    await repo.record_response(conn, owner, status, content_type, response)
-                elif not 200 <= status < 300:
-                    await repo.release(conn, owner)
+            await keys.settle(owner, status, content_type, response)
 
         capture = _Capture(send, settle)
         token = current_claim.set(owner)
         try:
             await self.app(scope, replaying(body, receive), capture.send)
         except BaseException:
-            await _release(db, owner)
+            await keys.release(owner)
             raise
         finally:
             current_claim.reset(token)
-
-
-async def _release(db: AsyncEngine, owner: repo.Claim) -> None:
-    async with db.begin() as conn:
-        await repo.release(conn, owner)
 
 
 async def _replay(send: Send, earlier: repo.Remembered) -> None:
