@@ -1,4 +1,4 @@
-"""The key of the request being handled, for the creation point (TaskCommands) to record what
+"""The key of the request being handled, for the creation point (TaskService) to record what
 it created under it. Set by the middleware around the handler; None without a key."""
 
 from contextvars import ContextVar

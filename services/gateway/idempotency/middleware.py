@@ -11,7 +11,7 @@ boundary). Then:
   `409 IDEMPOTENCY_KEY_IN_USE` (try again shortly);
 - a repeat of a request that created its task but never answered (the gateway died, or the
   slides batch it waits for is still running) runs the route again: the creation point
-  (`TaskCommands`) finds the task recorded under the key and returns it instead of creating
+  (`TaskService`) finds the task recorded under the key and returns it instead of creating
   another, so the answer is about the same task.
 
 Only 2xx answers are stored; a refused request releases its key so it can be corrected."""
