@@ -40,7 +40,7 @@ ECHO = KindSpec(
 DOCUMENTS = KindSpec(
     name="documents",
     concurrency=3,  # seed 000's default
-    max_concurrency=64,
+    max_concurrency=64 * 100,  # the seed's concurrency (messages) x batchSize (documents each)
     item_timeout_s=120,
     max_items=100_000,  # the ZIP is streamed and items are paged: memory stays flat
     # Seed 000 sets no limit; 100,000 documents on a busy 2-core machine can pass 30 minutes.

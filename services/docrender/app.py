@@ -27,10 +27,10 @@ class DocrenderSettings(CommonSettings, kw_only=True):
     office_instances: int = 2  # warm LibreOffice instances; 0 = no PDF from this instance
     office_max_conversions: int = 300
     office_timeout_s: float = 60.0
-    prefetch: int = 8
+    prefetch: int = 16
     # Items in the handler at once: DOCX rows in flight together are rendered and stored
     # together (batching.py), and PDF rows render ahead while LibreOffice converts.
-    concurrency: int = 64
+    concurrency: int = 256
     # Seed 004: a named instance (CONVEYOR_INSTANCE_NAME) is also a local batch server that
     # runs these workflows (built-ins, or aliases `name=built-in`) from its own queue.
     workflows: str = "docx-to-pdf,image-thumbnail"

@@ -2,10 +2,11 @@
 parent batches rendered (a retry renders only what failed, and its ZIP must still be the whole
 batch). One entry per (template, row) position; the latest batch's outcome wins."""
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.tasks import readers
 from libs.tasks.model import Item, Task
@@ -32,8 +33,33 @@ class Entry:
         return str(self.result.get("pack") or self.result.get("key") or "") or None
 
 
-async def batch_entries(conn: AsyncConnection, task_id: str, tenant_id: str) -> list[Entry]:
-    """Entries in (template order, row) order over the batch and its ancestors."""
+async def batch_pages(db: AsyncEngine, task_id: str, tenant_id: str
+                      ) -> AsyncIterator[list[Entry]]:
+    """Entries a page at a time. A batch without parents (the usual case, and the only one
+    that can be 100,000 rows) streams its items in seq order, which is (template, row) order,
+    so memory stays flat; a retry chain is merged in memory, in (template order, row) order."""
+    async with db.connect() as conn:
+        chain = await _chain(conn, task_id, tenant_id)
+    if len(chain) > 1:
+        async with db.connect() as conn:
+            entries = await _merged(conn, chain)
+        for start in range(0, len(entries), PAGE):
+            yield entries[start: start + PAGE]
+        return
+    for task in chain:  # zero or one
+        offset = 0
+        while True:
+            async with db.connect() as conn:
+                page = await readers.get_items(conn, task.id, offset=offset, limit=PAGE)
+            yield [_entry(task.id, item, position) for item in page
+                   if (position := _position(task, item, {}, original=True)) is not None]
+            offset += len(page)
+            if len(page) < PAGE:
+                break
+
+
+async def _chain(conn: AsyncConnection, task_id: str, tenant_id: str) -> list[Task]:
+    """The batch, then its parent, its parent's parent..."""
     chain: list[Task] = []
     next_id: str | None = task_id
     while next_id is not None and len(chain) < MAX_GENERATIONS:
@@ -42,6 +68,10 @@ async def batch_entries(conn: AsyncConnection, task_id: str, tenant_id: str) -> 
             break
         chain.append(task)
         next_id = task.parent_task_id
+    return chain
+
+
+async def _merged(conn: AsyncConnection, chain: list[Task]) -> list[Entry]:
     positions: dict[tuple[str, int], Entry] = {}
     for depth, task in enumerate(reversed(chain)):  # the original batch first
         failed_rows = {} if depth == 0 else {

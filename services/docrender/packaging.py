@@ -1,9 +1,9 @@
 """The `documents` finalize step: one ZIP of the batch, streamed from the bucket back into the
 bucket, with memory flat however large the batch.
 
-The documents come from the batch and, for a retry-failed batch, its parents (`lineage`), and
-are checked to exist before anything is written (at most 20,000 entries, held in memory). Each
-document is copied into the ZIP as it was stored
+The documents come from the batch and, for a retry-failed batch, its parents (`lineage`), a
+page at a time, and are checked to exist before anything is written. Each document is copied
+into the ZIP as it was stored
 (stored entries: DOCX and PDF are compressed already), a pack's documents with one ranged read
 each, and the ZIP is assembled by `ZipWriter` from their sizes and CRCs (computed when they
 were rendered), so nothing is inflated or compressed again. A writer thread feeds a pipe that
@@ -25,7 +25,7 @@ from libs.docxfast.zipraw import DEFLATED, STORED, ZipWriter, iter_chunks
 from libs.errors import ArtifactsMissing
 from libs.storage import ObjectMissing, Storage, task_prefix
 from libs.worker.handler import FinalizeContext
-from services.docrender.lineage import PAGE, Entry, batch_entries
+from services.docrender.lineage import Entry, batch_pages
 from services.docrender.naming import MANIFEST, zip_entry, zip_folders, zip_key
 
 MAX_UNINDEXED_BYTES = 200 * 1024 * 1024  # a document stored without its CRC is read whole
@@ -37,30 +37,57 @@ class ZipPackager:
         self._storage = storage
 
     async def __call__(self, ctx: FinalizeContext) -> dict[str, Any]:
-        async with self._db.connect() as conn:
-            entries = await batch_entries(conn, ctx.task_id, ctx.tenant_id)
-        await self._verify(ctx.task_id, entries)
+        await self._verify(ctx)
         key = zip_key(ctx.task_id)
         counts = {"documents": 0, "failed": 0}
-        pages = (entries[i:i + PAGE] for i in range(0, len(entries), PAGE))
+        loop = asyncio.get_running_loop()
+
+        def pages() -> Iterator[list[Entry]]:  # iterated by the writer thread
+            source = batch_pages(self._db, ctx.task_id, ctx.tenant_id).__aiter__()
+
+            async def next_page() -> list[Entry] | None:
+                try:
+                    return await source.__anext__()
+                except StopAsyncIteration:
+                    return None
+
+            while (page := asyncio.run_coroutine_threadsafe(next_page(), loop).result()) \
+                    is not None:
+                yield page
+
         archive = _Archive(self._storage, ctx.params, counts)
-        size = await self._stream(key, lambda out: archive.write(out, pages))
+        size = await self._stream(key, lambda out: archive.write(out, pages()))
         return {"zipKey": key, "zipSize": size, **counts}
 
-    async def _verify(self, task_id: str, entries: list[Entry]) -> None:
+    async def _verify(self, ctx: FinalizeContext) -> None:
         """A document reported done may be gone from the bucket (an endpoint that lost its
         data): packing would fail half-way or, worse, ship a ZIP without it. Those items fail
-        instead, with the task, so retry-failed renders exactly them."""
-        done = [e for e in entries if e.stored_in]
-        missing = set(await self._storage.missing(
-            [e.stored_in for e in done if e.stored_in],
-            {task_prefix(e.task_id) for e in done}))
-        lost = [e for e in done if e.stored_in in missing]
-        if lost:
-            raise ArtifactsMissing(
-                f"{ObjectMissing.code}: {len(lost)} of {len(done)} documents are no longer "
-                "stored; retry-failed renders them again",
-                [e.seq for e in lost if e.task_id == task_id])
+        instead, with the task, so retry-failed renders exactly them. One pass collects the
+        objects (a pack holds many documents), a second one, only when some are gone, the
+        items they held."""
+        stored: set[str] = set()
+        prefixes: set[str] = set()
+        done = 0
+        async for page in batch_pages(self._db, ctx.task_id, ctx.tenant_id):
+            for entry in page:
+                if entry.stored_in:
+                    stored.add(entry.stored_in)
+                    prefixes.add(task_prefix(entry.task_id))
+                    done += 1
+        missing = set(await self._storage.missing(stored, prefixes))
+        if not missing:
+            return
+        lost: list[int] = []
+        count = 0
+        async for page in batch_pages(self._db, ctx.task_id, ctx.tenant_id):
+            for entry in page:
+                if entry.stored_in in missing:
+                    count += 1
+                    if entry.task_id == ctx.task_id:
+                        lost.append(entry.seq)
+        raise ArtifactsMissing(
+            f"{ObjectMissing.code}: {count} of {done} documents are no longer "
+            "stored; retry-failed renders them again", lost)
 
     async def _stream(self, key: str, write: Any) -> int:
         read_fd, write_fd = os.pipe()

@@ -17,7 +17,8 @@ BEARER = "BearerToken"
 COMPONENTS = Components(security_schemes={BEARER: SecurityScheme(
     type="http", scheme="bearer",
     description="A token from `make up` or `python -m services.gateway.cli create-user`. "
-                "WebSockets may pass it as `?token=`."),
+                "Browsers open WebSockets with the subprotocol pair `conveyor.bearer`, `<token>`; "
+                "other clients may pass it as `?token=`."),
 })
 SECURITY: list[SecurityRequirement] = [{BEARER: []}]
 PUBLIC: list[SecurityRequirement] = [{}]  # on a route: no token needed

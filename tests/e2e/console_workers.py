@@ -42,13 +42,16 @@ async def start_workers(stack: Stack) -> AsyncIterator[Workers]:
     embeddings = FakeEmbeddings()
     embeddings.start()
     cluster = stack.cluster
+    small = {"CONVEYOR_DB_POOL_SIZE": "3"}  # PostgreSQL's connections are shared on this machine
     handles = {
         "docrender": await cluster.start("docrender", wait=False, CONVEYOR_INSTANCE_NAME=SERVER,
-                                         CONVEYOR_DOCRENDER_OFFICE_INSTANCES="1"),
-        "slides": await cluster.start("slides", wait=False, CONVEYOR_SLIDES_RENDER_PROCESSES="1"),
+                                         CONVEYOR_DOCRENDER_OFFICE_INSTANCES="1", **small),
+        "slides": await cluster.start("slides", wait=False, CONVEYOR_SLIDES_RENDER_PROCESSES="1",
+                                      **small),
         "ingester": await cluster.start("ingester", wait=False,
                                         CONVEYOR_INGESTER_EMBEDDING_PROVIDER="http",
-                                        CONVEYOR_INGESTER_EMBEDDING_URL=embeddings.base_url),
+                                        CONVEYOR_INGESTER_EMBEDDING_URL=embeddings.base_url,
+                                        **small),
     }
     try:
         yield Workers(stack, handles)

@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import re
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
+import websockets
 from playwright.async_api import Browser, Page, expect
+from websockets.typing import Subprotocol
 
+from libs.client import Client
 from tests.e2e.conftest import Api, Stack
 from tests.e2e.console_support import OfflineContext, launch, screenshot, sign_in
 from tests.e2e.console_workers import Workers, start_workers
@@ -34,6 +40,14 @@ async def workers(stack: Stack) -> AsyncIterator[Workers]:
     """docrender (PDF), slides and the ingester, started together while the first tests run."""
     async for started in start_workers(stack):
         yield started
+
+
+@pytest.fixture
+def client(stack: Stack, alice: Api) -> Iterator[Client]:
+    """The typed client library (shared with the `conveyor` CLI), for setting up data; it is
+    synchronous, so tests call it in a thread (the browser shares this event loop)."""
+    with Client(stack.url, alice.token) as typed:
+        yield typed
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -104,6 +118,14 @@ async def test_a_200_item_echo_task_reaches_100_percent_without_reloading(page: 
     await expect(row.locator(".counts")).to_have_text("200/200 done")
     assert await page.evaluate("window.__notReloaded") is True
     await screenshot(page, "02-tasks")
+    await page.select_option("#filter-kind", "echo")
+    await page.select_option("#filter-status", "completed")
+    await expect(page.locator("#task-list tr", has_text="echo x200")).to_have_count(1)
+    await page.select_option("#filter-status", "failed")
+    await expect(page.locator("#task-list")).to_contain_text("No tasks match.")
+    await page.select_option("#filter-status", "")
+    await page.select_option("#filter-kind", "slides")
+    await expect(page.locator("#task-list")).to_contain_text("No tasks match.")
 
 
 async def _buttons(page: Page) -> list[str]:
@@ -111,23 +133,35 @@ async def _buttons(page: Page) -> list[str]:
         "buttons => buttons.map(b => b.dataset.action)")
 
 
+def _started(client: Client, task_id: str) -> int:
+    """How many of the task's items have started (been claimed by a worker) so far."""
+    return sum(1 for item in client.tasks.items(task_id, page_size=1000).items
+               if item.started_at)
+
+
 async def test_pause_and_resume_from_the_task_page(page: Page, stack: Stack,
-                                                   alice: Api) -> None:
-    task = await alice.create_echo(_items(200, sleep_ms=100), concurrency=4, name="pausable")
-    await page.goto(f"{stack.url}/ui/#/tasks/{task['taskId']}")
+                                                   client: Client) -> None:
+    task = await asyncio.to_thread(client.tasks.create, "echo", _items(200, sleep_ms=100),
+                                   concurrency=4, name="pausable")
+    await page.goto(f"{stack.url}/ui/#/tasks/{task.task_id}")
     await expect(page.locator(".page-head .badge").first).to_have_text("running")
     assert await _buttons(page) == ["pause", "cancel"]
-    await alice.wait_until(task["taskId"], lambda t: t["completedItems"] >= 20)
+    await expect(page.locator("#task-counts")).to_contain_text(re.compile(r"^[2-9]\d/200"))
     await page.click("#task-actions [data-action=pause]")
+    # The page shows "paused" once the pause is committed: from then on no claim succeeds.
     await expect(page.locator(".page-head .badge").first).to_have_text("paused")
     assert await _buttons(page) == ["resume", "cancel"]
-    await asyncio.sleep(1.0)  # in-flight items finish; nothing new may start
+    started = await asyncio.to_thread(_started, client, task.task_id)
+    for _ in range(100):  # items already running finish (their results still count)
+        if (await asyncio.to_thread(client.tasks.get, task.task_id)).inflight_items == 0:
+            break
+        await asyncio.sleep(0.1)
     frozen = await page.locator("#task-counts").text_content()
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(1.5)
     assert await page.locator("#task-counts").text_content() == frozen
-    assert (await alice.task(task["taskId"]))["status"] == "paused"
-    late = await stack.items_started_while_paused(task["taskId"])
-    assert late == 0, "an item started while the task was paused"
+    assert await asyncio.to_thread(_started, client, task.task_id) == started, (
+        "an item started while the task was paused")
+    assert (await asyncio.to_thread(client.tasks.get, task.task_id)).status == "paused"
     await screenshot(page, "03-task-paused")
 
     await page.click("#task-actions [data-action=resume]")
@@ -220,7 +254,8 @@ async def test_knowledge_base_sync_and_search(page: Page, stack: Stack,
     for name in KB_DOCUMENTS:
         await expect(page.locator("#kb-documents tr", has_text=name)).to_contain_text(
             "synced", timeout=60_000)
-    await expect(page.locator("#kb-sync-tasks .badge").first).to_have_text("completed")
+    await expect(page.locator("#kb-sync-tasks .badge").first).to_have_text("completed",
+                                                                        timeout=30_000)
     await page.fill("#search-query", "how do I reset the espresso machine")
     await page.click("#kb-search button[type=submit]")
     first = page.locator("#search-results .hit").first
@@ -242,7 +277,9 @@ async def test_slide_batch_thumbnails(page: Page, stack: Stack, workers: Workers
     await screenshot(page, "08-slides")
 
 
-async def test_health_and_servers_pages(page: Page, stack: Stack, workers: Workers) -> None:
+async def test_health_and_servers_pages_and_a_workflow_batch(
+    page: Page, stack: Stack, workers: Workers, client: Client
+) -> None:
     await workers.docrender_ready()
     await page.goto(f"{stack.url}/ui/#/health")
     for service in ("gateway", "scheduler", "registry", "echo", "docrender"):
@@ -250,9 +287,25 @@ async def test_health_and_servers_pages(page: Page, stack: Stack, workers: Worke
             "online")
     await screenshot(page, "09-health")
     await page.goto(f"{stack.url}/ui/#/servers")
-    await expect(page.locator(f"#servers tr[data-server={workers.server}]")).to_contain_text(
-        "docx-to-pdf")
+    row = page.locator(f"#servers tr[data-server={workers.server}]")
+    await expect(row).to_contain_text("docx-to-pdf")
+    await expect(row.locator(".badge")).to_have_text("online", timeout=30_000)
+    for name in ("sales-east/a.docx", "sales-west/b.docx", "hr/c.docx"):
+        await asyncio.to_thread(client.files.put, f"/console/in/{name}",
+                                template(f"report {name}"), DOCX)
+    await page.reload()  # the form lists servers as they were when the page loaded
+    await page.select_option("#batch-server", workers.server)
+    await page.select_option("#batch-workflow", "docx-to-pdf")
+    await page.fill("#server-batch textarea[name=folders]", "/console/in")
+    await page.fill("#server-batch input[name=keywords]", "sales")
+    await page.fill("#server-batch input[name=output]", "/console/out")
     await screenshot(page, "10-servers")
+    await page.click("#server-batch button[type=submit]")
+    await expect(page.locator(".page-head .badge").first).to_have_text("completed",
+                                                                       timeout=90_000)
+    await expect(page.locator("#task-counts")).to_have_text("2/2 done")
+    listed = await asyncio.to_thread(client.files.list, "/console/out")
+    assert sorted(f.path.rsplit("/", 1)[-1] for f in listed.files) == ["a.pdf", "b.pdf"]
 
 
 async def test_a_second_tenant_sees_none_of_it(offline: OfflineContext, stack: Stack,
@@ -274,6 +327,14 @@ async def test_a_second_tenant_sees_none_of_it(offline: OfflineContext, stack: S
     await screenshot(page, "11-second-tenant")
 
 
+async def test_a_tenant_admin_sees_the_tenants_tasks(offline: OfflineContext,
+                                                     stack: Stack) -> None:
+    admin = await stack.user("acme", "console-admin", admin=True)
+    page = await offline.context.new_page()
+    await sign_in(page, stack.url, admin.token or "")
+    await expect(page.locator("#task-list tr", has_text="pausable")).to_have_count(1)
+
+
 @pytest.mark.parametrize("path, ready", [("/docs", ".swagger-ui .info .title"),
                                          ("/redoc", "h1:has-text('Conveyor')")])
 async def test_api_docs_render_offline(offline: OfflineContext, stack: Stack, path: str,
@@ -283,3 +344,28 @@ async def test_api_docs_render_offline(offline: OfflineContext, stack: Stack, pa
     await expect(page.locator(ready).first).to_be_visible(timeout=30_000)
     await expect(page.locator("body")).to_contain_text("/api/v1/tasks")
     await screenshot(page, f"12-{path.strip('/')}")
+
+
+async def test_socket_token_as_subprotocol_root_redirect_and_console_headers(
+    stack: Stack, alice: Api
+) -> None:
+    url = stack.url.replace("http", "ws", 1) + "/v2/stream"
+    offered = [Subprotocol("conveyor.bearer"), Subprotocol(alice.token or "")]
+    async with websockets.connect(url, subprotocols=offered) as socket:
+        assert socket.subprotocol == "conveyor.bearer"
+        await socket.send(json.dumps({"action": "ping"}))
+        assert json.loads(await socket.recv())["type"] == "pong"
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        await websockets.connect(url, subprotocols=[Subprotocol("conveyor.bearer"),
+                                                    Subprotocol("cvr_not-a-token")])
+    assert refused.value.response.status_code in (401, 403)
+
+    anonymous = httpx.AsyncClient(base_url=stack.url)
+    root = await anonymous.get("/")
+    assert (root.status_code, root.headers["location"]) == (302, "/ui/")
+    page = await anonymous.get("/ui/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "default-src 'self'" in policy
+    assert (await anonymous.get("/api/v1/tasks")).status_code == 401  # the data is not public
+    await anonymous.aclose()

@@ -57,3 +57,30 @@ async def test_entries_are_unique_and_the_manifest_matches(
         index = [t["templateId"] for t in uploaded].index(line["templateId"])
         text = docx_text(archive.read(line["file"]))
         assert f"{names[index]} #{index}: 客户{line['rowIndex']}" in text, (line, text)
+
+
+async def test_a_template_the_fast_path_cannot_prove_renders_through_docxtpl(
+    alice: Api, docx_renderer: None
+) -> None:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = "Report for {{ name }}"  # only docxtpl renders properties
+    document.add_paragraph("Hello {{ name }}")
+    out = io.BytesIO()
+    document.save(out)
+    uploaded = await _upload(alice, out.getvalue(), "fallback")
+    assert uploaded["renderer"] == "docxtpl"
+    assert "core property 'title'" in str(uploaded["rendererReason"])
+    body = {"templateIds": [uploaded["templateId"]], "outputFormat": "docx",
+            "data": [{"name": "张三"}, {"name": "李四"}]}
+    task_id = (await alice.http.post("/api/v2/batch/tasks", json=body)).json()["data"]["taskId"]
+    await alice.http.post(f"/api/v2/batch/tasks/{task_id}/start")
+    assert (await alice.wait_finished(task_id, 120))["status"] == "completed"
+    redirect = await alice.http.get(f"/api/v2/batch/tasks/{task_id}/download/zip")
+    async with httpx.AsyncClient() as plain:
+        download = await plain.get(redirect.headers["location"])
+    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    rendered = docx.Document(io.BytesIO(archive.read("fallback/00002.docx")))
+    assert rendered.core_properties.title == "Report for 李四"
+    assert "Hello 李四" in docx_text(archive.read("fallback/00002.docx"))

@@ -141,7 +141,10 @@ class DocumentService:
             name=data.name or " + ".join(t.name for t in templates),
             items=[creation.NewItem({"template_id": t.id, "row_index": i, "row": row}, t.id)
                    for t in templates for i, row in enumerate(rows)],
-            params=params, concurrency=options.concurrency if parallel else 1,
+            # `concurrency` work messages of `batchSize` documents in flight: the engine's window
+            # counts documents. Sequential stays one document at a time, in order.
+            params=params,
+            concurrency=options.concurrency * options.batch_size if parallel else 1,
             pack_size=options.batch_size, continue_on_error=options.continue_on_error,
             finalize=options.create_zip,
         ))

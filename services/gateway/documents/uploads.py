@@ -12,9 +12,10 @@ from jinja2 import TemplateSyntaxError
 from libs.archives import UnsafeArchive, inspect_zip
 from libs.docxfast.choice import RendererChoice, choose_renderer
 from libs.inputs import InputRejected, check_json, text_problem
+from libs.tasks.kinds import DOCUMENTS
 from libs.templating import template_environment
 
-MAX_ROWS = 20_000
+MAX_ROWS = DOCUMENTS.max_items  # a data source can fill the largest batch
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 10_000
 # The csv module's own limit (131,072 by default) raised a bare csv.Error mid-read; with ours a

@@ -19,8 +19,8 @@ class InstanceView(msgspec.Struct, rename="camel"):
     service: str
     name: str
     host: str
-    status: str  # online, offline, ...
-    capabilities: dict[str, Any]
+    status: str  # online, or offline (stopped, or its heartbeats stopped coming)
+    capabilities: dict[str, Any]  # what the instance advertises (formats, renderers, routes)
     heartbeat_interval_seconds: float
     started_at: str
     last_seen: str

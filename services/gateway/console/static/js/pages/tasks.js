@@ -88,7 +88,8 @@ export async function tasksPage(main) {
     });
     replace(listBox, page.tasks.length
       ? table(["Task", "Kind", "Status", "Progress", "Created"], trs, { class: "tasks" })
-      : h("p", { class: "muted empty" }, "No tasks yet."));
+      : h("p", { class: "muted empty" },
+        state.kind || state.status ? "No tasks match." : "No tasks yet."));
     const pages = Math.max(1, page.pages);
     const prev = h("button", { disabled: state.pageNum <= 1, onclick: () => go(-1) }, "‹ Newer");
     const next = h("button", { disabled: state.pageNum >= pages, onclick: () => go(1) },
