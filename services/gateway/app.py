@@ -35,6 +35,8 @@ from services.gateway.documents.service import DocumentService
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health.routes import HEALTH_HANDLERS
 from services.gateway.health.service import HealthService
+from services.gateway.idempotency.middleware import IdempotencyMiddleware
+from services.gateway.idempotency.service import IdempotencyKeys
 from services.gateway.kb.routes import KB_HANDLERS
 from services.gateway.kb.service import KnowledgeBaseService
 from services.gateway.openapi import COMPONENTS, SECURITY
@@ -96,6 +98,7 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
         slide_service=SlideService(db, tasks, hub),
         stream_service=StreamService(hub, tasks),
         health_service=HealthService(db),
+        idempotency_keys=IdempotencyKeys(db),  # read by its middleware, not by handlers
     )
     revocations = Revocations(token_cache, hub)
     return Service([
@@ -134,6 +137,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             DefineMiddleware(BearerAuthMiddleware,
                              exclude=[*PUBLIC_PATHS, *console.PUBLIC_PATHS]),
             DefineMiddleware(InputBoundaryMiddleware, max_body_bytes=settings.max_body_bytes),
+            DefineMiddleware(IdempotencyMiddleware, max_body_bytes=settings.max_body_bytes),
         ],
         lifespan=[lifespan],
         before_request=console.redirect_root,

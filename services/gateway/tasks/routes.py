@@ -11,6 +11,7 @@ from libs.tasks.kinds import KINDS
 from libs.tasks.model import TaskStatus
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import validation_error
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.openapi import documented
 from services.gateway.tasks.dto import CreateTaskBody, CreateTaskRequest
 from services.gateway.tasks.presenters import (
@@ -77,7 +78,8 @@ class TaskController(Controller):
     tags = ["tasks"]
 
     @post("/", status_code=200, summary="Create a task of a generic kind (e.g. echo)",
-          responses=documented(TaskStatusResponse))
+          responses=documented(TaskStatusResponse),
+          opt=IDEMPOTENT_CREATE)
     async def create(self, data: CreateTaskBody, principal: Principal,
                      task_service: TaskService) -> dict[str, Any]:
         task = await task_service.create(_new_task(principal, data))
@@ -146,7 +148,8 @@ class TaskController(Controller):
 
     @post("/{task_id:str}/retry-failed", status_code=200,
           summary="A new task for the failed items only, linked to this one",
-          responses=documented(RetryCreatedResponse, errors=(404,)))
+          responses=documented(RetryCreatedResponse, errors=(404,)),
+          opt=IDEMPOTENT_CREATE)
     async def retry_failed(self, task_id: str, principal: Principal,
                            task_service: TaskService) -> dict[str, Any]:
         task, seqs = await task_service.retry_failed(principal, task_id)
