@@ -23,6 +23,13 @@ _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _DISPOSITION_PARAM = re.compile(rb'(\w+)\*?="((?:[^"\\]|\\.)*)"|(\w+)=([^;\s]+)')
 
 
+def _integer_in_range(field: str, value: str) -> None:
+    """A number PostgreSQL's bigint (and an int64 column) cannot hold is a client error."""
+    digits = value.lstrip("-")
+    if digits.isdigit() and len(digits) > 18 and not -2**63 <= int(value) < 2**63:
+        raise InputRejected(field, "integer out of range")
+
+
 def _text(field: str, raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")
@@ -38,7 +45,7 @@ def check_path(scope: Scope) -> None:
     for index, segment in enumerate(raw.split(b"?", 1)[0].strip(b"/").split(b"/")):
         name = template[index] if index < len(template) else ""
         field = name[1:-1].split(":", 1)[0] if name.startswith("{") else "path"
-        _text(field, unquote_to_bytes(segment))
+        _integer_in_range(field, _text(field, unquote_to_bytes(segment)))
 
 
 def check_query(query_string: bytes) -> None:
@@ -47,10 +54,7 @@ def check_query(query_string: bytes) -> None:
             continue
         raw_name, _, raw_value = pair.partition(b"=")
         name = _text("query", unquote_to_bytes(raw_name.replace(b"+", b" ")))
-        value = _text(name, unquote_to_bytes(raw_value.replace(b"+", b" ")))
-        digits = value.lstrip("-")
-        if digits.isdigit() and len(digits) > 18 and not -2**63 <= int(value) < 2**63:
-            raise InputRejected(name, "integer out of range")
+        _integer_in_range(name, _text(name, unquote_to_bytes(raw_value.replace(b"+", b" "))))
 
 
 def check_headers(headers: Iterable[tuple[bytes, bytes]]) -> None:
