@@ -4,7 +4,7 @@ import sys
 
 import uvloop
 
-from bench import documents, documents_100k, engine, kb, servers, slides
+from bench import documents, documents_100k, engine, kb, kb_eval, servers, slides
 
 BENCHMARKS = {
     "engine": ("engine (issue 2): no-op items through the whole engine vs bare broker",
@@ -15,8 +15,8 @@ BENCHMARKS = {
                slides.run),
     "servers": ("servers (issue 6): docx-to-pdf batches on a local and a remote server vs "
                 "direct", servers.run),
-    "kb": ("knowledge bases (issue 5): ingest vs the model alone; search over 100k chunks",
-           kb.run),
+    "kb": ("knowledge bases (issues 5, 15): ingest vs the model alone; retrieval quality "
+           "(vector, keyword, hybrid); hybrid search over 100k chunks", kb.run),
 }
 
 
@@ -24,6 +24,8 @@ BENCHMARKS = {
 ON_REQUEST = {
     "documents_100k": ("documents at scale (issue 13): a 100,000-row batch, memory of every "
                        "service", documents_100k.run),
+    "kb_eval": ("knowledge-base retrieval quality alone (issue 15)", kb_eval.run),
+    "kb_search": ("knowledge-base search alone at 100k chunks (issue 15)", kb.run_search),
 }
 
 
