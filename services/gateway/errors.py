@@ -17,7 +17,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from libs.logging import get_logger
 from libs.tasks.creation import ExclusivityConflict
@@ -267,6 +267,31 @@ def handle_data_error(request: Request[Any, Any, Any], exc: DataError) -> Respon
                                         "message": "a value is out of range or malformed"}]))
 
 
+# SQLSTATE classes of an unavailable database: connection exception, insufficient resources
+# (too many connections), operator intervention (shutting down, restarting).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57")
+
+
+def _database_unavailable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        state = str(getattr(error, "sqlstate", None) or getattr(error, "pgcode", None) or "")
+        if state[:2] in _UNAVAILABLE_SQLSTATES:
+            return True
+    return False
+
+
+def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    """The database restarting or full is not the client's fault nor a bug: 503, retry later."""
+    if not _database_unavailable(exc):
+        return handle_unexpected(request, exc)
+    log.warning("request.database_unavailable", path=request.url.path, error=str(exc.orig)[:200])
+    return _respond(request, ApiError(503, "SERVICE_UNAVAILABLE",
+                                      "the database is unavailable; retry shortly",
+                                      headers={"Retry-After": "2"}))
+
+
 def handle_invalid_transition(
     request: Request[Any, Any, Any], exc: InvalidTransition
 ) -> Response[Any]:
@@ -294,6 +319,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ExclusivityConflict: handle_conflict,
     ValidationException: handle_validation,
     DataError: handle_data_error,
+    DBAPIError: handle_database_error,
     HTTPException: handle_http,
     Exception: handle_unexpected,
 }

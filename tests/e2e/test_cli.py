@@ -82,6 +82,8 @@ async def test_exit_codes_scripts_can_trust(shell: dict[str, str], alice: Api,
     result = await run(shell, "tasks", "watch", partial["taskId"])
     assert result.code == 3 and "partial_success" in result.stderr
     assert "1 of 2 items failed" in result.stderr
+    retried = await run(shell, "tasks", "retry", partial["taskId"], "--wait")
+    assert retried.code == 1 and "1 of 1 items failed" in retried.stderr  # it fails again
 
     failed = await alice.create_echo([{"value": 1, "fail": "permanent"}],
                                      continueOnError=False)
@@ -143,6 +145,11 @@ async def test_json_output_is_one_parseable_document(shell: dict[str, str], alic
     shown = await run(shell, "tasks", "show", task["taskId"], "--items", "--json")
     body = json.loads(shown.stdout)
     assert body["task"]["taskId"] == task["taskId"] and body["items"][0]["status"] == "done"
+    slow = await alice.create_echo([{"value": i, "sleep_ms": 200} for i in range(20)],
+                                   concurrency=1)
+    for action, status in (("pause", "paused"), ("resume", "running"), ("cancel", "cancelled")):
+        answer = await run(shell, "tasks", action, slow["taskId"], "--json")
+        assert answer.code == 0 and json.loads(answer.stdout)["status"] == status, answer
     servers = await run(shell, "--json", "servers", "ls")
     assert servers.code == 0 and isinstance(json.loads(servers.stdout), list)
     refused = await run(shell, "batch", "process", "--workflow", "docx-to-pdf", "--folder", "/in",

@@ -31,6 +31,7 @@ def _assert_400_naming(response: object, field: str) -> None:
     ("GET", "/api/v1/tasks", {"kind": "\udcff"}, "kind"),  # sent as %ED%B3%BF
     ("GET", "/api/v1/tasks", {"pageNum": "99999999999999999999999"}, "pageNum"),
     ("GET", "/api/v1/tasks/tsk%00x", {}, "task_id"),
+    ("GET", "/api/slide/batch/b/slides/106288022321745588647886848/image", {}, "seq"),
     ("GET", "/api/v1/tasks/tsk%ED%A0%80", {}, "task_id"),
     ("GET", "/api/v2/templates/tpl%00", {}, "template_id"),
     ("GET", "/api/v2/data-sources/ds%00", {}, "source_id"),

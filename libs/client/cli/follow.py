@@ -82,10 +82,12 @@ def snapshots(client: Client, task_id: str,
 
 
 class RateColumn(ProgressColumn):
-    """Items per second, from rich's own moving estimate."""
+    """Items per second: rich's moving estimate while running, the average once finished."""
 
     def render(self, task: Any) -> Text:
-        speed = task.finished_speed or task.speed
+        speed = task.speed
+        if task.finished and task.elapsed:
+            speed = task.completed / task.elapsed
         return Text(f"{speed:,.1f} items/s" if speed else "-- items/s", style="cyan")
 
 
