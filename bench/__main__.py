@@ -10,6 +10,7 @@ from bench import (
     documents_100k,
     engine,
     kb,
+    kb_eval,
     scaling,
     servers,
     serving,
@@ -25,8 +26,8 @@ BENCHMARKS = {
                slides.run),
     "servers": ("servers (issue 6): docx-to-pdf batches on a local and a remote server vs "
                 "direct", servers.run),
-    "kb": ("knowledge bases (issue 5): ingest vs the model alone; search over 100k chunks",
-           kb.run),
+    "kb": ("knowledge bases (issues 5, 15): ingest vs the model alone; retrieval quality "
+           "(vector, keyword, hybrid); hybrid search over 100k chunks", kb.run),
     "serving": ("serving (issue 14): task-status reads, gateway vs minimal Litestar, same SQL",
                 serving.run),
     "scaling": ("scaling (issue 14): 1 and 2 schedulers, echo workers and docrenders",
@@ -40,6 +41,8 @@ ON_REQUEST = {
                 bigtask.run),
     "documents_100k": ("documents at scale (issue 13): a 100,000-row batch, memory of every "
                        "service", documents_100k.run),
+    "kb_eval": ("knowledge-base retrieval quality alone (issue 15)", kb_eval.run),
+    "kb_search": ("knowledge-base search alone at 100k chunks (issue 15)", kb.run_search),
 }
 
 
