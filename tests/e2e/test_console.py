@@ -36,6 +36,13 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def alice(stack: Stack) -> Api:
+    """The console's own user in a tenant of its own: the lists it checks ("no failed tasks",
+    "no slides") must not show what other test files on the shared stack created."""
+    return await stack.user("console", "alice")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def workers(stack: Stack) -> AsyncIterator[Workers]:
     """docrender (PDF), slides and the ingester, started together while the first tests run."""
     async for started in start_workers(stack):
@@ -333,7 +340,7 @@ async def test_a_second_tenant_sees_none_of_it(offline: OfflineContext, stack: S
 
 async def test_a_tenant_admin_sees_the_tenants_tasks(offline: OfflineContext,
                                                      stack: Stack) -> None:
-    admin = await stack.user("acme", "console-admin", admin=True)
+    admin = await stack.user("console", "console-admin", admin=True)
     page = await offline.context.new_page()
     await sign_in(page, stack.url, admin.token or "")
     await expect(page.locator("#task-list tr", has_text="pausable")).to_have_count(1)

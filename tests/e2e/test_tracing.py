@@ -120,4 +120,5 @@ async def test_the_trace_reaches_the_workers_s3_writes(traced: Traced) -> None:
                       and s["name"].endswith("/start"))
     trace_id = _trace_id(start_span)
     await _wait_spans(traced, "docrender", trace_id, "item.handle", 2)
-    await _wait_spans(traced, "docrender", trace_id, "s3.put", 2)
+    # Rows in flight together are stored together (one pack object), so one write may carry both.
+    await _wait_spans(traced, "docrender", trace_id, "s3.put", 1)
