@@ -16,7 +16,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
-# Dependencies first: this layer is reused until requirements.lock changes.
+# Dependencies first: this layer is reused until requirements.lock changes. The runtime lock
+# only: pytest, mypy, ruff, moto and friends are in requirements-dev.lock and stay out.
 COPY requirements.lock ./
 RUN pip install -r requirements.lock
 
@@ -42,9 +43,9 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
         tesseract-ocr-chi-sim \
     && rm -rf /var/lib/apt/lists/*
-# PyPI's torch for Linux is the multi-GB CUDA build: pass PyTorch's CPU wheel index here
-# (--build-arg TORCH_INDEX_URL=...) to get the CPU build the ingester needs.
-ARG TORCH_INDEX_URL=""
+# PyPI's torch for Linux is the multi-GB CUDA build; the ingester needs the CPU build, from
+# PyTorch's CPU wheel index by default (--build-arg TORCH_INDEX_URL= for another mirror).
+ARG TORCH_INDEX_URL="https://download.pytorch.org/whl/cpu"
 RUN pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} \
         -r requirements-ingester.lock
 USER conveyor

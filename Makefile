@@ -13,7 +13,7 @@ help: ## list the targets
 setup: ## venv + PostgreSQL + RabbitMQ running, database and vhost created, migrations applied
 	@bash scripts/setup.sh
 
-venv: ## only create/refresh .venv from requirements.lock
+venv: ## only create/refresh .venv from requirements.lock + requirements-dev.lock
 	@bash scripts/setup.sh venv
 
 up: setup ## setup, then S3 and every service as local processes, detached; returns when all are ready (SCALE="echo=2 docrender=2")

@@ -4,7 +4,18 @@ import sys
 
 import uvloop
 
-from bench import documents, documents_100k, engine, kb, servers, slides
+from bench import (
+    bigtask,
+    documents,
+    documents_100k,
+    engine,
+    kb,
+    kb_eval,
+    scaling,
+    servers,
+    serving,
+    slides,
+)
 
 BENCHMARKS = {
     "engine": ("engine (issue 2): no-op items through the whole engine vs bare broker",
@@ -15,15 +26,23 @@ BENCHMARKS = {
                slides.run),
     "servers": ("servers (issue 6): docx-to-pdf batches on a local and a remote server vs "
                 "direct", servers.run),
-    "kb": ("knowledge bases (issue 5): ingest vs the model alone; search over 100k chunks",
-           kb.run),
+    "kb": ("knowledge bases (issues 5, 15): ingest vs the model alone; retrieval quality "
+           "(vector, keyword, hybrid); hybrid search over 100k chunks", kb.run),
+    "serving": ("serving (issue 14): task-status reads, gateway vs minimal Litestar, same SQL",
+                serving.run),
+    "scaling": ("scaling (issue 14): 1 and 2 schedulers, echo workers and docrenders",
+                scaling.run),
 }
 
 
-# Only when named: minutes long and gigabytes of S3.
+# Only when named: minutes long and gigabytes of S3 (documents), or half an hour (bigtask).
 ON_REQUEST = {
+    "bigtask": ("big tasks (issue 14): 1,000,000 echo items vs 20,000, autovacuum off",
+                bigtask.run),
     "documents_100k": ("documents at scale (issue 13): a 100,000-row batch, memory of every "
                        "service", documents_100k.run),
+    "kb_eval": ("knowledge-base retrieval quality alone (issue 15)", kb_eval.run),
+    "kb_search": ("knowledge-base search alone at 100k chunks (issue 15)", kb.run_search),
 }
 
 

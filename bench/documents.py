@@ -83,7 +83,7 @@ async def _direct_office(template: bytes, rows: list[dict[str, Any]]) -> float:
         out = io.BytesIO()
         document.save(out)
         files.append(out.getvalue())
-    pool = OfficePool(2, max_conversions=300, timeout_s=60)
+    pool = OfficePool(2, max_conversions=300)
     await pool.start()
     try:
         await pool.to_pdf(files[0])  # warm

@@ -1,10 +1,15 @@
 """A generated corpus for the knowledge-base benchmark: documents in every supported format,
 each about one topic, written from a fixed vocabulary with a fixed seed (the same corpus on
-every run)."""
+every run); and how the benchmarks load a corpus into a knowledge base."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
+from typing import Any
+
+import httpx
 
 from tests import kb_samples as samples
 
@@ -65,3 +70,29 @@ def queries(count: int) -> list[str]:
     rng = random.Random(-1)
     return [f"how do {' and '.join(rng.sample(TOPICS[topic].split(), 2))} relate"
             for topic in (rng.choice(list(TOPICS)) for _ in range(count))]
+
+
+async def synced_knowledge_base(
+    client: httpx.AsyncClient, name: str, files: list[tuple[str, bytes]]
+) -> tuple[str, dict[str, Any], float]:
+    """A knowledge base holding `files`, uploaded through the gateway and then fully synced:
+    (its id, the finished sync task, seconds from the sync request to the task's end)."""
+    response = await client.post("/api/v1/knowledge-bases", json={"name": name})
+    response.raise_for_status()
+    kb_id: str = response.json()["data"]["id"]
+    for filename, content in files:
+        (await client.post(f"/api/v1/knowledge-bases/{kb_id}/documents",
+                           files={"file": (filename, content)})).raise_for_status()
+    started = time.perf_counter()
+    response = await client.post(f"/api/v1/knowledge-bases/{kb_id}/sync",
+                                 json={"task_type": "full_sync", "document_ids": []})
+    response.raise_for_status()
+    task_id = response.json()["data"]["task_id"]
+    while True:
+        task: dict[str, Any] = (await client.get(f"/api/v1/sync-tasks/{task_id}")).json()["data"]
+        if task["status"] not in ("pending", "running"):
+            break
+        await asyncio.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    assert task["status"] == "completed", task
+    return kb_id, task, elapsed

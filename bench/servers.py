@@ -34,7 +34,7 @@ def _document(index: int) -> bytes:
 
 
 async def _direct(files: list[bytes]) -> float:
-    pool = OfficePool(1, max_conversions=1000, timeout_s=60)
+    pool = OfficePool(1, max_conversions=1000)
     await pool.start()
     try:
         await pool.to_pdf(files[0])  # warm

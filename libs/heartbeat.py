@@ -52,13 +52,16 @@ class Heartbeater:
 
     async def _loop(self) -> None:
         while True:
+            await asyncio.sleep(self._interval)
             try:
                 await self._send(self._beat)
             except Exception as exc:  # broker away: the next beat will do
                 log.warning("heartbeat.failed", error=repr(exc))
-            await asyncio.sleep(self._interval)
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Send the first beat now, then keep beating in the background."""
+        with contextlib.suppress(Exception):  # broker away: the loop's next beat will do
+            await self._send(self._beat)
         self._task = asyncio.create_task(self._loop(), name="heartbeat")
 
     async def stop(self) -> None:

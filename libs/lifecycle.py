@@ -98,13 +98,16 @@ async def _drain(parts: Sequence[Part]) -> None:
 
 @contextlib.asynccontextmanager
 async def running(
-    settings: CommonSettings, service: str, build: Build, *, db_pool_size: int | None = None
+    settings: CommonSettings, service: str, build: Build, *, db_pool_size: int | None = None,
+    pre_ping: bool = True,
 ) -> AsyncIterator[tuple[Runtime, Service]]:
-    """Connect, check the schema, build and start the service, heartbeat; on exit drain, say
-    goodbye to the registry and close everything, whatever failed on the way."""
+    """Connect, check the schema, build the service, heartbeat, start its parts; on exit
+    drain, say goodbye to the registry and close everything, whatever failed on the way.
+    `pre_ping=False` (the gateway's read path) saves a round trip per checkout: see
+    libs/db/engine.py."""
     async with contextlib.AsyncExitStack() as exits:
         db = create_engine(settings.database_url,
-                           pool_size=db_pool_size or settings.db_pool_size)
+                           pool_size=db_pool_size or settings.db_pool_size, pre_ping=pre_ping)
         exits.push_async_callback(db.dispose)
         await check_migrated(db)
         connection = await connect(settings.amqp_url, name=settings.instance(service))
@@ -115,7 +118,10 @@ async def running(
         built = await build(runtime)
         started: list[Part] = []
         heartbeat = Heartbeater(runtime.publisher, settings, service, built.capabilities)
-        beating = False
+        # The first beat goes out before the parts start, as it always did: by the time a
+        # part logs that it is ready, the registry has the instance (and a named worker's
+        # local server) on record.
+        await heartbeat.start()
         try:
             for part in built.parts:
                 await part.start()
@@ -123,15 +129,12 @@ async def running(
             # Ready once every part runs: PostgreSQL, RabbitMQ and S3 must answer too (a
             # service's own checks, e.g. an office pool, were added by its build).
             probes.add_standard(db, connection, runtime.storage)
-            heartbeat.start()
-            beating = True
             log.info("service.ready", service=service, instance=runtime.instance_id)
             yield runtime, built
         finally:
             log.info("service.stopping")
             await _drain(started)
-            if beating:
-                await heartbeat.stop()
+            await heartbeat.stop()
 
 
 async def run_until_stopped(

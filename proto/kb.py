@@ -1,7 +1,12 @@
 """Knowledge-base search: gateway -> ingester request/reply. The ingester owns the embedding
 model (the gateway must not load torch) and the chunk tables, so it answers searches."""
 
+from typing import Literal
+
 import msgspec
+
+# Which rankings a search fuses: both (the default), or one alone (to compare them).
+SearchMode = Literal["hybrid", "vector", "keyword"]
 
 
 class SearchChunks(msgspec.Struct, frozen=True, kw_only=True, tag="search_chunks"):
@@ -9,6 +14,7 @@ class SearchChunks(msgspec.Struct, frozen=True, kw_only=True, tag="search_chunks
     kb_id: str
     query: str
     top_k: int = 5
+    mode: SearchMode = "hybrid"
 
 
 class ChunkHit(msgspec.Struct, frozen=True, kw_only=True):
@@ -17,7 +23,16 @@ class ChunkHit(msgspec.Struct, frozen=True, kw_only=True):
     filename: str
     seq: int
     content: str
-    score: float  # cosine similarity, 1 = same direction
+    # Relevance in (0, 1], best first: the fused rank (reciprocal rank fusion, 1 = first in
+    # every ranking), or the reranker's score when one is configured.
+    score: float
+    context: str = ""  # the headings above the chunk
+    matched: list[str] = []  # the signals that ranked it: "vector", "keyword", "rerank"
+    similarity: float | None = None  # cosine similarity to the query's embedding
+    vector_rank: int | None = None  # 1-based place among the nearest chunks
+    keyword_score: float | None = None  # ts_rank of the query's terms in the chunk
+    keyword_rank: int | None = None
+    rerank_score: float | None = None
 
 
 class ChunksFound(msgspec.Struct, frozen=True, kw_only=True, tag="chunks_found"):

@@ -34,10 +34,8 @@ SERVICES = ("gateway", "scheduler", "registry", "echo", "docrender", "slides", "
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("CONVEYOR_RUN_DIR") or ROOT / ".run")  # tests use their own
-LOG_DIR = RUN_DIR / "logs"
-PID_FILE = RUN_DIR / "cluster.pid"
-STATE_FILE = RUN_DIR / "cluster.json"
-TOKEN_FILE = RUN_DIR / "dev-token"
+LOG_DIR, TOKEN_FILE = RUN_DIR / "logs", RUN_DIR / "dev-token"
+PID_FILE, STATE_FILE = RUN_DIR / "cluster.pid", RUN_DIR / "cluster.json"
 
 # Local-dev defaults; any CONVEYOR_* already in the environment wins.
 DEFAULT_ENV: dict[str, str] = {
@@ -133,7 +131,7 @@ class Proc:
     argv: list[str]
     env: dict[str, str]
     after_start: Callable[[], None] | None = None
-    probe: str = ""  # where its /readyz answers
+    probe: str = ""  # answers 200 once it is ready (its /readyz)
     popen: subprocess.Popen[bytes] | None = None
     state: str = "new"  # running | backoff | failed
     restarts: int = 0
@@ -245,7 +243,7 @@ class Supervisor:
             if s3 := self.s3_proc():
                 self.procs.append(s3)
             self.procs += [Proc(p.name, [sys.executable, "-m", f"services.{p.service}"],
-                                {**self.env, **p.env}, probe=p.probe_url)
+                                {**self.env, **p.env}, probe=p.ready_url)
                            for p in plan(SERVICES, self.counts, self.env)]
             say(f"supervisor pid {os.getpid()}, S3 {self.s3}")
             for p in self.procs:
@@ -362,8 +360,9 @@ def cmd_status() -> int:
     print(f"{'NAME':<12}{'PID':>8}  {'STATE':<9}{'RESTARTS':>9}  {'PROBES':<23}  LOG")
     for p in state.get("procs", []):
         st = "exited" if p["state"] == "running" and not alive(p["pid"]) else p["state"]
+        probe = p.get("probe", "").removeprefix("http://").rpartition("/")[0] or "-"
         print(f"{p['name']:<12}{p['pid'] or '-':>8}  {st:<9}{p['restarts']:>9}  "
-              f"{p.get('probe', '').removeprefix('http://') or '-':<23}  {p['log']}")
+              f"{probe:<23}  {p['log']}")
     return 0
 
 

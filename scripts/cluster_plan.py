@@ -1,6 +1,6 @@
 """What `cluster.py` starts: how many instances of each service (`SCALE="echo=2 docrender=2"`),
 and each instance's name, ports and environment; and the wait for every one of them to be
-ready (its /readyz answering 200).
+ready (its /readyz answering 200; the reference remote server's /health).
 
 Ports: gateway instance k listens on CONVEYOR_GATEWAY_PORT + k (8000, 8001, ...); every other
 process gets its probe/metrics endpoint on CONVEYOR_METRICS_PORT_BASE + n (9100, 9101, ...),
@@ -22,7 +22,7 @@ class Planned:
     name: str  # the process's name in status and logs: the service, or service-<k> when scaled
     service: str
     env: dict[str, str]  # what this instance adds to the cluster's environment
-    probe_url: str  # where /readyz and /metrics answer
+    ready_url: str  # answers 200 once the instance is ready
 
 
 def parse_scale(text: str, services: Iterable[str]) -> dict[str, int]:
@@ -51,10 +51,15 @@ def plan(services: Iterable[str], counts: Mapping[str, int],
             if service == "gateway":
                 port = gateway_port + k
                 own["CONVEYOR_GATEWAY_PORT"] = str(port)
-                probe = f"http://{host}:{port}"
+                probe = f"http://{host}:{port}/readyz"
+            elif service == "remote_reference":  # not Conveyor: its own protocol's /health
+                ref_host = env.get("CONVEYOR_REMOTE_REFERENCE_HOST", "127.0.0.2")
+                ref_port = int(env.get("CONVEYOR_REMOTE_REFERENCE_PORT", "8100")) + k
+                own["CONVEYOR_REMOTE_REFERENCE_PORT"] = str(ref_port)
+                probe = f"http://{ref_host}:{ref_port}/health"
             else:
                 own["CONVEYOR_METRICS_PORT"] = str(metrics_port)
-                probe = f"http://127.0.0.1:{metrics_port}"
+                probe = f"http://127.0.0.1:{metrics_port}/readyz"
                 metrics_port += 1
             # A named instance (docrender-1, a local batch server) gets a name per instance.
             named = env.get(f"CONVEYOR_{service.upper()}_INSTANCE_NAME", "")
@@ -67,12 +72,13 @@ def plan(services: Iterable[str], counts: Mapping[str, int],
 
 def wait_ready(targets: Mapping[str, str], status: Callable[[str], int | None],
                alive: Callable[[], bool], timeout_s: float) -> list[str]:
-    """Poll every target's /readyz until each answers 200; returns those that never did."""
+    """Poll every target's readiness URL until each answers 200; returns those that never
+    did."""
     waiting = dict(targets)
     deadline = time.monotonic() + timeout_s
     while waiting and time.monotonic() < deadline and alive():
         for name, url in list(waiting.items()):
-            if status(f"{url}/readyz") == 200:
+            if status(url) == 200:
                 del waiting[name]
         if waiting:
             time.sleep(0.5)

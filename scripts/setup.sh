@@ -99,7 +99,8 @@ step_venv() {
     # Editable installs map the top-level packages that exist at install time, so a new
     # top-level package needs a re-install too: hash the package list with the lock files.
     local stamp=$VENV/.conveyor-setup want
-    want=$(shopt -s nullglob; { cat requirements.lock pyproject.toml; printf '%s\n' */__init__.py; } \
+    want=$(shopt -s nullglob; { cat requirements.lock requirements-dev.lock pyproject.toml
+        printf '%s\n' */__init__.py; } \
         | sha256sum | cut -d' ' -f1)
     if [[ -x $VENV/bin/python && -f $stamp && $(<"$stamp") == "$want" ]]; then return 0; fi
     if [[ ! -x $VENV/bin/python ]]; then
@@ -108,8 +109,11 @@ step_venv() {
         log "creating $VENV"
         "$PYTHON" -m venv "$VENV"
     fi
-    log "installing requirements.lock and the project into $VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.lock
+    # Runtime and development locks: a developer's and CI's venv runs the tests and the lint;
+    # the images install requirements.lock alone (Dockerfile).
+    log "installing requirements.lock, requirements-dev.lock and the project into $VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.lock \
+        -r requirements-dev.lock
     # The build backend warns about editable installs on every run: show its output on failure only.
     local out
     out=$("$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e . 2>&1) \

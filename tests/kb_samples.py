@@ -86,10 +86,14 @@ def text_image(lines: list[str]) -> bytes:
 
 
 def make_docx(paragraphs: list[str], table: list[list[str]] | None = None,
-              images: tuple[bytes, ...] = ()) -> bytes:
+              images: tuple[bytes, ...] = (),
+              headings: tuple[tuple[int, str], ...] = ()) -> bytes:
+    """Headings (level, title) come first, styled Heading N, then the paragraphs."""
     from docx import Document
 
     document = Document()
+    for level, title in headings:
+        document.add_heading(title, level)
     for paragraph in paragraphs:
         document.add_paragraph(paragraph)
     for image in images:

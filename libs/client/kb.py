@@ -53,6 +53,9 @@ class KnowledgeBases:
     def sync_task(self, task_id: str) -> SyncTask:
         return self._t.call_data("GET", f"/api/v1/sync-tasks/{task_id}", SyncTask)
 
-    def search(self, kb_id: str, query: str, top_k: int = 5) -> SearchResults:
+    def search(self, kb_id: str, query: str, top_k: int = 5,
+               mode: str = "hybrid") -> SearchResults:
+        """`mode`: hybrid (keywords and meaning fused), vector or keyword alone."""
         return self._t.call_data("POST", f"/api/v1/knowledge-bases/{kb_id}/search",
-                                 SearchResults, json={"query": query, "top_k": top_k})
+                                 SearchResults,
+                                 json={"query": query, "top_k": top_k, "mode": mode})

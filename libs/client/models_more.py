@@ -105,6 +105,8 @@ class SearchHit(msgspec.Struct):
     score: float
     filename: str | None = None
     chunk_index: int = 0
+    context: str = ""  # the headings above the chunk
+    matched: list[str] = []  # the signals that ranked it: vector, keyword, rerank
 
 
 class SearchResults(msgspec.Struct):

@@ -53,8 +53,6 @@ QUEUE_MESSAGES = Gauge(
 QUEUE_CONSUMERS = Gauge(
     "conveyor_rabbitmq_queue_consumers", "Consumers of a queue, as the scheduler sees it",
     ["queue"])
-LEADER = Gauge(
-    "conveyor_scheduler_leader", "1 while this scheduler holds the sweep lease")
 
 # --- workers ---------------------------------------------------------------------------------
 ITEM_SECONDS = Histogram(

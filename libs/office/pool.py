@@ -3,7 +3,12 @@
 An instance converts one document at a time; the pool hands out idle ones. An instance is
 restarted when a conversion times out (LibreOffice hangs on some inputs) and after
 `max_conversions` (a long-lived instance slows down by ~30% after ~1,500 conversions). Each has
-its own profile directory: two instances sharing one lose files."""
+its own profile directory: two instances sharing one lose files.
+
+Conversions run under the same kind of limits as renders (libs/sandbox.py): LibreOffice's
+address space is capped when it starts, its CPU time per conversion (the bridge moves the soft
+RLIMIT_CPU before each one), the wall time by our timeout, the PDF's size here. Exceeding one
+kills and replaces the instance and fails the item with a permanent error."""
 
 import asyncio
 import contextlib
@@ -19,6 +24,7 @@ from libs.errors import Permanent, Retryable
 from libs.lifetime import owned_temp_dir, remove_orphaned_temp_dirs
 from libs.logging import get_logger
 from libs.observability import metrics
+from libs.sandbox import Limits, ResourceLimitExceeded
 
 log = get_logger(__name__)
 
@@ -26,6 +32,9 @@ BRIDGE = Path(__file__).with_name("uno_bridge.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 START_TIMEOUT_S = 90.0
 WORKDIR_PREFIX = "conveyor-office-"
+# LibreOffice maps ~0.8 GB of address space idle; 2 GiB leaves room for large documents.
+OFFICE_LIMITS = Limits(memory_bytes=2 * 1024**3, cpu_s=60, wall_s=60.0,
+                       max_output_bytes=100 * 1024**2)
 
 
 def office_available() -> bool:
@@ -34,9 +43,10 @@ def office_available() -> bool:
 
 
 class OfficeInstance:
-    def __init__(self, index: int, workdir: Path) -> None:
+    def __init__(self, index: int, workdir: Path, limits: Limits) -> None:
         self.index = index
         self._workdir = workdir
+        self._limits = limits
         self._process: asyncio.subprocess.Process | None = None
         self.conversions = 0
 
@@ -49,8 +59,9 @@ class OfficeInstance:
         pipe = f"conveyor-{os.getpid()}-{self.index}-{uuid.uuid4().hex[:6]}"
         self._process = await asyncio.create_subprocess_exec(
             # The bridge is told our pid: it arms a parent-death signal and ends LibreOffice
-            # with itself, so a killed service leaves no soffice behind.
+            # with itself, so a killed service leaves no soffice behind. Then the limits.
             SYSTEM_PYTHON, str(BRIDGE), pipe, str(profile), str(os.getpid()),
+            str(self._limits.memory_bytes), str(self._limits.cpu_s),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, start_new_session=True,
         )
@@ -87,20 +98,25 @@ class OfficeInstance:
             raise ConnectionError("LibreOffice bridge exited")
         self.conversions += 1
         reply = json.loads(line)
+        if reply.get("limit"):
+            raise ResourceLimitExceeded(
+                f"PDF conversion exceeded the CPU ({self._limits.cpu_s} s) or memory "
+                f"({self._limits.memory_bytes // 2**20} MiB) limit: {reply['error']}")
         if not reply["ok"]:
             raise Permanent(f"PDF conversion failed: {reply['error']}")
 
 
 class OfficePool:
-    def __init__(self, size: int, *, max_conversions: int, timeout_s: float) -> None:
+    def __init__(self, size: int, *, max_conversions: int,
+                 limits: Limits = OFFICE_LIMITS) -> None:
         self._size = size
         self._max_conversions = max_conversions
-        self._timeout_s = timeout_s
+        self._limits = limits
         # Folders of pools whose service was killed (no clean-up ran) go first.
         for path in remove_orphaned_temp_dirs(WORKDIR_PREFIX):
             log.info("office.orphan_removed", path=str(path))
         self._workdir = owned_temp_dir(WORKDIR_PREFIX)
-        self._instances = [OfficeInstance(i, self._workdir) for i in range(size)]
+        self._instances = [OfficeInstance(i, self._workdir, limits) for i in range(size)]
         self._idle: asyncio.Queue[OfficeInstance] = asyncio.Queue()
 
     async def start(self) -> None:
@@ -134,12 +150,23 @@ class OfficePool:
             await asyncio.to_thread(src.write_bytes, docx)
             if not instance.running:  # a restart that failed earlier: try again now
                 await instance.start()
-            await instance.convert(src, dst, self._timeout_s)
+            await instance.convert(src, dst, self._limits.wall_s)
             metrics.OFFICE_SECONDS.observe(time.perf_counter() - started)
             if instance.conversions >= self._max_conversions:
                 await self._restart(instance, "recycle")
+            size = (await asyncio.to_thread(dst.stat)).st_size
+            if size > self._limits.max_output_bytes:
+                raise ResourceLimitExceeded(f"PDF of {size} bytes is over the limit of "
+                                            f"{self._limits.max_output_bytes} bytes")
             return await asyncio.to_thread(dst.read_bytes)
-        except (TimeoutError, ConnectionError, json.JSONDecodeError) as exc:
+        except ResourceLimitExceeded:
+            await self._restart(instance, "limit")
+            raise
+        except TimeoutError as exc:
+            await self._restart(instance, "wall")
+            raise ResourceLimitExceeded(
+                f"PDF conversion exceeded the time limit of {self._limits.wall_s:g} s") from exc
+        except (ConnectionError, json.JSONDecodeError) as exc:
             await self._restart(instance, type(exc).__name__)
             raise Retryable(f"PDF conversion did not finish: {type(exc).__name__}") from exc
         except asyncio.CancelledError:

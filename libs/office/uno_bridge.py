@@ -16,6 +16,7 @@ import ctypes
 import ctypes.util
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -65,6 +66,45 @@ def _connect(pipe_name: str) -> Any:
             time.sleep(0.1)
 
 
+def _descendants(pid: int) -> list[int]:
+    """soffice is a script that starts oosplash, which starts soffice.bin: the whole tree."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo.extend(int(child) for child in children.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def _allow_cpu(pid: int, seconds: int) -> None:
+    """Before a conversion: each LibreOffice process may use `seconds` more CPU time, then the
+    kernel sends it SIGXCPU (it dies; the pool replaces the instance)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    for process in _descendants(pid):
+        try:
+            with open(f"/proc/{process}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            used = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+            resource.prlimit(process, resource.RLIMIT_CPU,
+                             (int(used) + seconds + 1, resource.RLIM_INFINITY))
+        except (OSError, ValueError, IndexError):
+            continue
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
 def _convert(desktop: Any, src: str, dst: str) -> None:
     document = desktop.loadComponentFromURL(
         uno.systemPathToFileUrl(src), "_blank", 0,
@@ -80,26 +120,39 @@ def _convert(desktop: Any, src: str, dst: str) -> None:
 
 def main() -> None:
     pipe_name, profile_dir, parent_pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    memory_bytes, cpu_s = int(sys.argv[4]), int(sys.argv[5])
     signal.signal(signal.SIGTERM, _stop)
     _on_parent_death(signal.SIGTERM)
     if os.getppid() != parent_pid:  # the service died before the signal was armed
         return
+
+    def prepare_office() -> None:  # in the child, before exec
+        _on_parent_death(signal.SIGKILL)
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
     office = subprocess.Popen([
         "soffice", "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
         "--nolockcheck", f"-env:UserInstallation=file://{profile_dir}",
         f"--accept=pipe,name={pipe_name};urp;StarOffice.ComponentContext",
-    ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        preexec_fn=lambda: _on_parent_death(signal.SIGKILL))
+    ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=prepare_office)
     try:
         desktop = _connect(pipe_name)
         print(json.dumps({"ready": True}), flush=True)
         for line in sys.stdin:
             request = json.loads(line)
+            _allow_cpu(office.pid, cpu_s)
             try:
                 _convert(desktop, request["src"], request["dst"])
                 reply: dict[str, object] = {"ok": True}
             except Exception as exc:
                 reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                if not any(os.path.exists(f"/proc/{pid}") and _alive(pid)
+                           for pid in _descendants(office.pid)[1:]):
+                    # LibreOffice itself died (a limit's signal): say so, and exit to be
+                    # replaced with a fresh instance.
+                    reply["limit"] = True
+                    print(json.dumps(reply), flush=True)
+                    return
             print(json.dumps(reply), flush=True)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short

@@ -11,6 +11,12 @@ from libs.tasks import transitions as rules
 from libs.tasks.model import TASK_COLUMNS, Task, TaskStatus, task_from_row
 from libs.tasks.transitions import InvalidTransition, ItemAction, TaskAction
 
+# Every status change is also written to `task_transitions` by the same statement, so a task's
+# history (each pause and resume, not just the last) is as durable as its state.
+_LOGGED = """, logged AS (INSERT INTO task_transitions (task_id, action, status, error)
+    SELECT id, CAST(:action AS text), status, error_message FROM changed)
+SELECT * FROM changed"""
+
 
 async def _transition(
     conn: AsyncConnection, task: Task, action: TaskAction, sets: str,
@@ -20,11 +26,12 @@ async def _transition(
     row = (
         await conn.execute(
             text(
-                f"""UPDATE tasks SET status = :target, {sets}, updated_at = now()
+                f"""WITH changed AS (UPDATE tasks SET status = :target, {sets},
+                    updated_at = now()
                 WHERE id = :id AND status IN {rules.task_sources(action)}
-                RETURNING {TASK_COLUMNS}"""
+                RETURNING {TASK_COLUMNS}){_LOGGED}"""
             ),
-            {**(params or {}), "id": task.id, "target": target.value},
+            {**(params or {}), "id": task.id, "target": target.value, "action": action.value},
         )
     ).one_or_none()
     if row is None:  # changed since it was read
@@ -97,16 +104,16 @@ async def stop(
     row = (
         await conn.execute(
             text(
-                f"""UPDATE tasks SET status = :status, completed_at = now(), inflight = 0,
-                cancelled = cancelled + :cancelled,
+                f"""WITH changed AS (UPDATE tasks SET status = :status, completed_at = now(),
+                inflight = 0, cancelled = cancelled + :cancelled,
                 error_message = coalesce(CAST(:error AS text), error_message),
                 paused_ms = paused_ms + coalesce(
                     (extract(epoch FROM now() - paused_at) * 1000)::bigint, 0),
                 paused_at = NULL, updated_at = now()
-                WHERE id = :id RETURNING {TASK_COLUMNS}"""
+                WHERE id = :id RETURNING {TASK_COLUMNS}){_LOGGED}"""
             ),
             {"id": task.id, "status": rules.only_target(action).value,
-             "cancelled": int(cancelled or 0), "error": error},
+             "cancelled": int(cancelled or 0), "error": error, "action": action.value},
         )
     ).one()
     return task_from_row(row)

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.tasks import maintenance
 from libs.tasks.kinds import KindSpec
 from libs.tasks.model import TASK_COLUMNS, Task, task_from_row
 from libs.tasks.readers import exclusive_holder
@@ -129,4 +130,5 @@ async def insert_task(conn: AsyncConnection, new: NewTask) -> Task:
             "labels": [label for _, label in stages],
         },
     )
+    await maintenance.analyze_after_bulk_insert(conn, len(new.items))
     return task_from_row(row)

@@ -78,12 +78,13 @@ SERVER_BATCH = KindSpec(
 
 
 # Seed 003: one item per document of a knowledge base; an item downloads, extracts, chunks,
-# embeds and stores one document. Embedding is CPU-bound, so few documents are in flight; a
-# bad file fails at once (Permanent), a flaky dependency is retried.
+# embeds and stores one document. Many documents are in flight so that the ingester's model
+# always has a full batch of their chunks waiting; a bad file fails at once (Permanent), a
+# flaky dependency is retried.
 KB_SYNC = KindSpec(
     name="kb_sync",
-    concurrency=4,
-    max_concurrency=16,
+    concurrency=32,
+    max_concurrency=64,
     item_timeout_s=900,
     task_timeout_s=6 * 3600,  # a large knowledge base takes a while on CPU embeddings
     max_items=10_000,

@@ -143,6 +143,15 @@ class Stage(msgspec.Struct, kw_only=True):
     metadata: dict[str, Any]
 
 
+class Transition(msgspec.Struct, kw_only=True):
+    """One status change of a task, as `task_transitions` keeps it."""
+
+    action: str  # start, pause, resume, cancel, fail, finish
+    status: str  # the status it led to
+    error: str | None
+    at: datetime
+
+
 class Item(msgspec.Struct, kw_only=True):
     seq: int
     status: ItemStatus

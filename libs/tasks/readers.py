@@ -13,7 +13,15 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.tasks.model import TASK_COLUMNS, UNFINISHED, Item, Stage, Task, task_from_row
+from libs.tasks.model import (
+    TASK_COLUMNS,
+    UNFINISHED,
+    Item,
+    Stage,
+    Task,
+    Transition,
+    task_from_row,
+)
 from libs.tasks.transitions import sql_states
 
 
@@ -107,6 +115,31 @@ async def find_task(conn: AsyncConnection, task_id: str, *, kind: str) -> Task |
     return task_from_row(row) if row else None
 
 
+STATUS_SQL = (
+    f"""SELECT {TASK_COLUMNS}, (SELECT coalesce(json_agg(s ORDER BY s.position), '[]')
+        FROM (SELECT position, name, label, status, progress, started_at, completed_at, summary,
+              error_message, metadata FROM task_stages WHERE task_id = t.id) s) AS stages
+    FROM tasks t WHERE id = :id AND tenant_id = :tenant_id
+      AND (CAST(:user_id AS uuid) IS NULL OR user_id = CAST(:user_id AS uuid))"""
+)
+
+
+async def get_task_with_stages(
+    conn: AsyncConnection, task_id: str, *, tenant_id: str, user_id: str | None = None
+) -> tuple[Task, list[Stage]] | None:
+    """`get_task` and `get_stages` in one statement, the stages as a JSON aggregate: a status
+    poll, the gateway's most frequent request, costs one round trip."""
+    parsed = _parse_id(task_id)
+    if parsed is None:
+        return None
+    row = (await conn.execute(text(STATUS_SQL), {"id": parsed, "tenant_id": tenant_id,
+                                                 "user_id": user_id})).one_or_none()
+    if row is None:
+        return None
+    stages: list[dict[str, Any]] = row.stages
+    return task_from_row(row), [msgspec.convert(s, Stage, strict=False) for s in stages]
+
+
 async def get_stages(conn: AsyncConnection, task_id: str) -> list[Stage]:
     rows = await conn.execute(
         text(
@@ -117,6 +150,19 @@ async def get_stages(conn: AsyncConnection, task_id: str) -> list[Stage]:
         {"id": task_id},
     )
     return [msgspec.convert(dict(row._mapping), Stage, strict=False) for row in rows]
+
+
+async def get_transitions(conn: AsyncConnection, task_id: str,
+                          limit: int = 1000) -> list[Transition]:
+    """The task's status changes, oldest first (its timeline)."""
+    rows = await conn.execute(
+        text(
+            """SELECT action, status, error, at FROM task_transitions WHERE task_id = :id
+            ORDER BY id LIMIT :limit"""
+        ),
+        {"id": task_id, "limit": limit},
+    )
+    return [msgspec.convert(dict(row._mapping), Transition, strict=False) for row in rows]
 
 
 async def get_items(

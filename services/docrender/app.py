@@ -5,10 +5,10 @@ workflows, all in the worker runtime."""
 from functools import partial
 
 from libs.lifecycle import Runtime, Service
-from libs.lifetime import process_pool
 from libs.logging import get_logger
 from libs.observability.probes import PROBES
 from libs.office.pool import OfficePool, office_available
+from libs.sandbox import Limits, SandboxPool
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
 from libs.tasks.kinds import DOCUMENTS, SERVER_BATCH
@@ -24,9 +24,16 @@ log = get_logger(__name__)
 
 class DocrenderSettings(CommonSettings, kw_only=True):
     render_processes: int = 2  # one per core: rendering is CPU-bound
+    # Every render (and thumbnail) runs under these; exceeding one fails the item for good.
+    render_memory_mb: int = 1024
+    render_cpu_s: int = 30
+    render_wall_s: float = 60.0  # below the item timeout: the render dies before the item
+    render_max_output_mb: int = 100
     office_instances: int = 2  # warm LibreOffice instances; 0 = no PDF from this instance
     office_max_conversions: int = 300
-    office_timeout_s: float = 60.0
+    office_timeout_s: float = 60.0  # wall time per conversion
+    office_memory_mb: int = 2048  # LibreOffice's address space
+    office_cpu_s: int = 60  # CPU time per conversion
     prefetch: int = 16
     # Items in the handler at once: DOCX rows in flight together are rendered and stored
     # together (batching.py), and PDF rows render ahead while LibreOffice converts.
@@ -51,14 +58,15 @@ async def build(settings: DocrenderSettings, runtime: Runtime) -> Service:
     if settings.office_instances > 0 and office_available():
         office = OfficePool(settings.office_instances,
                             max_conversions=settings.office_max_conversions,
-                            timeout_s=settings.office_timeout_s)
+                            limits=office_limits(settings))
         await office.start()
         runtime.exits.push_async_callback(office.stop)
         PROBES.add("office", office.check)
     else:
         log.warning("docrender.no_pdf", reason="LibreOffice not installed or disabled")
     formats = ["docx", "pdf"] if office else ["docx"]
-    renderers = process_pool(settings.render_processes)  # dies with us, however we end
+    # Dies with us, however we end (libs.lifetime), and caps every render (libs.sandbox).
+    renderers = SandboxPool(settings.render_processes, render_limits(settings), name="render")
     runtime.exits.callback(renderers.shutdown, cancel_futures=True)
     concurrency = max(settings.concurrency, settings.render_processes + settings.office_instances)
     files = FileWorkflows(storage, renderers, office)
@@ -73,6 +81,18 @@ async def build(settings: DocrenderSettings, runtime: Runtime) -> Service:
         capabilities={"formats": formats, **capabilities}, routes=routes,
     )
     return Service([worker], worker.capabilities)
+
+
+def render_limits(settings: DocrenderSettings) -> Limits:
+    return Limits(memory_bytes=settings.render_memory_mb * 2**20, cpu_s=settings.render_cpu_s,
+                  wall_s=settings.render_wall_s,
+                  max_output_bytes=settings.render_max_output_mb * 2**20)
+
+
+def office_limits(settings: DocrenderSettings) -> Limits:
+    return Limits(memory_bytes=settings.office_memory_mb * 2**20, cpu_s=settings.office_cpu_s,
+                  wall_s=settings.office_timeout_s,
+                  max_output_bytes=settings.render_max_output_mb * 2**20)
 
 
 def _server_capabilities(

@@ -23,6 +23,13 @@ _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _DISPOSITION_PARAM = re.compile(rb'(\w+)\*?="((?:[^"\\]|\\.)*)"|(\w+)=([^;\s]+)')
 
 
+def _integer_in_range(field: str, value: str) -> None:
+    """A number PostgreSQL's bigint (and an int64 column) cannot hold is a client error."""
+    digits = value.lstrip("-")
+    if digits.isdigit() and len(digits) > 18 and not -2**63 <= int(value) < 2**63:
+        raise InputRejected(field, "integer out of range")
+
+
 def _text(field: str, raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")
@@ -38,7 +45,7 @@ def check_path(scope: Scope) -> None:
     for index, segment in enumerate(raw.split(b"?", 1)[0].strip(b"/").split(b"/")):
         name = template[index] if index < len(template) else ""
         field = name[1:-1].split(":", 1)[0] if name.startswith("{") else "path"
-        _text(field, unquote_to_bytes(segment))
+        _integer_in_range(field, _text(field, unquote_to_bytes(segment)))
 
 
 def check_query(query_string: bytes) -> None:
@@ -47,10 +54,7 @@ def check_query(query_string: bytes) -> None:
             continue
         raw_name, _, raw_value = pair.partition(b"=")
         name = _text("query", unquote_to_bytes(raw_name.replace(b"+", b" ")))
-        value = _text(name, unquote_to_bytes(raw_value.replace(b"+", b" ")))
-        digits = value.lstrip("-")
-        if digits.isdigit() and len(digits) > 18 and not -2**63 <= int(value) < 2**63:
-            raise InputRejected(name, "integer out of range")
+        _integer_in_range(name, _text(name, unquote_to_bytes(raw_value.replace(b"+", b" "))))
 
 
 def check_headers(headers: Iterable[tuple[bytes, bytes]]) -> None:
@@ -107,45 +111,51 @@ class InputBoundaryMiddleware:
             return receive
         media_type = getattr(data.kwarg_definition, "media_type", None)
         expects = str(getattr(media_type, "value", media_type) or "")
-        content_type = _header(scope, b"content-type")  # the boundary is case-sensitive
+        content_type = header(scope, b"content-type")  # the boundary is case-sensitive
         is_form = "multipart" in expects or "urlencoded" in expects
         is_json = not is_form
-        body = await self._read(receive)
+        body = await read_body(receive, self.max_body_bytes)
         if is_json and body:
             check_json(body)
         elif is_form and content_type.lower().startswith("multipart/form-data"):
             check_multipart(body, content_type)
-        replayed = False
-
-        async def replay() -> ReceiveMessage:
-            nonlocal replayed
-            if replayed:
-                return await receive()  # http.disconnect
-            replayed = True
-            whole: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
-            return whole
-
-        return replay
-
-    async def _read(self, receive: Receive) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message: Any = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise ApiError(413, "PAYLOAD_TOO_LARGE",
-                               f"body: larger than {self.max_body_bytes} bytes")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
+        return replaying(body, receive)
 
 
-def _header(scope: Scope, name: bytes) -> str:
+async def read_body(receive: Receive, max_bytes: int) -> bytes:
+    """The whole request body (413 past `max_bytes`); hand the app `replaying(body, ...)`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message: Any = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            raise ApiError(413, "PAYLOAD_TOO_LARGE", f"body: larger than {max_bytes} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that yields the body already read, then whatever the client sends next."""
+    replayed = False
+
+    async def replay() -> ReceiveMessage:
+        nonlocal replayed
+        if replayed:
+            return await receive()  # http.disconnect
+        replayed = True
+        whole: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+        return whole
+
+    return replay
+
+
+def header(scope: Scope, name: bytes) -> str:
     for key, value in scope.get("headers", []):
         if key.lower() == name:
             return str(value.decode("latin-1"))

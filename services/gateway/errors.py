@@ -17,7 +17,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from libs.logging import get_logger
 from libs.tasks.creation import ExclusivityConflict
@@ -256,7 +256,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
                                       "internal error; the request id identifies it in the logs"))
 
 
-def handle_data_error(request: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
+def handle_data_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     """The database refused a value as data (out of range, malformed): client input the
     boundary (gateway/boundary.py) did not anticipate. Still the client's error, never a 500;
     logged so the boundary can learn to name the field."""
@@ -265,6 +265,34 @@ def handle_data_error(request: Request[Any, Any, Any], exc: DataError) -> Respon
                                       "request: a value is out of range or malformed",
                                       [{"field": "request",
                                         "message": "a value is out of range or malformed"}]))
+
+
+# SQLSTATE classes of an unavailable database: connection exception, insufficient resources
+# (too many connections), operator intervention (shutting down, restarting).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57")
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        state = str(getattr(error, "sqlstate", None) or getattr(error, "pgcode", None) or "")
+        if state:
+            return state
+    return ""
+
+
+def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    """Class 22 (data exception: a value out of range for its column, malformed) is the
+    client's input, as DataError is; the database restarting or full is nobody's fault: 503,
+    retry later; anything else is a bug."""
+    state = _sqlstate(exc)
+    if state.startswith("22"):
+        return handle_data_error(request, exc)
+    if not (exc.connection_invalidated or state[:2] in _UNAVAILABLE_SQLSTATES):
+        return handle_unexpected(request, exc)
+    log.warning("request.database_unavailable", path=request.url.path, error=str(exc.orig)[:200])
+    return _respond(request, ApiError(503, "SERVICE_UNAVAILABLE",
+                                      "the database is unavailable; retry shortly",
+                                      headers={"Retry-After": "2"}))
 
 
 def handle_invalid_transition(
@@ -294,6 +322,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ExclusivityConflict: handle_conflict,
     ValidationException: handle_validation,
     DataError: handle_data_error,
+    DBAPIError: handle_database_error,
     HTTPException: handle_http,
     Exception: handle_unexpected,
 }

@@ -1,5 +1,5 @@
-"""Wires the ingester: embedding providers, the extraction forkserver, the kb_sync worker and
-the search server."""
+"""Wires the ingester: embedding providers, the extraction forkserver, the index pipeline, the
+kb_sync worker and the hybrid search server (with its optional reranker)."""
 
 import asyncio
 from functools import partial
@@ -7,28 +7,33 @@ from functools import partial
 from libs.lifecycle import Runtime, Service
 from libs.logging import get_logger
 from libs.messaging.rpc import RpcServer
+from libs.netguard import UrlPolicy
 from libs.service import run_service
 from libs.settings import load_settings
 from libs.tasks.kinds import KB_SYNC
 from libs.worker.runtime import Worker
 from proto.kb import SearchChunks
 from proto.topology import Queue
-from services.ingester.embeddings.base import EmbeddingBatcher, EmbeddingProvider
+from services.ingester.embeddings.base import EmbeddingProvider
 from services.ingester.embeddings.local import LocalProvider
 from services.ingester.embeddings.openai_http import HttpProvider
 from services.ingester.extract import FORMAT_LABELS
 from services.ingester.handler import SyncDocument
 from services.ingester.isolation import run_isolated
 from services.ingester.ocr import Ocr
+from services.ingester.pipeline import IndexPipeline
+from services.ingester.repository import Fusion
+from services.ingester.rerank import Reranker
 from services.ingester.search import SearchService
 from services.ingester.settings import IngesterSettings
+from services.ingester.tokens import known_share
 
 log = get_logger(__name__)
 
 EMBEDDING_COLUMN_DIMENSIONS = 384  # kb_chunks.embedding is vector(384)
 
 
-async def build_provider(settings: IngesterSettings) -> EmbeddingProvider:
+async def build_provider(settings: IngesterSettings, threads: int) -> EmbeddingProvider:
     if settings.embedding_provider == "http":
         if not settings.embedding_url:
             raise SystemExit("CONVEYOR_INGESTER_EMBEDDING_URL is required for the http provider")
@@ -39,29 +44,51 @@ async def build_provider(settings: IngesterSettings) -> EmbeddingProvider:
     if settings.embedding_provider == "local":
         return await LocalProvider.load(settings.embedding_model_path,
                                         batch_size=settings.embedding_batch_size,
-                                        threads=settings.embedding_threads)
+                                        threads=threads)
     raise SystemExit(f"unknown embedding provider {settings.embedding_provider!r}")
 
 
+def build_search(settings: IngesterSettings, runtime: Runtime,
+                 queries: EmbeddingProvider) -> SearchService:
+    fusion = Fusion(vector_weight=settings.search_vector_weight,
+                    keyword_weight=settings.search_keyword_weight, rrf_k=settings.search_rrf_k,
+                    depth=settings.search_depth)
+    reranker = None
+    if settings.rerank_url:
+        reranker = Reranker(settings.rerank_url, settings.rerank_model,
+                            api_key=settings.rerank_api_key,
+                            policy=UrlPolicy.from_setting(settings.server_url_allowlist),
+                            timeout_s=settings.rerank_timeout_s)
+        runtime.exits.push_async_callback(reranker.close)
+    # Only a local model's vocabulary is known here; a remote model is trusted as it is.
+    readable = (known_share(settings.embedding_model_path)
+                if settings.embedding_provider == "local" else None)
+    return SearchService(runtime.db, queries, fusion, readable=readable, reranker=reranker,
+                         rerank_candidates=settings.rerank_candidates,
+                         keyword_budget=settings.search_keyword_budget,
+                         stats_refresh_s=settings.search_stats_refresh_s)
+
+
 async def build(settings: IngesterSettings, runtime: Runtime) -> Service:
-    documents = await build_provider(settings)
+    documents = await build_provider(settings, settings.embedding_threads)
     runtime.exits.push_async_callback(documents.close)
     if documents.dimensions != EMBEDDING_COLUMN_DIMENSIONS:
         raise SystemExit(f"{documents.name} gives {documents.dimensions}-dimensional vectors; "
                          f"the chunk table holds {EMBEDDING_COLUMN_DIMENSIONS}")
-    # Queries get their own model instance, so a search never waits behind a document batch.
+    # Queries get their own model instance (and thread count), so a search never waits behind
+    # a document batch.
     queries = documents
     if settings.embedding_provider == "local":
-        queries = await build_provider(settings)
+        queries = await build_provider(settings, settings.search_threads)
         runtime.exits.push_async_callback(queries.close)
     # Boot the forkserver now rather than on the first document.
     await asyncio.to_thread(run_isolated, len, b"", timeout_s=60, memory_bytes=1 << 30)
-    batcher = EmbeddingBatcher(documents, settings.embedding_batch_size)
-    batcher.start()
-    runtime.exits.push_async_callback(batcher.stop)
+    pipeline = IndexPipeline(documents, runtime.db, settings.embedding_batch_size)
+    pipeline.start()
+    runtime.exits.push_async_callback(pipeline.stop)
     ocr = (Ocr.detect(settings.ocr_languages, settings.ocr_timeout_s,
                       settings.extract_memory_bytes) if settings.ocr_enabled else None)
-    handler = SyncDocument(settings, runtime.db, runtime.storage, batcher, documents.name, ocr)
+    handler = SyncDocument(settings, runtime.db, runtime.storage, pipeline, documents.name, ocr)
     worker = Worker(
         runtime, {KB_SYNC.name: handler},
         concurrency=settings.concurrency, prefetch=settings.prefetch,
@@ -72,7 +99,7 @@ async def build(settings: IngesterSettings, runtime: Runtime) -> Service:
     log.info("ingester.models_loaded", model=documents.name)
     return Service([
         RpcServer(runtime.connection, Queue.KB_SEARCH, SearchChunks,
-                  SearchService(runtime.db, queries), prefetch=4),
+                  build_search(settings, runtime, queries), prefetch=4),
         worker,
     ], worker.capabilities)
 

@@ -13,37 +13,43 @@ from libs.observability import metrics
 from libs.storage import Storage
 from libs.worker.handler import ItemContext, ItemDone
 from services.ingester import repository as repo
-from services.ingester.embeddings.base import EmbeddingBatcher, EmbeddingError
+from services.ingester.embeddings.base import EmbeddingError
 from services.ingester.extract import FORMAT_LABELS, ExtractionError, Limits
 from services.ingester.extract.base import megabytes
 from services.ingester.isolation import IsolatedFailure, run_isolated
 from services.ingester.jobs import chunk_job, extract_job
 from services.ingester.ocr import Ocr
+from services.ingester.pipeline import IndexPipeline
 from services.ingester.settings import IngesterSettings
 
 log = get_logger(__name__)
 
 # Bump when extraction or chunking changes what a document's chunks would be: every document
 # is then re-indexed by its next sync instead of being skipped as unchanged.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: model-tokenizer chunks with heading context, keyword vectors
 
 
 class SyncDocument:
     def __init__(self, settings: IngesterSettings, db: AsyncEngine, storage: Storage,
-                 batcher: EmbeddingBatcher, model_name: str, ocr: Ocr | None) -> None:
+                 pipeline: IndexPipeline, model_name: str, ocr: Ocr | None) -> None:
         self._settings = settings
         self._db = db
         self._storage = storage
-        self._batcher = batcher
+        self._index = pipeline
+        # The tokenizer that sizes chunks: the local model's own (an HTTP provider's model has
+        # no local tokenizer; all-MiniLM-L6-v2's WordPiece is then a close stand-in).
+        self._tokenizer = settings.tokenizer_path or settings.embedding_model_path
+        self._chunking = (settings.chunk_tokens, settings.chunk_overlap_tokens, self._tokenizer)
         self._ocr = ocr
         self._limits = Limits(max_text_chars=settings.max_text_chars,
                               max_unzipped_bytes=settings.max_unzipped_bytes)
-        self._pipeline = (f"{PIPELINE_VERSION}|{model_name}|{settings.chunk_tokens}|"
-                          f"{settings.chunk_overlap_tokens}|ocr={ocr.languages if ocr else '-'}")
+        self._recipe = (f"{PIPELINE_VERSION}|{model_name}|{self._tokenizer}|"
+                        f"{settings.chunk_tokens}|{settings.chunk_overlap_tokens}|"
+                        f"ocr={ocr.languages if ocr else '-'}")
 
     def fingerprint(self, content_hash: str) -> str:
         """What the chunks are a function of: the bytes, the model and the chunking."""
-        return hashlib.sha256(f"{content_hash}|{self._pipeline}".encode()).hexdigest()
+        return hashlib.sha256(f"{content_hash}|{self._recipe}".encode()).hexdigest()
 
     async def _isolated(self, label: str, func: Any, *args: Any) -> Any:
         try:
@@ -95,33 +101,30 @@ class SyncDocument:
 
         await ctx.report_step(f"正在转换{label} {name} {position}")
         extracting = time.perf_counter()
-        text, images = await self._isolated(f"{label}转换", extract_job, data, document.format,
-                                            self._limits, self._ocr is not None)
+        text, images, chunks = await self._isolated(
+            f"{label}转换", extract_job, data, document.format, self._limits,
+            self._ocr is not None, self._chunking)
         metrics.INGEST_EXTRACT_SECONDS.labels(document.format).observe(
             time.perf_counter() - extracting)
         if images:
             text = await self._read_images(ctx, text, images)
         if not text.strip():
             raise Permanent(f"{label}转换失败: 未提取到文本（可能是扫描件或空文档）")
-
-        await ctx.report_step(f"正在分块 {name} {position}")
-        chunks: list[str] = await self._isolated(
-            "分块", chunk_job, text, self._settings.chunk_tokens,
-            self._settings.chunk_overlap_tokens)
+        if chunks is None:  # the text grew by what OCR read: chunk it now
+            await ctx.report_step(f"正在分块 {name} {position}")
+            chunks = await self._isolated("分块", chunk_job, text, *self._chunking)
         if len(chunks) > self._settings.max_chunks_per_document:
             raise Permanent(f"分块过多: {len(chunks):,}，上限 "
                             f"{self._settings.max_chunks_per_document:,}")
 
+        # Embedded in batches shared with the other documents in flight, then stored with the
+        # documents its batch completed, in one transaction (services/ingester/pipeline.py).
         await ctx.report_step(f"正在向量化 {name} {position}")
         try:
-            vectors = await self._batcher.embed(chunks)
+            stored = await self._index.index(document, chunks, fingerprint=fingerprint,
+                                             task_id=ctx.task_id)
         except EmbeddingError as exc:
             raise RuntimeError(f"向量化失败: {exc}") from exc
-
-        await ctx.report_step(f"正在存储向量数据 {position}")
-        async with self._db.begin() as conn:
-            stored = await repo.replace_chunks(conn, document, chunks, vectors,
-                                               fingerprint=fingerprint, task_id=ctx.task_id)
         if not stored:
             raise Permanent("文档在同步期间被删除")
         log.info("kb.document_indexed", document_id=document_id, chunks=len(chunks),

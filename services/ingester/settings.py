@@ -6,18 +6,23 @@ class IngesterSettings(CommonSettings, kw_only=True):
 
     # Documents in flight in this instance: while one document's chunks embed, the next ones
     # download, extract and store, so the model always has a batch waiting.
-    concurrency: int = 4
-    prefetch: int = 8
+    # Enough to keep a full batch of chunks waiting for the model (services/ingester/pipeline.py).
+    concurrency: int = 32
+    prefetch: int = 32
     # Embeddings: "local" (sentence-transformers, offline) or "http" (OpenAI-compatible API).
     embedding_provider: str = "local"
     embedding_model_path: str = ""  # local: a model directory; default all-MiniLM-L6-v2
-    embedding_threads: int = 0  # local: torch threads (0: one per core)
+    embedding_threads: int = 0  # local: torch threads for documents (0: one per core)
+    search_threads: int = 1  # local: torch threads for a query (one is fastest, see local.py)
     embedding_url: str = ""  # http: base URL, e.g. https://api.example.com/v1
     embedding_model: str = "text-embedding-3-small"  # http: model name
     embedding_api_key: str = ""
     embedding_dimensions: int = 384  # must match the kb_chunks.embedding column
     embedding_batch_size: int = 32
-    # Chunking, in estimated model tokens (services/ingester/chunker.py).
+    # Chunking, in the model's tokens (services/ingester/chunker.py), context included; the
+    # model reads 256 at most. tokenizer_path: a directory with tokenizer.json (default: the
+    # local model's).
+    tokenizer_path: str = ""
     chunk_tokens: int = 200
     chunk_overlap_tokens: int = 30
     max_chunks_per_document: int = 20_000
@@ -31,3 +36,18 @@ class IngesterSettings(CommonSettings, kw_only=True):
     ocr_enabled: bool = True
     ocr_languages: str = "chi_sim+eng"
     ocr_timeout_s: float = 60.0
+    # Search: reciprocal rank fusion of the vector and keyword rankings (each `search_depth`
+    # deep); an optional OpenAI-compatible rerank endpoint reorders the fused candidates.
+    search_vector_weight: float = 1.0
+    search_keyword_weight: float = 1.0
+    search_rrf_k: int = 60
+    search_depth: int = 50
+    # A query keeps its rarest keywords whose shares of all chunks add up to at most this
+    # (PostgreSQL's column statistics; keywords.rarest): bounds the rows the keyword side reads.
+    search_keyword_budget: float = 0.05
+    search_stats_refresh_s: float = 60.0  # how often those statistics are re-read
+    rerank_url: str = ""  # e.g. https://api.example.com/v1 (POST {url}/rerank); off when empty
+    rerank_model: str = ""
+    rerank_api_key: str = ""
+    rerank_candidates: int = 20
+    rerank_timeout_s: float = 5.0

@@ -58,7 +58,7 @@ def create_app(settings: RemoteReferenceSettings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         office = None
         if settings.office_instances > 0 and office_available():
-            office = OfficePool(settings.office_instances, max_conversions=300, timeout_s=60)
+            office = OfficePool(settings.office_instances, max_conversions=300)
             await office.start()
         processor = Processor(settings.instance("remote_reference"), office,
                               max_parallel=settings.max_parallel,

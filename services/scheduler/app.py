@@ -19,6 +19,7 @@ from services.scheduler.dead_letters import DeadLetterSettler
 from services.scheduler.engine import Engine
 from services.scheduler.gauges import GaugeSampler
 from services.scheduler.sweeper import Sweeper
+from services.scheduler.upkeep import upkeep_forever
 
 
 class SchedulerSettings(CommonSettings, kw_only=True):
@@ -29,6 +30,7 @@ class SchedulerSettings(CommonSettings, kw_only=True):
     results_prefetch: int = 200
     results_batch: int = 100
     gauges_interval_s: float = 5.0
+    upkeep_interval_s: float = 2.0  # ANALYZE/VACUUM of the task tables without autovacuum
 
 
 async def build(settings: SchedulerSettings, runtime: Runtime) -> Service:
@@ -53,6 +55,7 @@ async def build(settings: SchedulerSettings, runtime: Runtime) -> Service:
                       DeadLetterSettler(engine), prefetch=10),
         Loop("sweeper", sweeper.run),
         Loop("gauges", gauges.run),
+        Loop("upkeep", partial(upkeep_forever, runtime.db, settings.upkeep_interval_s)),
     ])
 
 

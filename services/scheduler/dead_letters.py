@@ -13,14 +13,15 @@ from typing import Any
 from aio_pika.abc import AbstractIncomingMessage
 
 from libs.logging import get_logger
+from libs.messaging.topology import DELIVERY_LIMIT
 from proto.work import FinalizeTask, ItemResult, Outcome, WorkMessage
 from services.scheduler.engine import Engine
 
 log = get_logger(__name__)
 
 _REASONS = {
-    "delivery_limit": "delivered {count} times without an answer (the worker crashed or "
-                      "stopped each time)",
+    "delivery_limit": f"delivered more than {DELIVERY_LIMIT} times without an answer (the "
+                      "worker crashed or stopped each time)",
     "rejected": "refused by the worker as impossible to process",
     "expired": "expired in the queue",
 }
@@ -33,9 +34,8 @@ def dead_letter_reason(message: AbstractIncomingMessage) -> str:
     death = deaths[0] if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict) \
         else {}
     reason = str(death.get("reason") or headers.get("x-first-death-reason") or "unknown")
-    count = headers.get("x-delivery-count", "several")
     template = _REASONS.get(reason, "dead-lettered ({reason})")
-    return "work message dead-lettered: " + template.format(count=count, reason=reason)
+    return "work message dead-lettered: " + template.format(reason=reason)
 
 
 class DeadLetterSettler:

@@ -3,15 +3,14 @@ worker runtime that consumes `slides.items`."""
 
 import asyncio
 import os
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
 import httpx
 
 from libs.lifecycle import Loop, Runtime, Service
-from libs.lifetime import process_pool
 from libs.logging import get_logger
 from libs.messaging.parts import QueueConsumer
+from libs.sandbox import Limits, SandboxPool
 from libs.service import run_service
 from libs.settings import load_settings
 from libs.tasks.kinds import SLIDES
@@ -32,8 +31,10 @@ from services.slides.settings import SlidesSettings
 log = get_logger(__name__)
 
 
-async def _start_pool(processes: int) -> ProcessPoolExecutor:
-    pool = process_pool(processes)  # spawn; its processes die with this one, however it ends
+async def _start_pool(processes: int, limits: Limits) -> SandboxPool:
+    # Drawing decodes images from an external API and lays out client text: capped like renders.
+    # Its processes die with this one, however it ends (libs.lifetime via libs.sandbox).
+    pool = SandboxPool(processes, limits, name="slides-draw")
     loop = asyncio.get_running_loop()
     # Start every process and load the fonts now: a missing CJK font fails start-up, loudly.
     fonts = await asyncio.gather(*(loop.run_in_executor(pool, warm_up) for _ in range(processes)))
@@ -49,7 +50,9 @@ def db_pool_size(settings: SlidesSettings) -> int:
 
 async def build(settings: SlidesSettings, runtime: Runtime) -> Service:
     db, storage = runtime.db, runtime.storage
-    pool = await _start_pool(settings.render_processes or os.cpu_count() or 1)
+    pool = await _start_pool(settings.render_processes or os.cpu_count() or 1, Limits(
+        memory_bytes=settings.render_memory_mb * 2**20, cpu_s=settings.render_cpu_s,
+        wall_s=settings.render_wall_s, max_output_bytes=settings.render_max_output_mb * 2**20))
     runtime.exits.callback(pool.shutdown, cancel_futures=True)
     renderers: dict[RendererName, Renderer] = {
         RendererName.LOCAL: LocalRenderer(pool, font_regular=settings.font_regular,

@@ -6,6 +6,11 @@ class SlidesSettings(CommonSettings, kw_only=True):
     concurrency: int = 16  # slides in progress in this instance (renders queue for the pool)
     prefetch: int = 16
     render_processes: int = 0  # Pillow processes; 0: one per CPU
+    # Each drawing runs under these (libs/sandbox.py); exceeding one fails the slide for good.
+    render_memory_mb: int = 1024
+    render_cpu_s: int = 20
+    render_wall_s: float = 60.0
+    render_max_output_mb: int = 50
     default_renderer: RendererName = RendererName.LOCAL
     font_regular: str = ""  # empty: the CJK font scripts/setup.sh installs
     font_bold: str = ""

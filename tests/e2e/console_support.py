@@ -86,10 +86,10 @@ async def sign_in(page: Page, base_url: str, token: str) -> None:
     await page.wait_for_selector("#task-list")
 
 
-async def screenshot(page: Page, name: str) -> Path:
+async def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
     path = SCREENSHOTS / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

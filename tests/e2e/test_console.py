@@ -36,6 +36,13 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def alice(stack: Stack) -> Api:
+    """The console's own user in a tenant of its own: the lists it checks ("no failed tasks",
+    "no slides") must not show what other test files on the shared stack created."""
+    return await stack.user("console", "alice")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def workers(stack: Stack) -> AsyncIterator[Workers]:
     """docrender (PDF), slides and the ingester, started together while the first tests run."""
     async for started in start_workers(stack):
@@ -140,7 +147,7 @@ def _started(client: Client, task_id: str) -> int:
 
 
 async def test_pause_and_resume_from_the_task_page(page: Page, stack: Stack,
-                                                   client: Client) -> None:
+                                                   client: Client, alice: Api) -> None:
     task = await asyncio.to_thread(client.tasks.create, "echo", _items(200, sleep_ms=100),
                                    concurrency=4, name="pausable")
     await page.goto(f"{stack.url}/ui/#/tasks/{task.task_id}")
@@ -170,8 +177,12 @@ async def test_pause_and_resume_from_the_task_page(page: Page, stack: Stack,
     await expect(page.locator("#task-counts")).to_have_text("200/200 done")
     assert await _buttons(page) == []
     timeline = page.locator("#timeline")
-    for event in ("created", "started", "paused", "resumed", "completed"):
+    for event in ("created", "started", "paused", "resumed", "finished completed"):
         await expect(timeline).to_contain_text(event)
+    history = (await alice.http.get(f"/api/v1/tasks/{task.task_id}/timeline")).json()["data"]
+    assert [(t["action"], t["status"]) for t in history["transitions"]] == [
+        ("start", "running"), ("pause", "paused"), ("resume", "running"),
+        ("finish", "completed")]
     await expect(page.locator("#items tbody tr")).to_have_count(50)  # first page of items
     await screenshot(page, "04-task-detail")
 
@@ -329,7 +340,7 @@ async def test_a_second_tenant_sees_none_of_it(offline: OfflineContext, stack: S
 
 async def test_a_tenant_admin_sees_the_tenants_tasks(offline: OfflineContext,
                                                      stack: Stack) -> None:
-    admin = await stack.user("acme", "console-admin", admin=True)
+    admin = await stack.user("console", "console-admin", admin=True)
     page = await offline.context.new_page()
     await sign_in(page, stack.url, admin.token or "")
     await expect(page.locator("#task-list tr", has_text="pausable")).to_have_count(1)
@@ -343,7 +354,8 @@ async def test_api_docs_render_offline(offline: OfflineContext, stack: Stack, pa
     await page.goto(stack.url + path)
     await expect(page.locator(ready).first).to_be_visible(timeout=30_000)
     await expect(page.locator("body")).to_contain_text("/api/v1/tasks")
-    await screenshot(page, f"12-{path.strip('/')}")
+    # The viewport only: the whole reference is many screens tall (and slow to capture).
+    await screenshot(page, f"12-{path.strip('/')}", full_page=False)
 
 
 async def test_socket_token_as_subprotocol_root_redirect_and_console_headers(

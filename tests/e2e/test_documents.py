@@ -58,8 +58,11 @@ async def _finished(api: Api, task_id: str, timeout_s: float = 120) -> dict[str,
 async def test_quick_start_as_written(stack: Stack, alice: Api, docrender: None) -> None:
     async with httpx.AsyncClient() as plain:
         health = (await plain.get(f"{stack.url}/api/v2/health")).json()
-    assert health["status"] == "healthy"
-    assert {"scheduler", "templateManager", "websocketServer"} <= set(health["services"])
+    # What the quick start checks: the engine and the template and WebSocket services run
+    # (other services this shared stack's earlier tests stopped may make the whole "degraded").
+    assert health["status"] in ("healthy", "degraded"), health
+    for service in ("scheduler", "templateManager", "websocketServer"):
+        assert health["services"][service] == "running", health
     await _ensure_quickstart_templates(alice)
     body = {"dataSourceId": "ds-001", "templateIds": ["template-001", "template-002"],
             "outputFormat": "docx", "mode": "sequential", "data": ROWS,

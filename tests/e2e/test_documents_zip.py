@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
@@ -15,9 +16,12 @@ from tests.e2e.docs_fixtures import docx_text, template
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def docx_renderer(stack: Stack) -> None:
+async def docx_renderer(stack: Stack) -> AsyncIterator[None]:
     handle = await stack.cluster.start("docrender", CONVEYOR_DOCRENDER_OFFICE_INSTANCES="0")
     await stack.cluster.wait_for_log(handle, "worker.ready")
+    yield
+    # A renderer without LibreOffice left running would take later modules' PDF rows.
+    await stack.cluster.kill(handle)
 
 
 async def _upload(api: Api, content: bytes, name: str) -> dict[str, object]:

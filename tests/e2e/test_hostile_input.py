@@ -31,6 +31,7 @@ def _assert_400_naming(response: object, field: str) -> None:
     ("GET", "/api/v1/tasks", {"kind": "\udcff"}, "kind"),  # sent as %ED%B3%BF
     ("GET", "/api/v1/tasks", {"pageNum": "99999999999999999999999"}, "pageNum"),
     ("GET", "/api/v1/tasks/tsk%00x", {}, "task_id"),
+    ("GET", "/api/slide/batch/b/slides/106288022321745588647886848/image", {}, "seq"),
     ("GET", "/api/v1/tasks/tsk%ED%A0%80", {}, "task_id"),
     ("GET", "/api/v2/templates/tpl%00", {}, "template_id"),
     ("GET", "/api/v2/data-sources/ds%00", {}, "source_id"),
@@ -110,6 +111,16 @@ async def _raw_upload(api: Api, path: str, filename: bytes) -> object:
             + b"\"\r\nContent-Type: text/plain\r\n\r\na\n1\n\r\n--XyZ--\r\n")
     return await api.http.post(path, content=body,
                                headers={"content-type": "multipart/form-data; boundary=XyZ"})
+
+
+async def test_a_value_out_of_its_column_range_is_a_400(alice: Api) -> None:
+    """Found by the fuzz run: a slide number that fits int64 but not the int4 column."""
+    batch = await alice.http.post("/api/slide/batch/generate", json={
+        "slides": [{"id": "s1", "type": "cover", "title": "t"}], "wait": False})
+    assert batch.status_code == 202, batch.text
+    response = await alice.http.get(
+        f"/api/slide/batch/{batch.json()['batch_id']}/slides/4876684254/image")
+    _assert_400_naming(response, "request")
 
 
 async def test_websocket_frames_pass_the_same_boundary(stack: Stack, alice: Api) -> None:

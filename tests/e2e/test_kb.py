@@ -134,8 +134,20 @@ async def test_search_finds_each_good_document_first_for_a_paraphrase_in_english
         assert results[0]["filename"] == filename, (query, results)
         assert results[0]["document_id"] == library["docs"][filename]
         assert results[0]["score"] >= results[-1]["score"]
+        assert results[0]["matched"] and set(results[0]["matched"]) <= {"vector", "keyword"}
     table = await search(alice, kb_id, "Which mountain stage of the bicycle race?", top_k=1)
     assert table[0]["filename"] == "cycling.docx" and "Alpe d'Huez" in table[0]["content"]
+    heading = await search(alice, kb_id, "茶文化", top_k=1)  # the Markdown heading, as context
+    assert heading[0]["filename"] == "茶.md" and heading[0]["context"] == "茶文化"
+    assert "keyword" in heading[0]["matched"] and heading[0]["keyword_rank"] == 1
+    for mode in ("vector", "keyword"):
+        response = await alice.http.post(f"/api/v1/knowledge-bases/{kb_id}/search",
+                                         json={"query": "熊猫", "mode": mode})
+        assert response.status_code == 200, response.text
+        assert {m for r in response.json()["data"]["results"] for m in r["matched"]} == {mode}
+    bad = await alice.http.post(f"/api/v1/knowledge-bases/{kb_id}/search",
+                                json={"query": "熊猫", "mode": "psychic"})
+    assert bad.status_code == 400 and "mode" in bad.text
 
 
 async def test_a_second_full_sync_with_nothing_changed_embeds_nothing(

@@ -17,10 +17,12 @@ from tests.harness.infra import clean_environ, run
 WITHIN_S = 1.0
 
 
-async def _sse_lines(api: Api, path: str, lines: list[str]) -> None:
+async def _sse_lines(api: Api, path: str, lines: list[str], started: asyncio.Event) -> None:
     async with api.http.stream("GET", path, timeout=None) as response:
         async for line in response.aiter_lines():
             lines.append(line)
+            if line.startswith("data:"):
+                started.set()
 
 
 async def test_revocation_bites_within_a_second_everywhere(stack: Stack) -> None:
@@ -34,10 +36,10 @@ async def test_revocation_bites_within_a_second_everywhere(stack: Stack) -> None
             assert (await api.http.get("/api/v1/tasks")).status_code == 200
         sockets = [await websockets.connect(api.ws_url()) for api in (bob, via_other)]
         sse: list[str] = []
+        started = asyncio.Event()
         reader = asyncio.create_task(_sse_lines(bob, f"/api/v1/tasks/{task['taskId']}/events",
-                                                sse))
-        while not any(line.startswith("data:") for line in sse):  # noqa: ASYNC110 (filled by the reader task)
-            await asyncio.sleep(0.02)
+                                                sse, started))
+        await asyncio.wait_for(started.wait(), 30)
 
         await run(sys.executable, "-m", "services.gateway.cli", "revoke-token", bob.token,
                   env={**clean_environ(), **stack.env})

@@ -48,7 +48,9 @@ async def scaled(run_id: str, s3: S3Endpoint,
            "CONVEYOR_S3_BUCKET": s3.bucket, "CONVEYOR_GATEWAY_HOST": "127.0.0.1", **FAST,
            # docx only, one render process each: two instances on a shared 2-core machine.
            "CONVEYOR_DOCRENDER_OFFICE_INSTANCES": "0",
-           "CONVEYOR_DOCRENDER_RENDER_PROCESSES": "1"}
+           "CONVEYOR_DOCRENDER_RENDER_PROCESSES": "1",
+           # Small pools: the shared PostgreSQL has 100 connections for every engineer.
+           "CONVEYOR_DB_POOL_SIZE": "3"}
     cluster = Cluster(env, tmp_path_factory.mktemp("scaled"))
     try:
         await cluster.start("registry")

@@ -47,7 +47,9 @@ async def traced(run_id: str, s3: S3Endpoint,
            # The control wake-up starts tasks here, not the sweep (which has no request).
            "CONVEYOR_SCHEDULER_SWEEP_INTERVAL_S": "30",
            "CONVEYOR_DOCRENDER_OFFICE_INSTANCES": "0",
-           "CONVEYOR_DOCRENDER_RENDER_PROCESSES": "1"}
+           "CONVEYOR_DOCRENDER_RENDER_PROCESSES": "1",
+           # Small pools: the shared PostgreSQL has 100 connections for every engineer.
+           "CONVEYOR_DB_POOL_SIZE": "3"}
     cluster = Cluster(env, workdir)
     files = {name: workdir / f"{name}.spans.jsonl"
              for name in ("scheduler", "echo", "docrender", "gateway")}
@@ -70,7 +72,7 @@ def _trace_id(span: dict[str, Any]) -> str:
 
 async def _wait_spans(traced: Traced, service: str, trace_id: str, name: str,
                       count: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a busy shared machine
     while True:
         found = [s for s in traced.spans(service)
                  if _trace_id(s) == trace_id and s["name"] == name]
@@ -84,7 +86,7 @@ async def _wait_spans(traced: Traced, service: str, trace_id: str, name: str,
 
 async def test_one_trace_from_the_create_request_to_each_item(traced: Traced) -> None:
     task = await traced.api.create_echo([{"value": i} for i in range(10)], concurrency=10)
-    assert (await traced.api.wait_finished(task["taskId"]))["status"] == "completed"
+    assert (await traced.api.wait_finished(task["taskId"], timeout_s=180))["status"] == "completed"
     requests = [s for s in traced.spans("gateway") if s["name"] == "POST /api/v1/tasks"]
     assert len(requests) == 1 and requests[0]["kind"] == "SpanKind.SERVER"
     trace_id = _trace_id(requests[0])
@@ -112,10 +114,11 @@ async def test_the_trace_reaches_the_workers_s3_writes(traced: Traced) -> None:
     task_id = (await api.http.post("/api/v2/batch/tasks", json=body)).json()["data"]["taskId"]
     started = await api.http.post(f"/api/v2/batch/tasks/{task_id}/start")
     assert started.status_code == 200
-    assert (await api.wait_finished(task_id))["status"] == "completed"
+    assert (await api.wait_finished(task_id, timeout_s=180))["status"] == "completed"
     start_span = next(s for s in traced.spans("gateway")
                       if s["name"].startswith("POST /api/v2/batch/tasks/{")
                       and s["name"].endswith("/start"))
     trace_id = _trace_id(start_span)
     await _wait_spans(traced, "docrender", trace_id, "item.handle", 2)
-    await _wait_spans(traced, "docrender", trace_id, "s3.put", 2)
+    # Rows in flight together are stored together (one pack object), so one write may carry both.
+    await _wait_spans(traced, "docrender", trace_id, "s3.put", 1)

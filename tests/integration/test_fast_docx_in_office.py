@@ -4,12 +4,13 @@ template), and a conversion cancelled half-way leaves no stale reply for the nex
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 
 import pypdf
 
 from libs.docxfast.parts import compile_template, render_row
-from libs.office.pool import OfficePool
+from libs.office.pool import OFFICE_LIMITS, OfficePool
 from libs.templating import template_environment
 from tests.unit.docx_corpus import CORPUS, rows
 
@@ -18,7 +19,7 @@ async def test_every_corpus_template_converts_to_pdf() -> None:
     row = rows(2)[1]  # a name with XML-special characters, a multi-line note
     documents = {name: render_row(compile_template(build(), template_environment()), row)
                  for name, build in CORPUS.items()}
-    pool = OfficePool(2, max_conversions=300, timeout_s=90)
+    pool = OfficePool(2, max_conversions=300, limits=dataclasses.replace(OFFICE_LIMITS, wall_s=90))
     await pool.start()
     try:
         pdfs = await asyncio.gather(*(pool.to_pdf(d) for d in documents.values()))
@@ -34,7 +35,7 @@ async def test_every_corpus_template_converts_to_pdf() -> None:
 async def test_a_cancelled_conversion_does_not_poison_the_instance() -> None:
     source = render_row(compile_template(CORPUS["fields"](), template_environment()),
                         rows(1)[0])
-    pool = OfficePool(1, max_conversions=300, timeout_s=90)
+    pool = OfficePool(1, max_conversions=300, limits=dataclasses.replace(OFFICE_LIMITS, wall_s=90))
     await pool.start()
     try:
         first = asyncio.create_task(pool.to_pdf(source))

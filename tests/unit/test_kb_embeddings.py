@@ -1,9 +1,8 @@
-"""Embedding providers: the OpenAI-compatible HTTP one against a local fake server, and the
-batcher that merges documents into model calls."""
+"""Embedding providers: the OpenAI-compatible HTTP one against a local fake server (batching
+across documents: tests/integration/test_kb_index.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from services.ingester.embeddings.base import EmbeddingBatcher, EmbeddingError
+from services.ingester.embeddings.base import EmbeddingError
 from services.ingester.embeddings.openai_http import HttpProvider
 
 
@@ -93,33 +92,3 @@ async def test_http_provider_refuses_vectors_of_the_wrong_width(fake_api: str) -
     finally:
         FakeEmbeddings.force_dims = None
         await provider.close()
-
-
-class CountingProvider:
-    name = "counting"
-    dimensions = 2
-
-    def __init__(self) -> None:
-        self.calls: list[int] = []
-
-    async def embed(self, texts: list[str]) -> list[list[float]]:
-        self.calls.append(len(texts))
-        await asyncio.sleep(0.01)
-        return [[float(len(text)), 1.0] for text in texts]
-
-    async def close(self) -> None:
-        pass
-
-
-async def test_batcher_merges_concurrent_documents_into_full_batches() -> None:
-    provider = CountingProvider()
-    batcher = EmbeddingBatcher(provider, batch_size=8)
-    batcher.start()
-    try:
-        documents = [[f"doc{d}-chunk{c}" for c in range(3)] for d in range(8)]
-        results = await asyncio.gather(*(batcher.embed(texts) for texts in documents))
-    finally:
-        await batcher.stop()
-    assert sum(provider.calls) == 24 and len(provider.calls) == 3  # 24 texts, batches of 8
-    for texts, vectors in zip(documents, results, strict=True):
-        assert [v[0] for v in vectors] == [float(len(t)) for t in texts]

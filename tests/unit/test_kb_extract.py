@@ -6,6 +6,7 @@ import zipfile
 
 import pytest
 
+from services.ingester.chunker import Chunk
 from services.ingester.extract import ExtractionError, Limits, extract_text
 from services.ingester.isolation import IsolatedFailure, run_isolated
 from services.ingester.jobs import extract_job
@@ -33,10 +34,12 @@ def test_html_keeps_title_and_body_and_drops_scripts() -> None:
     assert text == "Title here\nFish & chips"
 
 
-def test_markdown_loses_its_markup() -> None:
-    md = b"# Title\n\nSome **bold** and [a link](http://x.y) and ![pic](a.png).\n\n```\ncode\n```"
+def test_markdown_loses_its_markup_but_keeps_headings_for_the_chunker() -> None:
+    md = (b"  # Title\n\nSome **bold** and [a link](http://x.y) and ![pic](a.png).\n\n"
+          b"```\ncode\n```")
     text = extract_text(md, "markdown", LIMITS)
-    assert "Some bold and a link and pic." in text and "#" not in text and "```" not in text
+    assert "Some bold and a link and pic." in text and "```" not in text
+    assert text.startswith("# Title\n")  # the one heading form (extract/base.py)
 
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-16", "utf-8-sig", "big5"])
@@ -105,13 +108,24 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def test_isolated_job_returns_its_result_and_refusals() -> None:
+CHUNKING = (200, 30, "")
+
+
+def test_isolated_job_returns_text_and_chunks_and_refusals() -> None:
     data = samples.PANDA.encode()
-    assert run_isolated(extract_job, data, "txt", LIMITS, True, timeout_s=60,
-                        memory_bytes=1 << 30) == (samples.PANDA, [])
+    text, images, chunks = run_isolated(extract_job, data, "txt", LIMITS, True, CHUNKING,
+                                        timeout_s=60, memory_bytes=1 << 30)
+    assert (text, images) == (samples.PANDA, [])
+    assert chunks == [Chunk("", samples.PANDA.strip())]  # chunked in the same child
     with pytest.raises(ExtractionError, match="PDF转换失败"):
-        run_isolated(extract_job, b"junk", "pdf", LIMITS, False, timeout_s=60,
+        run_isolated(extract_job, b"junk", "pdf", LIMITS, False, CHUNKING, timeout_s=60,
                      memory_bytes=1 << 30)
+
+
+def test_a_document_with_images_is_chunked_after_ocr_not_in_the_extraction_child() -> None:
+    data = samples.make_docx(["Figure 1"], images=(samples.text_image(["Hello there"]),))
+    text, images, chunks = extract_job(data, "docx", LIMITS, True, CHUNKING)
+    assert text == "Figure 1" and len(images) == 1 and chunks is None
 
 
 def test_isolated_job_is_bounded_in_memory_and_time() -> None:

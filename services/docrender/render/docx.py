@@ -10,6 +10,7 @@ docxtpl's behaviour but caches the patched XML and the compiled Jinja template p
 a task's rows reuse one compilation per render process on the fallback path too."""
 
 import io
+import re
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -31,6 +32,12 @@ log = get_logger(__name__)
 
 _CACHE_SIZE = 64  # XML parts (a template has a body and maybe headers/footers)
 _TEMPLATES = 32  # compiled templates kept per render process
+# libxml2 (under python-docx) silently truncates a text node longer than 10,000,000 bytes; a
+# rendered part with such a run fails instead of producing a document with the text cut.
+MAX_TEXT_RUN_CHARS = 9_000_000
+MAX_PART_CHARS = 200_000_000
+_LONG_TEXT_RUN = re.compile(f"[^<]{{{MAX_TEXT_RUN_CHARS},}}")
+MAX_DOCUMENT_BYTES = 100 * 2**20  # one rendered document; larger ones fail their row
 
 _env = template_environment()
 _patched: "OrderedDict[str, str]" = OrderedDict()
@@ -46,18 +53,40 @@ def _remember(cache: "OrderedDict[str, Any]", key: str, value: Any, size: int = 
     return value
 
 
+class OutputTooLarge(Exception):
+    """The rendered document would be larger than we produce whole: fail, never cut."""
+
+
+class _CheckedTemplate:
+    """A compiled part whose rendered XML is checked for size before anything parses it."""
+
+    def __init__(self, template: Template) -> None:
+        self._template = template
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        xml = self._template.render(*args, **kwargs)
+        if len(xml) > MAX_PART_CHARS:
+            raise OutputTooLarge(f"rendered part of {len(xml)} characters is over the limit "
+                                 f"of {MAX_PART_CHARS}")
+        if len(xml) > MAX_TEXT_RUN_CHARS and _LONG_TEXT_RUN.search(xml):
+            raise OutputTooLarge(f"a rendered text is longer than {MAX_TEXT_RUN_CHARS} "
+                                 "characters")
+        return xml
+
+
 class _CachingEnvironment:
     """Stands in for the Jinja environment docxtpl calls `from_string` on."""
 
     def __init__(self) -> None:
         self.autoescape = True
 
-    def from_string(self, source: str) -> Template:
+    def from_string(self, source: str) -> _CheckedTemplate:
         cached = _compiled.get(source)
-        if cached is not None:
+        if cached is None:
+            cached = _remember(_compiled, source, _env.from_string(source))
+        else:
             _compiled.move_to_end(source)
-            return cached
-        return _remember(_compiled, source, _env.from_string(source))  # type: ignore[no-any-return]
+        return _CheckedTemplate(cached)
 
 
 class _CompiledTemplate(DocxTemplate):  # type: ignore[misc]
@@ -75,6 +104,8 @@ def render_docx(template: bytes, row: dict[str, Any]) -> bytes:
         document.render(row, jinja_env=_CachingEnvironment(), autoescape=True)
     except SecurityError as exc:
         raise TemplateRejected(f"template blocked by the sandbox: {exc}") from exc
+    except OutputTooLarge as exc:
+        raise TemplateRejected(f"output too large: {exc}") from exc
     except TemplateError as exc:
         raise TemplateRejected(f"template error: {exc}") from exc
     out = io.BytesIO()
@@ -122,8 +153,14 @@ def render_rows(key: str, source: bytes, renderer: str,
             data = render_row(compiled, row) if compiled else render_docx(source, row)
         except TemplateRejected as exc:
             results.append(RenderedRow(rejected=str(exc)))
+        except MemoryError:
+            raise  # the sandbox's: the job fails on its memory limit and the process is replaced
         except Exception as exc:
             results.append(RenderedRow(error=f"{type(exc).__name__}: {exc}"))
         else:
-            results.append(RenderedRow(data=data, crc=zlib.crc32(data)))
+            if len(data) > MAX_DOCUMENT_BYTES:
+                results.append(RenderedRow(rejected=(
+                    f"output too large: {len(data)} bytes, the limit is {MAX_DOCUMENT_BYTES}")))
+            else:
+                results.append(RenderedRow(data=data, crc=zlib.crc32(data)))
     return results

@@ -36,6 +36,7 @@ from services.gateway.documents.schemas import (
 from services.gateway.documents.service import Action, DocumentService, Upload
 from services.gateway.downloads import redirect_to_stored
 from services.gateway.errors import ApiError, validation_error
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.openapi import documented, redirect_errors
 from services.gateway.settings import GatewaySettings
 
@@ -72,7 +73,8 @@ class BatchTaskController(Controller):
     tags = ["documents"]
 
     @post("/", status_code=200, summary="Create a batch: templates x rows -> documents",
-          responses=documented(BatchCreatedResponse, errors=(404, 503)))
+          responses=documented(BatchCreatedResponse, errors=(404, 503)),
+          opt=IDEMPOTENT_CREATE)
     async def create(self, request: Req, data: CreateBatchTaskBody, principal: Principal,
                      document_service: DocumentService,
                      settings: GatewaySettings) -> dict[str, Any]:
@@ -142,7 +144,8 @@ class TemplateController(Controller):
     tags = ["documents"]
 
     @post("/", status_code=201, summary="Upload a DOCX template (multipart: file, name, id)",
-          responses=documented(TemplateResponse, 201, errors=(409, 413)))
+          responses=documented(TemplateResponse, 201, errors=(409, 413)),
+          opt=IDEMPOTENT_CREATE)
     async def upload(self, request: Req, data: Multipart, principal: Principal,
                      document_service: DocumentService) -> dict[str, Any]:
         upload = await _upload(data, MAX_TEMPLATE_BYTES)
@@ -175,7 +178,8 @@ class DataSourceController(Controller):
     tags = ["documents"]
 
     @post("/", status_code=201, summary="Upload rows: CSV, XLSX or JSON (multipart)",
-          responses=documented(DataSourceResponse, 201, errors=(409, 413)))
+          responses=documented(DataSourceResponse, 201, errors=(409, 413)),
+          opt=IDEMPOTENT_CREATE)
     async def upload(self, request: Req, data: Multipart, principal: Principal,
                      document_service: DocumentService) -> dict[str, Any]:
         upload = await _upload(data, MAX_DATA_BYTES)

@@ -5,6 +5,7 @@ database connections and transactions; routes parse and present."""
 import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -12,6 +13,8 @@ from typing import Any, Literal
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from libs.docxfast.choice import DOCXTPL, RendererChoice
+from libs.sandbox import ResourceLimitExceeded
 from libs.storage import Storage
 from libs.tasks import creation, readers
 from libs.tasks.kinds import DOCUMENTS
@@ -75,10 +78,12 @@ def _new_id(upload: Upload, prefix: str) -> str:
 
 
 class DocumentService:
-    def __init__(self, db: AsyncEngine, storage: Storage, task_service: TaskService) -> None:
+    def __init__(self, db: AsyncEngine, storage: Storage, task_service: TaskService,
+                 sandbox: Executor) -> None:
         self._db = db
         self._storage = storage
         self._tasks = task_service
+        self._sandbox = sandbox  # libs.sandbox: where uploaded templates are compiled
 
     # --- batches --------------------------------------------------------------------------
 
@@ -186,12 +191,21 @@ class DocumentService:
 
     async def add_template(self, principal: Principal, upload: Upload) -> repo.Template:
         template_id = _new_id(upload, "tpl")
+        # Compiling a template evaluates its constant expressions ({{ "x" * 10**9 }}) and the
+        # renderer choice renders it once: both run in the gateway's sandbox process, under its
+        # memory and CPU limits, never in the gateway itself.
+        loop = asyncio.get_running_loop()
         try:
-            fields = await asyncio.to_thread(template_fields, upload.content)
-        except BadUpload as exc:
+            fields = await loop.run_in_executor(self._sandbox, template_fields, upload.content)
+        except (BadUpload, ResourceLimitExceeded) as exc:
             raise ApiError(400, "INVALID_TEMPLATE", str(exc),
                            [{"field": "file", "message": str(exc)}]) from exc
-        choice = await asyncio.to_thread(template_renderer, upload.content)
+        try:
+            choice = await loop.run_in_executor(self._sandbox, template_renderer,
+                                                upload.content)
+        except ResourceLimitExceeded as exc:
+            # Its rows will render under the render limits, and fail there if they exceed them.
+            choice = RendererChoice(DOCXTPL, f"the probe render stopped: {exc}")
         key = f"templates/{principal.tenant_id}/{template_id}-{secrets.token_hex(4)}.docx"
         template = repo.Template(id=template_id, name=upload.name,
                                  filename=upload.filename or "template.docx", object_key=key,

@@ -7,6 +7,8 @@ from litestar.openapi.spec import Example
 from litestar.params import Body
 from msgspec import Meta
 
+from proto.kb import SearchMode
+
 MAX_DOCUMENT_IDS = 10_000
 
 
@@ -24,6 +26,8 @@ class CreateSync(msgspec.Struct, forbid_unknown_fields=True):
 class Search(msgspec.Struct, forbid_unknown_fields=True):
     query: Annotated[str, Meta(min_length=1, max_length=2000)]
     top_k: Annotated[int, Meta(ge=1, le=50)] = 5
+    # hybrid: keyword and vector rankings fused (the default); vector or keyword: one alone.
+    mode: SearchMode = "hybrid"
 
 
 CreateKnowledgeBaseBody = Annotated[CreateKnowledgeBase, Body(examples=[

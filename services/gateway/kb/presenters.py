@@ -94,7 +94,10 @@ def created(task: Task) -> dict[str, Any]:
 def search_hit(hit: ChunkHit) -> dict[str, Any]:
     return {"chunk_id": hit.chunk_id, "document_id": ids.public(ids.DOC, hit.document_id),
             "filename": hit.filename, "chunk_index": hit.seq, "content": hit.content,
-            "score": hit.score}
+            "score": hit.score, "context": hit.context, "matched": hit.matched,
+            "similarity": hit.similarity, "vector_rank": hit.vector_rank,
+            "keyword_score": hit.keyword_score, "keyword_rank": hit.keyword_rank,
+            "rerank_score": hit.rerank_score}
 
 
 def cancelled(task: Task) -> dict[str, Any]:

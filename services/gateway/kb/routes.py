@@ -11,6 +11,7 @@ from litestar.params import Body, Parameter
 from libs.tasks.model import TaskStatus
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import validation_error
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.kb import ids, presenters
 from services.gateway.kb.dto import CreateKnowledgeBaseBody, CreateSyncBody, SearchBody
 from services.gateway.kb.schemas import (
@@ -48,7 +49,8 @@ class KnowledgeBaseController(Controller):
     tags = ["knowledge bases"]
 
     @post("/", status_code=200, summary="Create a knowledge base",
-          responses=documented(KnowledgeBaseResponse, errors=(409,)))
+          responses=documented(KnowledgeBaseResponse, errors=(409,)),
+          opt=IDEMPOTENT_CREATE)
     async def create(self, data: CreateKnowledgeBaseBody, principal: Principal,
                      kb_service: KB) -> dict[str, Any]:
         kb = await kb_service.create(principal, data.name, data.description)
@@ -76,7 +78,8 @@ class KnowledgeBaseController(Controller):
 
     @post("/{kb_id:str}/documents", status_code=200,
           summary="Upload a document (PDF, DOCX, HTML, Markdown, TXT) as multipart field 'file'",
-          responses=documented(DocumentResponse, errors=(404, 413)))
+          responses=documented(DocumentResponse, errors=(404, 413)),
+          opt=IDEMPOTENT_CREATE)
     async def upload(self, kb_id: str, data: FileField, principal: Principal,
                      kb_service: KB) -> dict[str, Any]:
         document = await kb_service.upload(principal, kb_id, _file(data))
@@ -115,13 +118,14 @@ class KnowledgeBaseController(Controller):
         return {"message": "文档已删除", "data": {"id": ids.public(ids.DOC, raw)}}
 
     @post("/{kb_id:str}/search", status_code=200,
-          summary="The chunks nearest in meaning to a query, best first",
+          summary="The chunks best matching a query (keywords and meaning), best first",
           responses=documented(SearchResponse, errors=(404, 503)))
     async def search(self, kb_id: str, data: SearchBody, principal: Principal,
                      kb_service: KB) -> dict[str, Any]:
-        kb, found = await kb_service.search(principal, kb_id, data.query, data.top_k)
+        kb, found = await kb_service.search(principal, kb_id, data.query, data.top_k,
+                                            data.mode)
         return {"data": {"kb_id": ids.public(ids.KB, kb.id), "query": data.query,
-                         "top_k": data.top_k, "took_ms": found.took_ms,
+                         "top_k": data.top_k, "mode": data.mode, "took_ms": found.took_ms,
                          "results": [presenters.search_hit(hit) for hit in found.hits]}}
 
 
@@ -130,7 +134,8 @@ class KnowledgeBaseSyncController(Controller):
     tags = ["sync tasks"]
 
     @post("/sync", status_code=200, summary="Create a sync task (full_sync or incremental)",
-          responses=documented(SyncCreatedResponse, errors=(404,)))
+          responses=documented(SyncCreatedResponse, errors=(404,)),
+          opt=IDEMPOTENT_CREATE)
     async def create(self, kb_id: str, data: CreateSyncBody, principal: Principal,
                      kb_service: KB) -> dict[str, Any]:
         if data.task_type == "incremental" and not data.document_ids:
@@ -171,7 +176,8 @@ class SyncTaskController(Controller):
 
     @post("/retry-failed", status_code=200,
           summary="A new sync task for this task's failed documents only",
-          responses=documented(SyncRetryCreatedResponse, errors=(404,)))
+          responses=documented(SyncRetryCreatedResponse, errors=(404,)),
+          opt=IDEMPOTENT_CREATE)
     async def retry_failed(self, task_id: str, principal: Principal,
                            kb_service: KB) -> dict[str, Any]:
         task, documents = await kb_service.retry_failed(principal, task_id)

@@ -6,6 +6,7 @@ from typing import Literal
 import msgspec
 
 from libs.tasks.model import TaskStatus
+from proto.kb import SearchMode
 
 
 class KnowledgeBaseView(msgspec.Struct):
@@ -96,13 +97,21 @@ class SearchHitView(msgspec.Struct):
     filename: str
     chunk_index: int
     content: str
-    score: float
+    score: float  # fused relevance in (0, 1] (or the reranker's), best first
+    context: str  # the headings above the chunk
+    matched: list[Literal["vector", "keyword", "rerank"]]  # the signals that ranked it
+    similarity: float | None  # cosine similarity to the query (None in keyword mode)
+    vector_rank: int | None
+    keyword_score: float | None  # ts_rank of the query's keywords
+    keyword_rank: int | None
+    rerank_score: float | None
 
 
 class SearchResults(msgspec.Struct):
     kb_id: str
     query: str
     top_k: int
+    mode: SearchMode
     took_ms: float
     results: list[SearchHitView]
 

@@ -19,7 +19,7 @@ from libs.tasks import creation, readers
 from libs.tasks.kinds import KB_SYNC
 from libs.tasks.model import Item, Task, TaskStatus
 from libs.tasks.transitions import InvalidTransition
-from proto.kb import ChunksFound, SearchChunks
+from proto.kb import ChunksFound, SearchChunks, SearchMode
 from proto.topology import Queue
 from services.gateway import errors
 from services.gateway.auth.repository import Principal
@@ -259,12 +259,13 @@ class KnowledgeBaseService:
 
     # --- search ---------------------------------------------------------------------------
 
-    async def search(self, principal: Principal, kb_id: str, query: str,
-                     top_k: int) -> tuple[repo.KnowledgeBase, ChunksFound]:
-        """The ingester embeds the query with the chunks' model and asks pgvector."""
+    async def search(self, principal: Principal, kb_id: str, query: str, top_k: int,
+                     mode: SearchMode = "hybrid") -> tuple[repo.KnowledgeBase, ChunksFound]:
+        """One request to the ingester: it embeds the query with the chunks' model, and runs
+        the vector and keyword rankings and their fusion in one SQL statement."""
         kb = await self.get(principal, kb_id)
         request = SearchChunks(tenant_id=principal.tenant_id, kb_id=kb.id, query=query,
-                               top_k=top_k)
+                               top_k=top_k, mode=mode)
         try:
             found: ChunksFound = await self._rpc.call(Queue.KB_SEARCH, request, ChunksFound,
                                                       self._settings.kb_search_timeout_s)

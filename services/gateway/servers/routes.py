@@ -15,6 +15,7 @@ from litestar.response import Redirect
 from libs.storage import Storage
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError, validation_error
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.openapi import documented, redirect_errors
 from services.gateway.servers.dto import (
     BatchBody,
@@ -45,7 +46,8 @@ class ServerController(Controller):
     tags = ["servers"]
 
     @post("/register", status_code=200, summary="Register a server (admin)",
-          responses=documented(ServerView, errors=(403, 409)))
+          responses=documented(ServerView, errors=(403, 409)),
+          opt=IDEMPOTENT_CREATE)
     async def register(self, data: RegisterServerBody, principal: Principal,
                        server_service: ServerService) -> dict[str, Any]:
         return server_view(await server_service.register(principal, data), principal)
@@ -92,7 +94,8 @@ class BatchController(Controller):
                 "skipped_files": found.selection.skipped}
 
     @post("/process", status_code=200, summary="Start a batch on the selected server",
-          responses=documented(ServerBatchStarted, errors=(404, 503)))
+          responses=documented(ServerBatchStarted, errors=(404, 503)),
+          opt=IDEMPOTENT_CREATE)
     async def process(self, data: BatchBody, principal: Principal,
                       server_service: ServerService) -> dict[str, Any]:
         task, found = await server_service.process(principal, data)

@@ -13,6 +13,7 @@ from libs.storage import Storage
 from services.gateway.auth.repository import Principal
 from services.gateway.downloads import redirect_to_stored
 from services.gateway.errors import ApiError
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.openapi import documented, redirect_errors
 from services.gateway.slides.dto import (
     BatchGenerateBody,
@@ -60,7 +61,8 @@ class SlideBatchController(Controller):
     tags = ["slides"]
 
     @post("/generate", status_code=200, responses=BATCH_ANSWERS,
-          summary="Render a batch of slides; waits for it unless wait=false")
+          summary="Render a batch of slides; waits for it unless wait=false",
+          opt=IDEMPOTENT_CREATE)
     async def generate(self, data: BatchGenerateBody, principal: Principal,
                        slide_service: SlideService) -> Response[dict[str, Any]]:
         task = await slide_service.create(principal, data)
@@ -80,7 +82,8 @@ class SlideBatchController(Controller):
         return {"active_batches": await slide_service.active_count(principal)}
 
     @post("/retry-failed", status_code=200, responses=BATCH_ANSWERS,
-          summary="A new batch of the failed (or never run) slides only")
+          summary="A new batch of the failed (or never run) slides only",
+          opt=IDEMPOTENT_CREATE)
     async def retry_failed(self, data: RetryFailedRequest, principal: Principal,
                            slide_service: SlideService) -> Response[dict[str, Any]]:
         task = await slide_service.retry(principal, data.batch_id)

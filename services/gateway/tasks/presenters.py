@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from libs.tasks.model import Item, Stage, Task
+from libs.tasks.model import Item, Stage, Task, Transition
 from services.gateway.errors import iso_now
 
 STATUS_DESCRIPTIONS = {
@@ -113,4 +113,13 @@ def page(total: int, page_num: int, page_size: int, key: str, rows: list[Any]) -
         "pageSize": page_size,
         "pages": (total + page_size - 1) // page_size,
         key: rows,
+    }
+
+
+def timeline(task: Task, transitions: list[Transition]) -> dict[str, Any]:
+    return {
+        "taskId": task.id,
+        "createdAt": iso(task.created_at),
+        "transitions": [{"action": t.action, "status": t.status, "error": t.error,
+                         "at": iso(t.at)} for t in transitions],
     }

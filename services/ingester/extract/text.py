@@ -37,19 +37,35 @@ def extract_txt(data: bytes, limits: Limits) -> str:
 _FENCE = re.compile(r"^\s*(```|~~~).*$", re.MULTILINE)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+_HEADING = re.compile(r"^[ ]{0,3}(#{1,6})[ \t]+", re.MULTILINE)
+_FENCED_HASH = re.compile(r"^#", re.MULTILINE)
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _TABLE_RULE = re.compile(r"^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*$", re.MULTILINE)
 
 
+def _unfence(text: str) -> str:
+    """Code blocks without their fences; a `# comment` inside one is indented so that it is
+    not taken for a heading."""
+    parts = _FENCE.split(text)
+    # split() keeps the fence marker group: parts = text, marker, code, marker, text, ...
+    out: list[str] = []
+    inside = False
+    for index, part in enumerate(parts):
+        if index % 2:
+            inside = not inside
+            continue
+        out.append(_FENCED_HASH.sub("    #", part) if inside else part)
+    return "".join(out)
+
+
 def extract_markdown(data: bytes, limits: Limits) -> str:
-    """Markdown without its markup: what a reader sees is what gets embedded."""
-    text = decode(data)
-    text = _FENCE.sub("", text)
+    """Markdown without its markup (what a reader sees is what gets embedded), except headings,
+    which stay `# Title` lines for the chunker (extract/base.py)."""
+    text = _unfence(decode(data))
     text = _IMAGE.sub(r"\1", text)
     text = _LINK.sub(r"\1", text)
-    text = _HEADING.sub("", text)
+    text = _HEADING.sub(r"\1 ", text)
     text = _TABLE_RULE.sub("", text)
     text = _EMPHASIS.sub(r"\2", text)
     return _TAG.sub("", text)

@@ -7,17 +7,19 @@ import { onLive, watchItems } from "../live.js";
 import { allowedActions, countsText, FINISHED, TaskView } from "./live_task.js";
 
 const ITEM_PAGE = 50;
-// Pauses and resumes leave no timestamp behind in the task's row, so the timeline shows those
-// it saw live; everything else comes from what the API stores.
-const LIVE_ONLY = ["task_paused", "task_resumed"];
+const ACTION_LABELS = { start: "started", pause: "paused", resume: "resumed",
+                        cancel: "cancelled", fail: "failed", finish: "finished" };
 const LABELS = { start: "Start", pause: "Pause", resume: "Resume", cancel: "Cancel",
                  "retry-failed": "Retry failed" };
 
-// The timeline from what the API stores (creation, start, pause, stages, failed items, end),
-// then every live event seen while the page is open.
-function storedTimeline(task, failedItems) {
-  const entries = [[task.createdAt, "created", `${task.totalItems} items`]];
-  if (task.startedAt) entries.push([task.startedAt, "started", ""]);
+// The timeline: creation, every status change the API keeps (each pause and resume too), stage
+// starts and ends, and failed items, in time order.
+function timelineEntries(task, history, failedItems) {
+  const entries = [[history.createdAt, "created", `${task.totalItems} items`]];
+  for (const change of history.transitions) {
+    entries.push([change.at, ACTION_LABELS[change.action] || change.action,
+                  change.action === "finish" ? change.status : change.error || ""]);
+  }
   for (const stage of task.agents || []) {
     if (stage.startedAt) entries.push([stage.startedAt, `stage ${stage.agentType} started`,
                                        stage.agentName]);
@@ -28,9 +30,8 @@ function storedTimeline(task, failedItems) {
     entries.push([item.finishedAt, `item #${item.seq} failed`,
                   `attempt ${item.attempt}: ${item.error || ""}`]);
   }
-  if (task.status === "paused") entries.push([task.updatedAt, "paused", ""]);
-  if (task.completedAt) entries.push([task.completedAt, task.status, task.errorMessage || ""]);
-  return entries.filter((entry) => entry[0]).sort((a, b) => a[0].localeCompare(b[0]));
+  return entries.filter((entry) => entry[0])
+    .sort((a, b) => Date.parse(a[0]) - Date.parse(b[0]));
 }
 
 function timelineRow([at, what, detail]) {
@@ -58,7 +59,6 @@ export async function taskPage(main, taskId) {
   const view = new TaskView((await get(`/api/v1/tasks/${taskId}`)).data);
   let task = view.task;
   const itemState = { pageNum: 1, status: "" };
-  const live = [];
   const head = h("div", { class: "page-head" });
   const bar = progressBar(task.progress);
   const summary = h("div", { class: "summary" });
@@ -131,13 +131,14 @@ export async function taskPage(main, taskId) {
   }
 
   async function loadTimeline() {
-    const failed = task.failedItems
-      ? (await get(`/api/v1/tasks/${task.taskId}/items`, { status: "failed", pageSize: 50 }))
-        .data.items : [];
-    const stored = storedTimeline(task, failed).filter(
-      ([, what]) => !(what === "paused" && live.some((entry) => entry[1] === "paused")));
-    const entries = [...stored, ...live].sort((a, b) => a[0].localeCompare(b[0]));
-    replace(timelineBox, entries.map(timelineRow));
+    const [history, failed] = await Promise.all([
+      get(`/api/v1/tasks/${task.taskId}/timeline`),
+      task.failedItems
+        ? get(`/api/v1/tasks/${task.taskId}/items`, { status: "failed", pageSize: 50 })
+        : null,
+    ]);
+    replace(timelineBox,
+      timelineEntries(task, history.data, failed ? failed.data.items : []).map(timelineRow));
   }
 
   async function refresh() {
@@ -181,9 +182,6 @@ export async function taskPage(main, taskId) {
   const stop = onLive((message) => {
     const payload = message.payload || {};
     if (payload.taskId !== task.taskId) return;
-    if (LIVE_ONLY.includes(message.type)) {
-      live.push([message.timestamp, message.type.replace("task_", ""), payload.message || ""]);
-    }
     if (!view.apply(message)) return;
     task = view.task;
     renderSummary();
