@@ -7,7 +7,9 @@ class SlidesSettings(CommonSettings, kw_only=True):
     prefetch: int = 16
     render_processes: int = 0  # Pillow processes; 0: one per CPU
     # Each drawing runs under these (libs/sandbox.py); exceeding one fails the slide for good.
-    render_memory_mb: int = 1024
+    # Address space, not RSS: drawing a 1920x1080 CJK slide peaks at ~0.9 GiB of it (VmPeak;
+    # RSS ~200 MB), so 1024 failed slides intermittently ("unknown file format", MemoryError).
+    render_memory_mb: int = 2048
     render_cpu_s: int = 20
     render_wall_s: float = 60.0
     render_max_output_mb: int = 50

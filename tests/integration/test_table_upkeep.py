@@ -73,7 +73,9 @@ async def test_a_big_insert_is_analysed_and_churn_is_vacuumed(database_url: str)
             items=[creation.NewItem({"value": i}) for i in range(5000)]))
     # Statistics reach pg_stat_user_tables within a second of the commit.
     await _wait_for(db, lambda s: s["task_items"].modified_since_analyze >= 5000)
-    assert "ANALYZE task_items" in await maintenance.maintain(db, SMALL)
+    # ANALYZE alone, or VACUUM (ANALYZE) when earlier work left dead rows: both refresh the stats.
+    done = await maintenance.maintain(db, SMALL)
+    assert {"ANALYZE task_items", "VACUUM (ANALYZE) task_items"} & set(done), done
     async with db.connect() as conn:
         estimate = await conn.scalar(text(
             "SELECT reltuples FROM pg_class WHERE relname = 'task_items'"))
