@@ -160,9 +160,14 @@ async def test_pause_and_resume_from_the_task_page(page: Page, stack: Stack,
     assert await _buttons(page) == ["resume", "cancel"]
     started = await asyncio.to_thread(_started, client, task.task_id)
     for _ in range(100):  # items already running finish (their results still count)
-        if (await asyncio.to_thread(client.tasks.get, task.task_id)).inflight_items == 0:
+        settled = await asyncio.to_thread(client.tasks.get, task.task_id)
+        if settled.inflight_items == 0:
             break
         await asyncio.sleep(0.1)
+    # The page hears of those last results over the socket a moment later: wait for it to
+    # show what the API says, then nothing may change while paused.
+    await expect(page.locator("#task-counts")).to_contain_text(
+        f"{settled.completed_items}/200")
     frozen = await page.locator("#task-counts").text_content()
     await asyncio.sleep(1.5)
     assert await page.locator("#task-counts").text_content() == frozen
