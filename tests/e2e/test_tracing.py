@@ -121,7 +121,12 @@ async def test_the_trace_reaches_the_workers_s3_writes(traced: Traced) -> None:
     requests = [s for s in traced.spans("gateway") if s["name"] in (
         "POST /api/v2/batch/tasks", "POST /api/v2/batch/tasks/{task_id}/start")]
     assert len(requests) == 2, [s["name"] for s in requests]
-    handled = {_trace_id(s) for s in traced.spans("docrender") if s["name"] == "item.handle"}
+    handled: set[str] = set()
+    for _ in range(900):  # the worker's spans reach its file shortly after the task ends
+        handled = {_trace_id(s) for s in traced.spans("docrender") if s["name"] == "item.handle"}
+        if handled & {_trace_id(s) for s in requests}:
+            break
+        await asyncio.sleep(0.1)
     trace_id = next((_trace_id(s) for s in requests if _trace_id(s) in handled),
                     _trace_id(requests[-1]))
     await _wait_spans(traced, "docrender", trace_id, "item.handle", 2)
