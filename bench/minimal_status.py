@@ -16,10 +16,6 @@ from litestar import Litestar, get
 
 from libs.tasks.readers import STATUS_SQL
 
-# The same statement, in asyncpg's positional parameters.
-SQL = (STATUS_SQL.replace(":id", "$1").replace(":tenant_id", "CAST($2 AS uuid)")
-       .replace(":user_id", "$3"))
-
 pool: asyncpg.Pool | None = None
 
 
@@ -33,7 +29,7 @@ async def open_pool() -> None:
 async def status(tenant: str, task_id: Any) -> dict[str, Any]:
     assert pool is not None
     async with pool.acquire() as conn:
-        task = await conn.fetchrow(SQL, task_id, tenant, None)
+        task = await conn.fetchrow(STATUS_SQL, task_id, tenant, None)
     return {"code": 200, "data": dict(task)}
 
 

@@ -5,12 +5,31 @@ Tracebacks are rendered as plain text in every mode, never with local variables 
 structlog's dict tracebacks print locals, and a request handler's locals hold the caller's
 `Authorization` header); every line then goes through libs.redaction before it is written."""
 
+import json
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
 
+import msgspec
 import structlog
 
 from libs.redaction import redact_event
+
+# Values msgspec renders exactly as json.dumps does (but compact and in UTF-8).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_line(event: dict[str, Any], default: Callable[[Any], Any]) -> str:
+    """The JSON renderer's serializer: msgspec for a line of plain values (an access line, most
+    lines; ~5x cheaper than json.dumps), json.dumps for the rest, so any other object is
+    rendered through structlog's fallback (its repr) as before, never by msgspec's own rules."""
+    if all(type(value) in _SCALARS for value in event.values()):
+        try:
+            return msgspec.json.encode(event).decode()
+        except UnicodeEncodeError:  # a lone surrogate: json.dumps escapes it
+            pass
+    return json.dumps(event, default=default)
 
 
 def configure_logging(service: str, *, json_logs: bool, level: str = "info") -> None:
@@ -24,7 +43,7 @@ def configure_logging(service: str, *, json_logs: bool, level: str = "info") -> 
         redact_event,
     ]
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=json_line)
         if json_logs
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(),
                                            exception_formatter=structlog.dev.plain_traceback)
@@ -44,6 +63,8 @@ def configure_logging(service: str, *, json_logs: bool, level: str = "info") -> 
             structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer,
         ])
     )
+    # No caller lookup (a stack walk per line): no renderer prints file or line numbers.
+    logging._srcfile = None  # the switch logging's source documents for this
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -7,6 +7,7 @@ userinfo (amqp://user:pw@host, postgresql://user:pw@host) and `password=`/`token
 Fields whose *name* says secret are replaced whole.
 """
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -36,12 +37,27 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# Every pattern above needs one of these words. Most logged strings (event names, routes,
+# request ids, timestamps) hold none, and one search costs a tenth of the five substitutions:
+# the gateway writes an access line per request, so this is on its hot path. ASCII text is
+# lowercased and searched case-sensitively (5x faster than IGNORECASE); other text keeps
+# IGNORECASE, whose Unicode equivalences (e.g. the long s) `lower()` does not make.
+_WORDS = r"bearer|basic|cvr_|x-amz|signature|awsaccesskeyid|://|passw|secret|token|api_?key"
+_WORD = re.compile(_WORDS)
+_WORD_ANY_CASE = re.compile(_WORDS, re.IGNORECASE)
+# Values that can hold no text, left alone without walking the checks below.
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
 def redact_text(text: str) -> str:
+    if (_WORD.search(text.lower()) if text.isascii() else _WORD_ANY_CASE.search(text)) is None:
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 
 
+@functools.lru_cache(maxsize=4096)  # log keys come from the code: a small, fixed set
 def _is_secret_key(key: object) -> bool:
     if not isinstance(key, str):
         return False
@@ -52,6 +68,8 @@ def _is_secret_key(key: object) -> bool:
 def redact(value: Any, depth: int = 0) -> Any:
     """A copy of `value` with secrets replaced; containers are walked a few levels deep and
     anything else is left alone (its repr, if rendered, goes through the text patterns)."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, str):
         return redact_text(value)
     if depth > 6:

@@ -123,7 +123,12 @@ TASK_COLUMNS = ", ".join(Task.__struct_fields__)
 
 
 def task_from_row(row: Any) -> Task:
-    values = dict(row._mapping)
+    """A SQLAlchemy row."""
+    return task_from_mapping(dict(row._mapping))
+
+
+def task_from_mapping(values: dict[str, Any]) -> Task:
+    """The task's columns by name (an asyncpg record made a dict)."""
     for key in ("id", "tenant_id", "user_id", "parent_task_id"):
         if values[key] is not None:
             values[key] = str(values[key])

@@ -20,6 +20,7 @@ from libs.tasks.model import (
     Stage,
     Task,
     Transition,
+    task_from_mapping,
     task_from_row,
 )
 from libs.tasks.transitions import sql_states
@@ -115,29 +116,34 @@ async def find_task(conn: AsyncConnection, task_id: str, *, kind: str) -> Task |
     return task_from_row(row) if row else None
 
 
+# The status poll (the gateway's most frequent request) in one statement: the task scoped by
+# tenant (and user unless None), its stages as a JSON aggregate. Positional parameters: it runs
+# on the driver connection (libs/db/driver.py), which `get_task_with_stages` takes.
 STATUS_SQL = (
     f"""SELECT {TASK_COLUMNS}, (SELECT coalesce(json_agg(s ORDER BY s.position), '[]')
         FROM (SELECT position, name, label, status, progress, started_at, completed_at, summary,
               error_message, metadata FROM task_stages WHERE task_id = t.id) s) AS stages
-    FROM tasks t WHERE id = :id AND tenant_id = :tenant_id
-      AND (CAST(:user_id AS uuid) IS NULL OR user_id = CAST(:user_id AS uuid))"""
+    FROM tasks t WHERE id = $1 AND tenant_id = CAST($2 AS uuid)
+      AND (CAST($3 AS uuid) IS NULL OR user_id = CAST($3 AS uuid))"""
 )
 
 
 async def get_task_with_stages(
-    conn: AsyncConnection, task_id: str, *, tenant_id: str, user_id: str | None = None
+    driver: Any, task_id: str, *, tenant_id: str, user_id: str | None = None
 ) -> tuple[Task, list[Stage]] | None:
-    """`get_task` and `get_stages` in one statement, the stages as a JSON aggregate: a status
-    poll, the gateway's most frequent request, costs one round trip."""
-    parsed = _parse_id(task_id)
-    if parsed is None:
+    """`get_task` and `get_stages` in one round trip, on an asyncpg connection (the engine's
+    codecs decode the stages' JSON): what a status poll costs is the statement's, not
+    SQLAlchemy's statement and result layers'."""
+    try:
+        parsed = uuid.UUID(task_id)
+    except ValueError:
         return None
-    row = (await conn.execute(text(STATUS_SQL), {"id": parsed, "tenant_id": tenant_id,
-                                                 "user_id": user_id})).one_or_none()
-    if row is None:
+    record = await driver.fetchrow(STATUS_SQL, parsed, tenant_id, user_id)
+    if record is None:
         return None
-    stages: list[dict[str, Any]] = row.stages
-    return task_from_row(row), [msgspec.convert(s, Stage, strict=False) for s in stages]
+    values = dict(record)
+    stages: list[dict[str, Any]] = values.pop("stages")
+    return task_from_mapping(values), msgspec.convert(stages, list[Stage], strict=False)
 
 
 async def get_stages(conn: AsyncConnection, task_id: str) -> list[Stage]:

@@ -2,7 +2,6 @@
 
 import contextlib
 import time
-import uuid
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
@@ -21,7 +20,7 @@ from libs.messaging.parts import QueueConsumer
 from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
 from libs.observability import tracing
-from libs.observability.asgi import observe_http
+from libs.observability.asgi import new_request_id, observe_http
 from libs.sandbox import Limits, SandboxPool
 from libs.settings import load_settings
 from proto.auth import TokenRevoked
@@ -72,17 +71,23 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        # The outer access-log layer (libs/observability/asgi.py) usually named it already.
-        request_id = state.setdefault("request_id", f"req_{uuid.uuid4().hex[:16]}")
         state["started"] = time.perf_counter()
+        # The outer access-log layer (libs/observability/asgi.py) named it and bound it to the
+        # log context already, unless the app runs without that layer (some tests).
+        request_id = state.get("request_id")
+        outer_named_it = request_id is not None
+        if request_id is None:
+            request_id = state["request_id"] = new_request_id()
+        header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
+                message = {**message, "headers": [*message.get("headers", ()), header]}
             await send(message)
 
+        if outer_named_it:
+            await app(scope, receive, send_with_id)
+            return
         with structlog.contextvars.bound_contextvars(correlation_id=request_id):
             await app(scope, receive, send_with_id)
 

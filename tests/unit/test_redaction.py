@@ -26,6 +26,16 @@ def test_each_kind_of_secret_is_redacted(text: str, secret: str) -> None:
     assert secret not in redact_text(text)
 
 
+@pytest.mark.parametrize("text", [
+    f"AUTHORIZATION: BEARER {TOKEN[4:]}",  # upper case, ASCII: the lowercased pre-check
+    "amqp://guest:hunter2@host/ and ünïcode",  # non-ASCII: the case-insensitive pre-check
+    "PAſSWORD=hunter2",  # the long s matches `s` under IGNORECASE; lower() keeps it
+    "API_KEY: hunter2",
+])
+def test_the_cheap_pre_check_lets_every_secret_through_to_the_patterns(text: str) -> None:
+    assert "hunter2" not in redact_text(text) and TOKEN[4:] not in redact_text(text)
+
+
 def test_ordinary_text_is_left_alone() -> None:
     text = "task tsk_1 finished: 3 items, max_tokens=512, tokens used 40"
     assert redact_text(text) == text
@@ -52,3 +62,18 @@ def test_a_logged_traceback_holds_no_locals_and_no_secret(json_logs: bool) -> No
     if json_logs:
         first = json.loads(output.splitlines()[0])
         assert first["authorization"] == "[redacted]" and "Traceback" in first["exception"]
+
+
+def test_json_lines_of_plain_values_and_of_other_objects() -> None:
+    """msgspec renders lines of plain values; anything else keeps json.dumps and structlog's
+    fallback (its repr), so objects never render by msgspec's own rules."""
+    stream = io.StringIO()
+    configure_logging("test", json_logs=True)
+    logging.getLogger().handlers[0].setStream(stream)  # type: ignore[attr-defined]
+    log = get_logger("t")
+    log.info("plain", route="/api/v1/tasks/{task_id:str}", status=200, ms=1.5, none=None)
+    log.info("objects", at=b"\x00", items={"a": 1}, lone="\udc80")
+    plain, objects = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert (plain["event"], plain["route"], plain["status"], plain["ms"], plain["none"]) == (
+        "plain", "/api/v1/tasks/{task_id:str}", 200, 1.5, None)
+    assert (objects["items"], objects["lone"]) == ({"a": 1}, "\udc80")

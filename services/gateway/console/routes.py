@@ -51,7 +51,7 @@ def content_security_policy(settings: CommonSettings) -> str:
 def console_router(settings: CommonSettings) -> Any:
     policy = content_security_policy(settings)
 
-    def secure_headers(response: Response[Any]) -> Response[Any]:
+    async def secure_headers(response: Response[Any]) -> Response[Any]:  # no thread hop
         response.headers["Content-Security-Policy"] = policy
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
@@ -64,9 +64,11 @@ def console_router(settings: CommonSettings) -> Any:
     )
 
 
-def redirect_root(request: Request[Any, Any, Any]) -> Redirect | None:
+async def redirect_root(request: Request[Any, Any, Any]) -> Redirect | None:
     """`/` opens the console. A before-request hook rather than a route: with the docs mounted
-    at the root, Litestar's OpenAPI router owns the `/` route itself."""
+    at the root, Litestar's OpenAPI router owns the `/` route itself. It runs before every
+    request, so it is a coroutine: Litestar runs a sync hook in a worker thread (a thread hop
+    per request)."""
     if request.scope["path"] == "/":
         return Redirect(f"{CONSOLE_PATH}/")
     return None

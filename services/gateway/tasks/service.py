@@ -9,6 +9,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from libs.db.driver import driver_connection
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.tasks import control, creation, readers
@@ -86,12 +87,11 @@ class TaskService:
             return await self.load(conn, principal, task_id, kind=kind, not_found=not_found)
 
     async def status(self, principal: Principal, task_id: str) -> tuple[Task, list[Stage]]:
-        # The polling hot path: one statement, on an autocommit connection (no BEGIN and
-        # ROLLBACK round trips around a read).
-        async with self._db.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        # The polling hot path: one statement on the pooled connection's driver, outside a
+        # transaction (no BEGIN and ROLLBACK round trips, no SQLAlchemy result layer).
+        async with driver_connection(self._db) as driver:
             found = await readers.get_task_with_stages(
-                conn, task_id, tenant_id=principal.tenant_id, user_id=principal.owner_filter)
+                driver, task_id, tenant_id=principal.tenant_id, user_id=principal.owner_filter)
         if found is None:
             raise task_not_found(task_id)
         return found
