@@ -3,7 +3,7 @@ same SQL as the gateway (`libs/tasks/readers.get_task_with_stages`: the task row
 tenant, with its stages) over a plain asyncpg pool, and no authentication, envelope or
 presenter. What a status read costs at the least.
 
-    CONVEYOR_DATABASE_URL=... PORT=... python -m bench.minimal_status"""
+    CONVEYOR_DATABASE_URL=... PORT=... [WORKERS=n] python -m bench.minimal_status"""
 
 from __future__ import annotations
 
@@ -36,5 +36,8 @@ async def status(tenant: str, task_id: Any) -> dict[str, Any]:
 app = Litestar([status], on_startup=[open_pool], debug=False, logging_config=None)
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), loop="uvloop",
+    # WORKERS > 1: that many processes on the port, as the gateway's CONVEYOR_GATEWAY_WORKERS.
+    workers = int(os.environ.get("WORKERS", "1"))
+    uvicorn.run(app if workers == 1 else "bench.minimal_status:app", workers=workers,
+                host="127.0.0.1", port=int(os.environ["PORT"]), loop="uvloop",
                 http="httptools", log_config=None, access_log=False)

@@ -6,9 +6,22 @@ values from small, closed sets only (kind, outcome, status, queue, route templat
 never a task id, item seq, tenant or user, so a series count stays bounded however many tasks
 run."""
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 __all__ = ["CONTENT_TYPE_LATEST", "exposition"]
+
+# Set (by services/gateway/workers.py) when several processes share one /metrics.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 # Seconds: from a no-op echo item (~100 us) to a slow render (minutes).
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -92,10 +105,28 @@ HTTP_SECONDS = Histogram(
     ["method", "route"], buckets=HTTP_BUCKETS)
 
 # --- readiness -------------------------------------------------------------------------------
-READY = Gauge("conveyor_ready", "1 when every readiness check of this process passes")
-CHECK_UP = Gauge("conveyor_dependency_up", "1 when a readiness check passes", ["check"])
+# With several gateway workers: the latest check of any live worker (the one answering a
+# scrape checks first; the workers share their dependencies).
+READY = Gauge("conveyor_ready", "1 when every readiness check of this process passes",
+              multiprocess_mode="livemostrecent")
+CHECK_UP = Gauge("conveyor_dependency_up", "1 when a readiness check passes", ["check"],
+                 multiprocess_mode="livemostrecent")
 
 
 def exposition() -> bytes:
-    """The default registry (these plus the process and GC collectors) in the text format."""
-    return generate_latest()
+    """The default registry (these plus the process and GC collectors) in the text format; in
+    multiprocess mode (several gateway workers) the series of every worker, summed (counters,
+    histograms) or the latest of the live ones (the readiness gauges); the process and GC
+    collectors are per process and not included there."""
+    directory = os.environ.get(MULTIPROCESS_DIR)
+    if not directory:
+        return generate_latest()
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+def process_exiting() -> None:
+    """A worker in multiprocess mode is stopping: its live gauges stop counting."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]

@@ -19,7 +19,7 @@ from libs.logging import configure_logging
 from libs.messaging.parts import QueueConsumer
 from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
-from libs.observability import tracing
+from libs.observability import metrics, tracing
 from libs.observability.asgi import new_request_id, observe_http
 from libs.sandbox import Limits, SandboxPool
 from libs.settings import load_settings
@@ -50,6 +50,7 @@ from services.gateway.stream.routes import STREAM_HANDLERS
 from services.gateway.stream.service import StreamService
 from services.gateway.tasks.routes import TASK_HANDLERS
 from services.gateway.tasks.service import TaskService
+from services.gateway.workers import serve_workers, worker_settings
 
 # Checking an uploaded template compiles it and renders it once (the renderer choice); a
 # hostile one must not take the gateway down, nor hold an upload long.
@@ -131,9 +132,12 @@ def create_app(settings: GatewaySettings) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # No pre-ping: status polls are the gateway's hot path (one statement each).
-        async with running(settings, "gateway", partial(build, settings, app.state),
-                           pre_ping=False):
-            yield
+        try:
+            async with running(settings, "gateway", partial(build, settings, app.state),
+                               pre_ping=False):
+                yield
+        finally:
+            metrics.process_exiting()  # a worker's live gauges leave the multiprocess sums
 
     openapi = OpenAPIConfig(
         title="Conveyor",
@@ -167,14 +171,32 @@ def create_app(settings: GatewaySettings) -> Litestar:
     )
 
 
-def main() -> None:
-    settings = load_settings(GatewaySettings, "gateway")
-    configure_logging("gateway", json_logs=settings.json_logs, level=settings.log_level)
-    tracing.configure("gateway", settings)
-    app: Any = create_app(settings)  # an ASGI app, typed by Litestar more narrowly
-    uvicorn.run(
-        observe_http(app), host=settings.host, port=settings.port, loop="uvloop",
+def _server_options(settings: GatewaySettings) -> dict[str, Any]:
+    return dict(
+        host=settings.host, port=settings.port, loop="uvloop",
         http="httptools",  # the C parser: ~2x h11's requests per second
         log_config=None, access_log=False, ws="websockets-sansio", ws_max_size=64 * 1024,
         timeout_graceful_shutdown=10,
     )
+
+
+def _observed_app(settings: GatewaySettings) -> Any:
+    configure_logging("gateway", json_logs=settings.json_logs, level=settings.log_level)
+    tracing.configure("gateway", settings)
+    app: Any = create_app(settings)  # an ASGI app, typed by Litestar more narrowly
+    return observe_http(app)
+
+
+def worker_app() -> Any:
+    """One of several gateway processes: uvicorn's supervisor imports and calls this in each
+    worker it starts (services/gateway/workers.py)."""
+    return _observed_app(worker_settings(load_settings(GatewaySettings, "gateway")))
+
+
+def main() -> None:
+    settings = load_settings(GatewaySettings, "gateway")
+    if settings.workers > 1:
+        configure_logging("gateway", json_logs=settings.json_logs, level=settings.log_level)
+        serve_workers(settings, _server_options(settings))
+        return
+    uvicorn.run(_observed_app(settings), **_server_options(settings))
