@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import NamedTuple
 
 import asyncpg
 import httpx
@@ -24,7 +25,7 @@ from tests.harness.infra import ROOT
 
 TASKS = 50
 CONNECTIONS = 8
-CLOSED_S = 10.0
+CLOSED_S, SLICES = 10.0, 5
 OPEN_RATE, OPEN_S, SUBMIT_RATE = 200.0, 20.0, 10.0
 # Processes of the gateway (CONVEYOR_GATEWAY_WORKERS) and of the minimal app in the second
 # comparison and the loaded phase; the first compares one process with one.
@@ -59,17 +60,35 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-async def measured(pid: int, url: str, paths: list[str],
-                   headers: dict[str, str]) -> tuple[Results, float]:
-    """Closed-loop reads and the server's CPU milliseconds per read."""
-    before = cpu_seconds(pid)
-    results = await closed_loop(url, paths, headers, connections=CONNECTIONS, seconds=CLOSED_S)
-    return results, (cpu_seconds(pid) - before) / max(1, len(results.latencies)) * 1000
+class Target(NamedTuple):
+    pid: int
+    url: str
+    paths: list[str]
+    headers: dict[str, str]
+
+
+async def interleaved(*targets: Target) -> list[tuple[Results, float]]:
+    """Closed-loop reads of each target in turns of CLOSED_S / SLICES seconds (so neighbours'
+    load on a shared machine falls on both sides alike), and each server's CPU milliseconds
+    per read."""
+    totals = [(Results(), 0.0) for _ in targets]
+    for _ in range(SLICES):
+        for index, target in enumerate(targets):
+            before = cpu_seconds(target.pid)
+            part = await closed_loop(target.url, target.paths, target.headers,
+                                     connections=CONNECTIONS, seconds=CLOSED_S / SLICES)
+            results, cpu = totals[index]
+            results.latencies += part.latencies
+            results.errors += part.errors
+            results.seconds += part.seconds
+            totals[index] = (results, cpu + cpu_seconds(target.pid) - before)
+    return [(r, cpu / max(1, len(r.latencies)) * 1000) for r, cpu in totals]
 
 
 def _line(name: str, r: Results) -> str:
     return (f"{name}: {r.rate:,.0f} reads/s, p50 {r.percentile(50) * 1000:.1f} ms, "
-            f"p99 {r.percentile(99) * 1000:.1f} ms, errors {r.errors}")
+            f"p90 {r.percentile(90) * 1000:.1f} ms, p99 {r.percentile(99) * 1000:.1f} ms, "
+            f"errors {r.errors}")
 
 
 async def _start_minimal(database_url: str,
@@ -109,15 +128,16 @@ async def _submit(client: httpx.AsyncClient, stop: asyncio.Event) -> float:
 async def _compare(processes: int, gateway: tuple[int, str], gateway_paths: list[str],
                    headers: dict[str, str], database_url: str,
                    minimal_paths: list[str]) -> dict[str, float]:
-    """Closed-loop reads through the gateway, then through the minimal app, both run as
-    `processes` processes."""
+    """Closed-loop reads through the gateway and through the minimal app, in turns, both run
+    as `processes` processes."""
     minimal, minimal_url = await _start_minimal(database_url, processes)
     try:
         for paths, base, extra in ((gateway_paths, gateway[1], headers),
                                    (minimal_paths, minimal_url, {})):
             await closed_loop(base, paths, extra, connections=CONNECTIONS, seconds=2)  # warm-up
-        ours, ours_cpu = await measured(gateway[0], gateway[1], gateway_paths, headers)
-        baseline, baseline_cpu = await measured(minimal.pid, minimal_url, minimal_paths, {})
+        (ours, ours_cpu), (baseline, baseline_cpu) = await interleaved(
+            Target(gateway[0], gateway[1], gateway_paths, headers),
+            Target(minimal.pid, minimal_url, minimal_paths, {}))
     finally:
         minimal.terminate()
         minimal.wait(20)

@@ -1,6 +1,7 @@
 """The gateway's Litestar app: factory and lifespan (database, broker, event hub)."""
 
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator
 from functools import partial
@@ -135,6 +136,10 @@ def create_app(settings: GatewaySettings) -> Litestar:
         try:
             async with running(settings, "gateway", partial(build, settings, app.state),
                                pre_ping=False):
+                # What exists now (the app, its routes and schemas, the libraries: ~150,000
+                # objects) lives as long as the process: out of the collector's sight, a full
+                # collection no longer pauses requests for tens of milliseconds.
+                gc.freeze()
                 yield
         finally:
             metrics.process_exiting()  # a worker's live gauges leave the multiprocess sums
