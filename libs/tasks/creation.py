@@ -73,34 +73,33 @@ def _task_values(task_id: str, new: NewTask) -> dict[str, Any]:
     }
 
 
+_INSERT_TASK = text(
+    f"""INSERT INTO tasks (id, tenant_id, user_id, kind, name, route, params, concurrency,
+        pack_size, max_attempts, continue_on_error, item_timeout_s, task_timeout_s, autostart,
+        exclusivity_key, parent_task_id, total, finalize)
+    VALUES (:id, :tenant_id, :user_id, :kind, :name, :route, CAST(:params AS jsonb),
+        :concurrency, :pack_size, :max_attempts, :continue_on_error, :item_timeout_s,
+        :task_timeout_s, :autostart, :exclusivity_key, :parent_task_id, :total, :finalize)
+    RETURNING {TASK_COLUMNS}"""
+)
+
+
 async def insert_task(conn: AsyncConnection, new: NewTask) -> Task:
     """Insert a pending task. Raises `ExclusivityConflict` (naming the holder) when another
     unfinished task holds its exclusivity key."""
     task_id = str(uuid.uuid4())
-    try:
-        async with conn.begin_nested():
-            row = (
-                await conn.execute(
-                    text(
-                        f"""INSERT INTO tasks (id, tenant_id, user_id, kind, name, route, params,
-                            concurrency, pack_size, max_attempts, continue_on_error,
-                            item_timeout_s, task_timeout_s, autostart, exclusivity_key,
-                            parent_task_id, total, finalize)
-                        VALUES (:id, :tenant_id, :user_id, :kind, :name, :route,
-                            CAST(:params AS jsonb), :concurrency, :pack_size, :max_attempts,
-                            :continue_on_error, :item_timeout_s, :task_timeout_s, :autostart,
-                            :exclusivity_key, :parent_task_id, :total, :finalize)
-                        RETURNING {TASK_COLUMNS}"""
-                    ),
-                    _task_values(task_id, new),
-                )
-            ).one()
-    except IntegrityError as exc:
-        if new.exclusivity_key and "tasks_exclusive" in str(exc.orig):
-            raise ExclusivityConflict(
-                new.exclusivity_key, await exclusive_holder(conn, new.exclusivity_key)
-            ) from exc
-        raise
+    if not new.exclusivity_key:  # no conflict to recover from: no savepoint round trips
+        row = (await conn.execute(_INSERT_TASK, _task_values(task_id, new))).one()
+    else:
+        try:  # in a savepoint, so the holder can be read in this transaction after a conflict
+            async with conn.begin_nested():
+                row = (await conn.execute(_INSERT_TASK, _task_values(task_id, new))).one()
+        except IntegrityError as exc:
+            if "tasks_exclusive" in str(exc.orig):
+                raise ExclusivityConflict(
+                    new.exclusivity_key, await exclusive_holder(conn, new.exclusivity_key)
+                ) from exc
+            raise
     await conn.execute(
         text(
             """INSERT INTO task_items (task_id, seq, group_key, payload)
