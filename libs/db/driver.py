@@ -13,8 +13,6 @@ one that breaks mid-statement is invalidated before the error goes up."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -37,16 +35,34 @@ async def _checkout(engine: AsyncEngine) -> PoolProxiedConnection:
     return await engine.raw_connection()
 
 
-@contextlib.asynccontextmanager
-async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+class DriverConnection:
     """The asyncpg connection of a pooled connection, outside a transaction: use it for
-    single reads only (a write would commit on its own)."""
-    pooled = await _checkout(engine)
-    try:
-        yield pooled.driver_connection
-    except BROKEN as exc:
-        await greenlet_spawn(pooled.invalidate, exc)
-        raise
-    finally:
-        if pooled.dbapi_connection is not None:  # not invalidated (that checked it in)
+    single reads only (a write would commit on its own). A class rather than a generator-based
+    context manager: it is entered on every status poll."""
+
+    __slots__ = ("_engine", "_pooled")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._pooled: PoolProxiedConnection | None = None
+
+    async def __aenter__(self) -> Any:
+        self._pooled = await _checkout(self._engine)
+        return self._pooled.driver_connection
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        _: object) -> None:
+        pooled, self._pooled = self._pooled, None
+        assert pooled is not None
+        if error is not None and _unusable_after(error, pooled.driver_connection):
+            await greenlet_spawn(pooled.invalidate, error)  # also checks it in
+        elif pooled.dbapi_connection is not None:
             await greenlet_spawn(pooled.close)
+
+
+def _unusable_after(error: BaseException, driver: Any) -> bool:
+    """After an error the server reported about the statement (a PostgresError on a live
+    connection) the connection is fine; after anything else (the connection broke, a client
+    state error, the request was cancelled mid-statement) it is dropped, as SQLAlchemy does."""
+    return (isinstance(error, BROKEN) or not isinstance(error, asyncpg.PostgresError)
+            or driver is None or driver.is_closed())

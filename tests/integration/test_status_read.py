@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.db.driver import BROKEN, driver_connection
+from libs.db.driver import BROKEN, DriverConnection
 from libs.db.engine import create_engine
 from libs.tasks import creation, readers
 from libs.tasks.kinds import ECHO
@@ -34,7 +34,7 @@ async def _task(db: AsyncEngine) -> tuple[str, str, str]:
 
 
 async def _status(db: AsyncEngine, task_id: str, tenant: str, user: str | None) -> Any:
-    async with driver_connection(db) as driver:
+    async with DriverConnection(db) as driver:
         return await readers.get_task_with_stages(driver, task_id, tenant_id=tenant,
                                                   user_id=user)
 
@@ -54,7 +54,7 @@ async def test_the_status_read_matches_the_readers_and_is_scoped(database_url: s
         assert await _status(db, task_id, tenant, str(uuid.uuid4())) is None  # another user
         assert await _status(db, task_id, str(uuid.uuid4()), None) is None  # another tenant
         assert await _status(db, "not-a-uuid", tenant, None) is None
-        async with driver_connection(db) as driver:  # autocommit: no transaction left open
+        async with DriverConnection(db) as driver:  # autocommit: no transaction left open
             assert not driver.is_in_transaction()
     finally:
         await db.dispose()
@@ -76,7 +76,7 @@ async def test_connections_postgresql_closed_are_not_handed_out(database_url: st
     db = create_engine(database_url, pool_size=2, pre_ping=False)
     try:
         task_id, tenant, user = await _task(db)
-        async with driver_connection(db) as a, driver_connection(db) as b:
+        async with DriverConnection(db) as a, DriverConnection(db) as b:
             pids = {a.get_server_pid(), b.get_server_pid()}
             drivers = [a, b]
         await _terminate_backends(database_url, pids)
@@ -94,13 +94,29 @@ async def test_a_connection_broken_mid_statement_is_dropped(database_url: str) -
     db = create_engine(database_url, pool_size=1, pre_ping=False)
     try:
         task_id, tenant, user = await _task(db)
-        with pytest.raises(BROKEN):
-            async with driver_connection(db) as driver:
+        # The connection error, or (the server's goodbye racing the statement) asyncpg's
+        # client state error.
+        with pytest.raises((*BROKEN, asyncpg.InternalClientError)):
+            async with DriverConnection(db) as driver:
                 pid = driver.get_server_pid()
                 await _terminate_backends(database_url, {pid})
                 await driver.fetchval("SELECT pg_sleep(0.5)")  # the backend is gone
-        async with driver_connection(db) as driver:
+        async with DriverConnection(db) as driver:
             assert driver.get_server_pid() != pid
         assert await _status(db, task_id, tenant, user) is not None
+    finally:
+        await db.dispose()
+
+
+async def test_an_error_the_server_reports_keeps_the_connection(database_url: str) -> None:
+    db = create_engine(database_url, pool_size=1, pre_ping=False)
+    try:
+        async with DriverConnection(db) as driver:
+            pid = driver.get_server_pid()
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            async with DriverConnection(db) as driver:
+                await driver.fetchval("SELECT 1 / 0")
+        async with DriverConnection(db) as driver:
+            assert driver.get_server_pid() == pid and await driver.fetchval("SELECT 1") == 1
     finally:
         await db.dispose()

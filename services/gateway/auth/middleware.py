@@ -47,8 +47,17 @@ class TokenCache:
         self._entries.pop(hashed, None)
 
 
+def _authorization(connection: ASGIConnection) -> str:  # type: ignore[type-arg]
+    """The Authorization header, read off the raw ASGI headers (names arrive lowercased):
+    building the connection's Headers object for one header cost more than the lookup."""
+    for name, value in connection.scope["headers"]:
+        if name == b"authorization":
+            return str(value.decode("latin-1"))
+    return ""
+
+
 def bearer_token(connection: ASGIConnection) -> str | None:  # type: ignore[type-arg]
-    header = connection.headers.get("authorization", "")
+    header = _authorization(connection)
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()

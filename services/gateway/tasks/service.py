@@ -9,7 +9,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from libs.db.driver import driver_connection
+from libs.db.driver import DriverConnection
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing, Publisher
 from libs.tasks import control, creation, readers
@@ -89,7 +89,7 @@ class TaskService:
     async def status(self, principal: Principal, task_id: str) -> tuple[Task, list[Stage]]:
         # The polling hot path: one statement on the pooled connection's driver, outside a
         # transaction (no BEGIN and ROLLBACK round trips, no SQLAlchemy result layer).
-        async with driver_connection(self._db) as driver:
+        async with DriverConnection(self._db) as driver:
             found = await readers.get_task_with_stages(
                 driver, task_id, tenant_id=principal.tenant_id, user_id=principal.owner_filter)
         if found is None:
