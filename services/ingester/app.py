@@ -104,7 +104,9 @@ async def build(settings: IngesterSettings, runtime: Runtime) -> Service:
         runtime.exits.push_async_callback(queries.close)
     # Boot the forkserver now rather than on the first document.
     await asyncio.to_thread(run_isolated, len, b"", timeout_s=60, memory_bytes=1 << 30)
-    pipeline = IndexPipeline(documents, runtime.db, settings.embedding_batch_size)
+    batch = settings.embedding_batch_size
+    pipeline = IndexPipeline(documents, runtime.db, batch,
+                             call_size=batch * settings.embedding_call_batches)
     pipeline.start()
     runtime.exits.push_async_callback(pipeline.stop)
     ocr = (Ocr.detect(settings.ocr_languages, settings.ocr_timeout_s,
