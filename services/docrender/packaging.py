@@ -17,10 +17,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.docxfast.zipraw import DEFLATED, STORED, Writable, ZipWriter, iter_chunks
 from libs.errors import ArtifactsMissing
+from libs.observability import tracing
 from libs.storage import ObjectMissing, Storage, task_prefix
 from libs.worker.handler import FinalizeContext
 from services.docrender.lineage import Entry, batch_pages
@@ -103,7 +105,8 @@ class ZipPackager:
             return size
 
         try:
-            return await asyncio.to_thread(upload)
+            with tracing.span("s3.put", kind=SpanKind.CLIENT):
+                return await asyncio.to_thread(upload)
         except Exception as exc:
             await self._storage.delete_keys([key])
             raise RuntimeError(f"ZIP packaging failed: {exc!r}") from exc
