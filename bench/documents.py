@@ -42,9 +42,10 @@ def _rows(count: int) -> list[dict[str, Any]]:
 
 
 def _rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (render processes, LibreOffice)."""
+    """Resident memory of a process and its children (render processes, LibreOffice), each
+    counted once (the process's own status used to be read twice: its RSS counted double)."""
     total = 0
-    for status in [Path(f"/proc/{pid}/status"), *Path("/proc").glob("[0-9]*/status")]:
+    for status in Path("/proc").glob("[0-9]*/status"):
         try:
             text = status.read_text()
         except OSError:

@@ -12,15 +12,17 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, BinaryIO
+from typing import IO
 
 from minio import Minio
 from minio.commonconfig import CopySource
+from minio.datatypes import Part
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from opentelemetry.trace import SpanKind
 
 from libs.errors import Permanent, Retryable
+from libs.multipart import PART_SIZE, MultipartWriter
 from libs.observability import tracing
 from libs.settings import CommonSettings
 
@@ -98,16 +100,13 @@ class Storage:
         with tracing.span("s3.put", kind=SpanKind.CLIENT, attributes={"s3.bytes": len(data)}):
             await asyncio.to_thread(put)
 
-    async def put_stream(self, key: str, stream: BinaryIO, content_type: str) -> None:
-        """Upload a stream of unknown length in 10 MiB parts (memory stays flat)."""
-
-        def put() -> None:
-            with _s3_errors(key):
-                self._client.put_object(self.bucket, key, stream, -1, content_type=content_type,
-                                        part_size=10 * 1024 * 1024)
-
-        with tracing.span("s3.put", kind=SpanKind.CLIENT):
-            await asyncio.to_thread(put)
+    def open_upload(self, key: str, content_type: str, *,
+                    part_size: int = PART_SIZE) -> MultipartWriter:
+        """A file that becomes the object `key` when closed, for an object of unknown length:
+        uploaded in parts as it is written, with memory bounded by two parts (libs/multipart.py).
+        Blocking: write to it from a worker thread. `abort()` leaves no object behind."""
+        return MultipartWriter(_MinioParts(self._client, self.bucket, key, content_type),
+                               part_size=part_size)
 
     async def get_bytes(self, key: str, max_bytes: int) -> bytes:
         def get() -> bytes:
@@ -271,3 +270,33 @@ class _ClosingResponse:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _MinioParts:
+    """minio's multipart calls for one object. They are not public API (its `put_object` with
+    an unknown length is what uses them): minio is pinned, and tests/integration/
+    test_multipart_upload.py runs them against an S3 server."""
+
+    def __init__(self, client: Minio, bucket: str, key: str, content_type: str) -> None:
+        self._client, self._bucket, self._key = client, bucket, key
+        self._content_type = content_type
+
+    def begin(self) -> str:
+        with _s3_errors(self._key):
+            return self._client._create_multipart_upload(
+                self._bucket, self._key, {"Content-Type": self._content_type})
+
+    def upload(self, upload_id: str, number: int, data: memoryview) -> str:
+        with _s3_errors(self._key):
+            # minio hashes and sends the body through the buffer protocol: no copy is made
+            return self._client._upload_part(self._bucket, self._key, data,  # type: ignore[arg-type]
+                                             None, upload_id, number)
+
+    def complete(self, upload_id: str, etags: list[str]) -> None:
+        parts = [Part(number, etag) for number, etag in enumerate(etags, start=1)]
+        with _s3_errors(self._key):
+            self._client._complete_multipart_upload(self._bucket, self._key, upload_id, parts)
+
+    def abort(self, upload_id: str) -> None:
+        with _s3_errors(self._key):
+            self._client._abort_multipart_upload(self._bucket, self._key, upload_id)

@@ -14,7 +14,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 STORED, DEFLATED = 0, 8
 _LOCAL = struct.Struct("<4s5H3L2H")
@@ -34,6 +34,12 @@ class Readable(Protocol):
     """A stream read in pieces (a file, or an object-storage response)."""
 
     def read(self, amt: int, /) -> bytes: ...
+
+
+class Writable(Protocol):
+    """Where a ZIP goes: a file, or an upload written as it goes."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 class BadZip(ValueError):
@@ -137,11 +143,11 @@ class ZipWriter:
     """Writes a ZIP to a forward-only stream: each entry's local header and compressed bytes as
     they come (or streamed in pieces with `begin` then `write`, the sizes known up front), then
     the central directory, with ZIP64 records once offsets, sizes or the entry count pass the
-    32/16-bit limits. Memory stays flat in the number of entries: each entry's directory record
-    is spooled to a temporary file as the entry begins, and names are checked for uniqueness by
-    a 16-byte digest."""
+    32/16-bit limits. Memory barely grows with the number of entries: each entry's directory
+    record is spooled to a temporary file as the entry begins; names are checked for uniqueness
+    by a 16-byte digest kept in a set (about 90 bytes an entry: 9 MB for 100,000)."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: Writable) -> None:
         self._out = out
         self._offset = 0
         self._count = 0

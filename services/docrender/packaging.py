@@ -3,26 +3,26 @@ bucket, with memory flat however large the batch.
 
 The documents come from the batch and, for a retry-failed batch, its parents (`lineage`), a
 page at a time, and are checked to exist before anything is written. Each document is copied
-into the ZIP as it was stored
-(stored entries: DOCX and PDF are compressed already), a pack's documents with one ranged read
-each, and the ZIP is assembled by `ZipWriter` from their sizes and CRCs (computed when they
-were rendered), so nothing is inflated or compressed again. A writer thread feeds a pipe that
-the upload reads. The manifest, one line per item, is spooled to a temporary file and deflated
-into the archive last; entry names are unique whatever the templates are called."""
+into the ZIP as it was stored (stored entries: DOCX and PDF are compressed already), a pack's
+documents with one ranged read each, and the ZIP is assembled by `ZipWriter` from their sizes
+and CRCs (computed when they were rendered), so nothing is inflated or compressed again. A
+worker thread writes the ZIP into a multipart upload that holds two parts at most
+(libs/multipart.py). The manifest, one line per item, is spooled to a temporary file and
+deflated into the archive last; entry names are unique whatever the templates are called."""
 
 import asyncio
 import json
-import os
 import tempfile
-import threading
 import zlib
-from collections.abc import Iterator
-from typing import IO, Any, BinaryIO
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.docxfast.zipraw import DEFLATED, STORED, ZipWriter, iter_chunks
+from libs.docxfast.zipraw import DEFLATED, STORED, Writable, ZipWriter, iter_chunks
 from libs.errors import ArtifactsMissing
+from libs.observability import tracing
 from libs.storage import ObjectMissing, Storage, task_prefix
 from libs.worker.handler import FinalizeContext
 from services.docrender.lineage import Entry, batch_pages
@@ -89,30 +89,27 @@ class ZipPackager:
             f"{ObjectMissing.code}: {count} of {done} documents are no longer "
             "stored; retry-failed renders them again", lost)
 
-    async def _stream(self, key: str, write: Any) -> int:
-        read_fd, write_fd = os.pipe()
-        failure: list[BaseException] = []
-        total: list[int] = []
+    async def _stream(self, key: str, write: Callable[[Writable], int]) -> int:
+        """Runs `write` in a worker thread into an upload of `key` (parts go up as they fill,
+        memory stays two parts); a failed upload stores nothing, and a ZIP an earlier attempt
+        stored is removed (the task's outcome is this attempt's)."""
 
-        def writer_main() -> None:
+        def upload() -> int:
+            target = self._storage.open_upload(key, "application/zip")
             try:
-                with os.fdopen(write_fd, "wb") as out:
-                    total.append(write(out))
-            except BaseException as exc:  # reported after the upload returns
-                failure.append(exc)
+                size = write(target)
+            except BaseException:
+                target.abort()
+                raise
+            target.close()
+            return size
 
-        writer = threading.Thread(target=writer_main, name="zip-writer", daemon=True)
-        writer.start()
-        with os.fdopen(read_fd, "rb") as stream:
-            try:
-                await self._storage.put_stream(key, stream, "application/zip")
-            finally:
-                stream.close()  # unblocks a writer still writing if the upload failed
-                await asyncio.to_thread(writer.join)
-        if failure:
-            await self._storage.delete_keys([key])  # never leave a truncated ZIP behind
-            raise RuntimeError(f"ZIP packaging failed: {failure[0]!r}") from failure[0]
-        return total[0]
+        try:
+            with tracing.span("s3.put", kind=SpanKind.CLIENT):
+                return await asyncio.to_thread(upload)
+        except Exception as exc:
+            await self._storage.delete_keys([key])
+            raise RuntimeError(f"ZIP packaging failed: {exc!r}") from exc
 
 
 class _Archive:
@@ -125,7 +122,7 @@ class _Archive:
         self._format = str(params.get("outputFormat", "docx"))
         self._counts = counts
 
-    def write(self, out: BinaryIO, pages: Iterator[list[Entry]]) -> int:
+    def write(self, out: Writable, pages: Iterator[list[Entry]]) -> int:
         writer = ZipWriter(out)
         with tempfile.TemporaryFile() as manifest:
             manifest.write(b"[")

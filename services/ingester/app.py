@@ -2,6 +2,7 @@
 kb_sync worker and the hybrid search server (with its optional reranker)."""
 
 import asyncio
+import subprocess
 from functools import partial
 
 from libs.lifecycle import Runtime, Service
@@ -16,6 +17,7 @@ from proto.kb import SearchChunks
 from proto.topology import Queue
 from services.ingester.embeddings.base import EmbeddingProvider
 from services.ingester.embeddings.local import LocalProvider
+from services.ingester.embeddings.onnx_local import OnnxMismatch, OnnxProvider
 from services.ingester.embeddings.openai_http import HttpProvider
 from services.ingester.extract import FORMAT_LABELS
 from services.ingester.handler import SyncDocument
@@ -26,7 +28,7 @@ from services.ingester.repository import Fusion
 from services.ingester.rerank import Reranker
 from services.ingester.search import SearchService
 from services.ingester.settings import IngesterSettings
-from services.ingester.tokens import known_share
+from services.ingester.tokens import default_model_path, known_share
 
 log = get_logger(__name__)
 
@@ -46,6 +48,28 @@ async def build_provider(settings: IngesterSettings, threads: int) -> EmbeddingP
                                         batch_size=settings.embedding_batch_size,
                                         threads=threads)
     raise SystemExit(f"unknown embedding provider {settings.embedding_provider!r}")
+
+
+async def build_query_provider(settings: IngesterSettings,
+                               documents: EmbeddingProvider) -> EmbeddingProvider:
+    """Queries get their own model instance (and thread count), so a search never waits behind
+    a document batch; on ONNX Runtime when it reproduces the torch model (onnx_local.py)."""
+    if settings.embedding_provider != "local":
+        return documents
+    if settings.query_runtime == "onnx":
+        model_path = settings.embedding_model_path or await asyncio.to_thread(default_model_path)
+        try:
+            provider = await OnnxProvider.load(model_path, settings.onnx_cache_dir,
+                                               settings.search_threads, reference=documents)
+        except (OnnxMismatch, ImportError, OSError, subprocess.SubprocessError) as exc:
+            log.warning("ingester.onnx_unavailable", error=f"{type(exc).__name__}: {exc}",
+                        fallback="torch")
+        else:
+            log.info("ingester.query_runtime", runtime="onnx", threads=settings.search_threads)
+            return provider
+    elif settings.query_runtime != "torch":
+        raise SystemExit(f"unknown query runtime {settings.query_runtime!r} (onnx or torch)")
+    return await build_provider(settings, settings.search_threads)
 
 
 def build_search(settings: IngesterSettings, runtime: Runtime,
@@ -75,15 +99,14 @@ async def build(settings: IngesterSettings, runtime: Runtime) -> Service:
     if documents.dimensions != EMBEDDING_COLUMN_DIMENSIONS:
         raise SystemExit(f"{documents.name} gives {documents.dimensions}-dimensional vectors; "
                          f"the chunk table holds {EMBEDDING_COLUMN_DIMENSIONS}")
-    # Queries get their own model instance (and thread count), so a search never waits behind
-    # a document batch.
-    queries = documents
-    if settings.embedding_provider == "local":
-        queries = await build_provider(settings, settings.search_threads)
+    queries = await build_query_provider(settings, documents)
+    if queries is not documents:
         runtime.exits.push_async_callback(queries.close)
     # Boot the forkserver now rather than on the first document.
     await asyncio.to_thread(run_isolated, len, b"", timeout_s=60, memory_bytes=1 << 30)
-    pipeline = IndexPipeline(documents, runtime.db, settings.embedding_batch_size)
+    batch = settings.embedding_batch_size
+    pipeline = IndexPipeline(documents, runtime.db, batch,
+                             call_size=batch * settings.embedding_call_batches)
     pipeline.start()
     runtime.exits.push_async_callback(pipeline.stop)
     ocr = (Ocr.detect(settings.ocr_languages, settings.ocr_timeout_s,

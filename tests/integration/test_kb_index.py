@@ -84,9 +84,10 @@ async def _document(db: AsyncEngine, tenant: str, kb_id: str, name: str) -> Docu
 
 
 async def _index(db: AsyncEngine, documents: dict[Document, list[Chunk]],
-                 batch_size: int = 16) -> tuple[FakeModel, list[bool]]:
+                 batch_size: int = 16,
+                 call_size: int | None = None) -> tuple[FakeModel, list[bool]]:
     model = FakeModel()
-    pipeline = IndexPipeline(model, db, batch_size)
+    pipeline = IndexPipeline(model, db, batch_size, call_size=call_size)
     pipeline.start()
     try:
         stored = await asyncio.gather(*(
@@ -105,6 +106,16 @@ async def _search(db: AsyncEngine, tenant: str, kb_id: str, query: str, mode: st
             vector=_vector(query) if mode != "keyword" else None,
             keywords=query_expression(query) if mode != "vector" else None,
             top_k=top_k, fusion=Fusion(), ef_search=40)
+
+
+async def test_pipeline_calls_may_take_several_batches(db: AsyncEngine) -> None:
+    """A local model then groups a call's chunks of similar length into its batches."""
+    tenant, kb_id = await _knowledge_base(db)
+    more = {await _document(db, tenant, kb_id, f"more{d}.txt"): [
+        Chunk(f"Part {d}", "x " * (1 + (d * 7 + c) % 13)) for c in range(5)] for d in range(10)}
+    model, stored = await _index(db, more, call_size=32)
+    assert stored == [True] * 10
+    assert model.calls == [32, 18], "50 chunks in calls of two batches of 16"
 
 
 async def test_pipeline_fills_batches_across_documents_and_writes_once_per_batch(

@@ -1,9 +1,10 @@
 """The generic task API, for tasks of every kind, in seed 002's conventions; `/api/v1/generate`
 keeps seed 002's own paths working for its polling clients."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
 
 from libs.tasks import creation, readers
@@ -119,33 +120,6 @@ class TaskController(Controller):
             offset=(page_num - 1) * page_size, limit=page_size)
         return ok(page(task.total, page_num, page_size, "items", [item_view(i) for i in items]))
 
-    @post("/{task_id:str}/start", status_code=200,
-          summary="Start a task created with autoStart false",
-          responses=documented(TaskSummaryResponse, errors=(404,)))
-    async def start(self, task_id: str, principal: Principal,
-                    task_service: TaskService) -> dict[str, Any]:
-        return ok(task_summary(await task_service.start(principal, task_id)))
-
-    @post("/{task_id:str}/pause", status_code=200,
-          summary="Pause: once answered, no item of the task starts until it is resumed",
-          responses=documented(TaskSummaryResponse, errors=(404,)))
-    async def pause(self, task_id: str, principal: Principal,
-                    task_service: TaskService) -> dict[str, Any]:
-        return ok(task_summary(await task_service.pause(principal, task_id)))
-
-    @post("/{task_id:str}/resume", status_code=200, summary="Resume a paused task",
-          responses=documented(TaskSummaryResponse, errors=(404,)))
-    async def resume(self, task_id: str, principal: Principal,
-                     task_service: TaskService) -> dict[str, Any]:
-        return ok(task_summary(await task_service.resume(principal, task_id)))
-
-    @post("/{task_id:str}/cancel", status_code=200,
-          summary="Cancel: unfinished items are cancelled, finished ones stay",
-          responses=documented(TaskSummaryResponse, errors=(404,)))
-    async def cancel(self, task_id: str, principal: Principal,
-                     task_service: TaskService) -> dict[str, Any]:
-        return ok(task_summary(await task_service.cancel(principal, task_id)), "任务已取消")
-
     @post("/{task_id:str}/retry-failed", status_code=200,
           summary="A new task for the failed items only, linked to this one",
           responses=documented(RetryCreatedResponse, errors=(404,)),
@@ -184,4 +158,25 @@ class GenerateController(Controller):
         return await _list(task_service, principal, page_num, page_size, status, None)
 
 
-TASK_HANDLERS = [TaskController, GenerateController]
+def _command(action: Literal["start", "pause", "resume", "cancel"], summary: str,
+             message: str | None = None) -> HTTPRouteHandler:
+    """`POST /api/v1/tasks/{task_id}/<action>`, answered with the task's summary."""
+
+    async def command(task_id: str, principal: Principal,
+                      task_service: TaskService) -> dict[str, Any]:
+        task = await getattr(task_service, action)(principal, task_id)
+        return ok(task_summary(task), message) if message else ok(task_summary(task))
+
+    command.__name__ = command.__qualname__ = action  # its name in the OpenAPI document
+    return post(f"/api/v1/tasks/{{task_id:str}}/{action}", status_code=200, summary=summary,
+                tags=["tasks"], responses=documented(TaskSummaryResponse, errors=(404,)))(command)
+
+
+TASK_COMMANDS = [
+    _command("start", "Start a task created with autoStart false"),
+    _command("pause", "Pause: once answered, no item of the task starts until it is resumed"),
+    _command("resume", "Resume a paused task"),
+    _command("cancel", "Cancel: unfinished items are cancelled, finished ones stay", "任务已取消"),
+]
+
+TASK_HANDLERS = [TaskController, *TASK_COMMANDS, GenerateController]
