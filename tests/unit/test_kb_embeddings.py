@@ -3,19 +3,17 @@ across documents: tests/integration/test_kb_index.py)."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from services.ingester.embeddings.base import EmbeddingError
 from services.ingester.embeddings.openai_http import HttpProvider
+from tests.harness.fake_http import JsonHandler, serving
 
 
-class FakeEmbeddings(BaseHTTPRequestHandler):
+class FakeEmbeddings(JsonHandler):
     """POST /v1/embeddings like OpenAI: vector i = [len(text), i+1, 0, ...], answered in
     reverse order (clients must sort by `index`). Input "RATE LIMIT" gets a 429."""
 
@@ -23,38 +21,25 @@ class FakeEmbeddings(BaseHTTPRequestHandler):
     force_dims: int | None = None
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         FakeEmbeddings.requests.append({"path": self.path, "auth": self.headers.get(
             "Authorization"), **body})
         if "RATE LIMIT" in body["input"]:
-            self._send(429, {"error": {"message": "slow down"}})
+            self.send_json(429, {"error": {"message": "slow down"}})
             return
         dims = FakeEmbeddings.force_dims or body.get("dimensions", 4)
         data = [{"object": "embedding", "index": i,
                  "embedding": [float(len(text)), float(i + 1)] + [0.0] * (dims - 2)}
                 for i, text in enumerate(body["input"])]
-        self._send(200, {"object": "list", "data": list(reversed(data)), "model": body["model"]})
-
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        raw = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.send_json(200, {"object": "list", "data": list(reversed(data)),
+                             "model": body["model"]})
 
 
 @pytest.fixture()
 def fake_api() -> Iterator[str]:
     FakeEmbeddings.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeEmbeddings)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with serving(FakeEmbeddings) as url:
+        yield url
 
 
 async def test_http_provider_batches_orders_and_normalises(fake_api: str) -> None:

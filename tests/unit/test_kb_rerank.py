@@ -4,10 +4,7 @@ search."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -15,47 +12,34 @@ import pytest
 from libs.netguard import UrlPolicy
 from proto.kb import ChunkHit
 from services.ingester.rerank import Reranker
+from tests.harness.fake_http import JsonHandler, serving
 
 
-class FakeRerank(BaseHTTPRequestHandler):
+class FakeRerank(JsonHandler):
     """POST /v1/rerank: scores each document by how often the query's first word occurs in
     it, answered best first (clients must map by `index`). Query "broken" gets a 500."""
 
     requests: list[dict[str, Any]] = []
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         FakeRerank.requests.append({"path": self.path, "auth": self.headers.get("Authorization"),
                                     **body})
         if body["query"] == "broken":
-            self._send(500, {"error": "down"})
+            self.send_json(500, {"error": "down"})
             return
         word = body["query"].split()[0]
         results = [{"index": i, "relevance_score": doc.count(word) / 10}
                    for i, doc in enumerate(body["documents"])]
         results.sort(key=lambda r: -r["relevance_score"])
-        self._send(200, {"results": results[: body["top_n"]]})
-
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        raw = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.send_json(200, {"results": results[: body["top_n"]]})
 
 
 @pytest.fixture()
 def fake_rerank() -> Iterator[str]:
     FakeRerank.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeRerank)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with serving(FakeRerank) as url:
+        yield url
 
 
 def _hits(*contents: str) -> list[ChunkHit]:
