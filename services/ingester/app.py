@@ -17,7 +17,7 @@ from proto.kb import SearchChunks
 from proto.topology import Queue
 from services.ingester.embeddings.base import EmbeddingProvider
 from services.ingester.embeddings.local import LocalProvider
-from services.ingester.embeddings.onnx_local import OnnxMismatch, OnnxProvider
+from services.ingester.embeddings.onnx_local import OnnxProvider, OnnxUnavailable
 from services.ingester.embeddings.openai_http import HttpProvider
 from services.ingester.extract import FORMAT_LABELS
 from services.ingester.handler import SyncDocument
@@ -61,7 +61,7 @@ async def build_query_provider(settings: IngesterSettings,
         try:
             provider = await OnnxProvider.load(model_path, settings.onnx_cache_dir,
                                                settings.search_threads, reference=documents)
-        except (OnnxMismatch, ImportError, OSError, subprocess.SubprocessError) as exc:
+        except (OnnxUnavailable, ImportError, OSError, subprocess.TimeoutExpired) as exc:
             log.warning("ingester.onnx_unavailable", error=f"{type(exc).__name__}: {exc}",
                         fallback="torch")
         else:

@@ -29,7 +29,11 @@ AGREEMENT = 0.9999  # cosine similarity each probe's two embeddings must reach
 EXPORT_TIMEOUT_S = 300.0
 
 
-class OnnxMismatch(Exception):
+class OnnxUnavailable(Exception):
+    """The ONNX path cannot serve this model (export failed, or see OnnxMismatch)."""
+
+
+class OnnxMismatch(OnnxUnavailable):
     """The ONNX pipeline does not reproduce the torch model's embeddings."""
 
 
@@ -43,9 +47,11 @@ def _cache_file(model_path: str, cache_dir: str) -> str:
 
 def _export(model_path: str, out_path: str) -> None:
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
-    subprocess.run([sys.executable, "-m", "services.ingester.embeddings.onnx_export",
-                    model_path, out_path], check=True, capture_output=True,
-                   timeout=EXPORT_TIMEOUT_S)
+    done = subprocess.run([sys.executable, "-m", "services.ingester.embeddings.onnx_export",
+                           model_path, out_path], capture_output=True, text=True,
+                          timeout=EXPORT_TIMEOUT_S)
+    if done.returncode:  # the exporter's own last words say why
+        raise OnnxUnavailable(f"export exited {done.returncode}: {done.stderr[-500:].strip()}")
 
 
 def _max_tokens(model_path: str) -> int:
