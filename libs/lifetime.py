@@ -70,16 +70,17 @@ def process_pool(processes: int, *, initializer: Callable[..., Any] | None = Non
                                initargs=(os.getpid(), initializer, initargs))
 
 
-def owned_temp_dir(prefix: str) -> Path:
+def owned_temp_dir(prefix: str, root: Path | None = None) -> Path:
     """A temporary directory named after this process (`<prefix><pid>-<random>`), so a later
-    `remove_orphaned_temp_dirs` can tell it from a live process's."""
-    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+    `remove_orphaned_temp_dirs` can tell it from a live process's; under `root` (default: the
+    system's temporary directory)."""
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=root))
 
 
-def remove_orphaned_temp_dirs(prefix: str) -> list[Path]:
+def remove_orphaned_temp_dirs(prefix: str, root: Path | None = None) -> list[Path]:
     """Remove `<prefix><pid>-*` directories whose process is gone (left by a killed service)."""
     removed = []
-    for path in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+    for path in (root or Path(tempfile.gettempdir())).glob(f"{prefix}*"):
         owner = path.name[len(prefix):].split("-", 1)[0]
         if not path.is_dir() or not owner.isdigit() or _alive(int(owner)):
             continue

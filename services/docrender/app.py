@@ -34,6 +34,8 @@ class DocrenderSettings(CommonSettings, kw_only=True):
     office_timeout_s: float = 60.0  # wall time per conversion
     office_memory_mb: int = 2048  # LibreOffice's address space
     office_cpu_s: int = 60  # CPU time per conversion
+    # Profiles and conversion files: in memory by default ("" = the system temp dir).
+    office_scratch_dir: str = "/dev/shm"
     prefetch: int = 16
     # Items in the handler at once: DOCX rows in flight together are rendered and stored
     # together (batching.py), and PDF rows render ahead while LibreOffice converts.
@@ -58,7 +60,8 @@ async def build(settings: DocrenderSettings, runtime: Runtime) -> Service:
     if settings.office_instances > 0 and office_available():
         office = OfficePool(settings.office_instances,
                             max_conversions=settings.office_max_conversions,
-                            limits=office_limits(settings))
+                            limits=office_limits(settings),
+                            scratch=settings.office_scratch_dir)
         await office.start()
         runtime.exits.push_async_callback(office.stop)
         PROBES.add("office", office.check)

@@ -3,11 +3,19 @@ template go to the render processes as one call per process, and their documents
 one object (a *pack*, the documents back to back), not one object per document.
 
 Per document that saves a process round trip and an S3 write; the batch ZIP later copies each
-document out of its pack as it was stored (services/docrender/packaging.py)."""
+document out of its pack as it was stored (services/docrender/packaging.py).
+
+PDFs leave their LibreOffice instances one at a time, so `PackWriter` gathers the ones a task
+finishes within a short window into one pack instead: a 200-row PDF batch then writes (and its
+ZIP reads back) a few dozen objects, not 200."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import zlib
+from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,3 +120,76 @@ class DocxBatcher:
         if pieces:
             await self._storage.put_bytes(key, b"".join(pieces), PACK_TYPE)
         return placed
+
+
+@dataclass(slots=True)
+class _OpenPack:
+    task_id: str
+    documents: list[bytes] = field(default_factory=list)
+    waiters: list[asyncio.Future[Packed]] = field(default_factory=list)
+    size: int = 0
+
+
+class PackWriter:
+    """Stores documents finished one by one: those of one task that arrive within `linger_s`
+    of the first go into one pack, written then (or at `max_documents` / `max_bytes`, or as
+    soon as no other document of the task is being produced here: the last ones of a batch do
+    not wait out the linger). A document's `store` returns once its pack is in the bucket; a
+    failed write fails every document of the pack (their items are retried)."""
+
+    def __init__(self, storage: Storage, *, linger_s: float = 0.2, max_documents: int = 32,
+                 max_bytes: int = 32 * 1024 * 1024) -> None:
+        self._storage = storage
+        self._linger_s = linger_s
+        self._max_documents = max_documents
+        self._max_bytes = max_bytes
+        self._open: dict[str, _OpenPack] = {}
+        self._producing: Counter[str] = Counter()
+
+    @contextlib.contextmanager
+    def producing(self, task_id: str) -> Iterator[None]:
+        """Wraps the making of one document of `task_id` up to its `store`."""
+        self._producing[task_id] += 1
+        try:
+            yield
+        finally:
+            self._producing[task_id] -= 1
+            if self._producing[task_id] <= 0:
+                del self._producing[task_id]
+
+    async def store(self, task_id: str, data: bytes) -> Packed:
+        pack = self._open.get(task_id)
+        if pack is None:
+            pack = self._open[task_id] = _OpenPack(task_id)
+            asyncio.get_running_loop().call_later(self._linger_s, self._close, pack)
+        waiter: asyncio.Future[Packed] = asyncio.get_running_loop().create_future()
+        pack.documents.append(data)
+        pack.waiters.append(waiter)
+        pack.size += len(data)
+        if (len(pack.documents) >= self._max_documents or pack.size >= self._max_bytes
+                or self._producing[task_id] <= len(pack.documents)):
+            self._close(pack)
+        return await waiter
+
+    def _close(self, pack: _OpenPack) -> None:
+        if self._open.get(pack.task_id) is pack:
+            del self._open[pack.task_id]
+            task = asyncio.create_task(self._write(pack))
+            task.add_done_callback(lambda _: None)
+
+    async def _write(self, pack: _OpenPack) -> None:
+        key = pack_key(pack.task_id)
+        placed, offset = [], 0
+        for data in pack.documents:
+            placed.append(Packed(key, offset, len(data), zlib.crc32(data)))
+            offset += len(data)
+        try:
+            await self._storage.put_bytes(key, b"".join(pack.documents), PACK_TYPE)
+        except Exception as exc:
+            for waiter in pack.waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            return
+        for waiter, where in zip(pack.waiters, placed, strict=True):
+            if not waiter.done():
+                waiter.set_result(where)

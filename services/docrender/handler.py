@@ -1,7 +1,6 @@
 """The `documents` item handler: one (template, row) -> a DOCX (or PDF) in the bucket."""
 
 import asyncio
-import zlib
 from collections import OrderedDict
 from concurrent.futures import Executor
 from typing import Any
@@ -11,8 +10,8 @@ from libs.errors import Permanent
 from libs.office.pool import OfficePool
 from libs.storage import ObjectMissing, Storage
 from libs.worker.handler import ItemContext, ItemDone
-from services.docrender.batching import DocxBatcher
-from services.docrender.naming import CONTENT_TYPES, document_key, zip_entry, zip_folders
+from services.docrender.batching import DocxBatcher, Packed, PackWriter
+from services.docrender.naming import zip_entry, zip_folders
 from services.docrender.render.docx import render_rows
 
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024
@@ -49,6 +48,7 @@ class DocumentRenderer:
         self._renderers = renderers
         self._office = office
         self._batcher = DocxBatcher(storage, renderers, processes)
+        self._pdf_packs = PackWriter(storage)
 
     async def __call__(self, ctx: ItemContext) -> ItemDone:
         template_id = str(ctx.payload["template_id"])
@@ -64,32 +64,30 @@ class DocumentRenderer:
             raise Permanent(f"TEMPLATE_FILE_MISSING: the file of template {template_id} is no "
                             "longer stored") from exc
         file = zip_entry(zip_folders(templates)[template_id], row_index, fmt)
-        where: dict[str, Any]
         if fmt == "pdf":
-            where = await self._pdf(ctx.task_id, template_id, template["key"], source, renderer,
-                                    row_index, ctx.payload["row"])
+            packed = await self._pdf(ctx.task_id, template["key"], source, renderer,
+                                     ctx.payload["row"])
         else:
             packed = await self._batcher.render(ctx.task_id, template["key"], source, renderer,
                                                 ctx.payload["row"])
-            where = {"pack": packed.pack, "offset": packed.offset, "size": packed.length,
-                     "crc": packed.crc}
         return ItemDone(
-            result={**where, "file": file, "templateId": template_id, "rowIndex": row_index},
-            usage={"documents": 1, "bytes": where["size"]},
+            result={"pack": packed.pack, "offset": packed.offset, "size": packed.length,
+                    "crc": packed.crc, "file": file, "templateId": template_id,
+                    "rowIndex": row_index},
+            usage={"documents": 1, "bytes": packed.length},
         )
 
-    async def _pdf(self, task_id: str, template_id: str, key: str, source: bytes,
-                   renderer: str, row_index: int, row: dict[str, Any]) -> dict[str, Any]:
+    async def _pdf(self, task_id: str, key: str, source: bytes, renderer: str,
+                   row: dict[str, Any]) -> Packed:
         if self._office is None:
             raise Permanent("this renderer has no PDF converter (LibreOffice)")
         loop = asyncio.get_running_loop()
-        [rendered] = await loop.run_in_executor(self._renderers, render_rows, key, source,
-                                                renderer, [row])
-        if rendered.rejected is not None:
-            raise Permanent(rendered.rejected)
-        if rendered.data is None:
-            raise RuntimeError(rendered.error)
-        data = await self._office.to_pdf(rendered.data)
-        object_key = document_key(task_id, template_id, row_index, "pdf")
-        await self._storage.put_bytes(object_key, data, CONTENT_TYPES["pdf"])
-        return {"key": object_key, "size": len(data), "crc": zlib.crc32(data)}
+        with self._pdf_packs.producing(task_id):
+            [rendered] = await loop.run_in_executor(self._renderers, render_rows, key, source,
+                                                    renderer, [row])
+            if rendered.rejected is not None:
+                raise Permanent(rendered.rejected)
+            if rendered.data is None:
+                raise RuntimeError(rendered.error)
+            pdf = await self._office.to_pdf(rendered.data)
+            return await self._pdf_packs.store(task_id, pdf)

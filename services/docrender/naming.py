@@ -9,21 +9,12 @@ from libs.storage import task_prefix
 _UNSAFE = re.compile(r"[^\w\-. ]+")
 MANIFEST = "manifest.json"
 
-CONTENT_TYPES = {
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "pdf": "application/pdf",
-}
-
 
 def safe_name(name: str, fallback: str) -> str:
     """A file or folder name that can't escape its folder: no separators, no `..`, no
     leading dots, bounded length."""
     cleaned = _UNSAFE.sub("_", name).strip(" .")[:80]
     return cleaned or fallback
-
-
-def document_key(task_id: str, template_id: str, row_index: int, fmt: str) -> str:
-    return f"{task_prefix(task_id)}docs/{safe_name(template_id, 'template')}/{row_index:05d}.{fmt}"
 
 
 def pack_key(task_id: str) -> str:
