@@ -1,4 +1,4 @@
-"""Wires the ingester: embedding providers, the extraction forkserver, the index pipeline, the
+"""Wires the ingester: embedding providers, the extraction workers, the index pipeline, the
 kb_sync worker and the hybrid search server (with its optional reranker)."""
 
 import asyncio
@@ -21,7 +21,7 @@ from services.ingester.embeddings.onnx_local import OnnxProvider, OnnxUnavailabl
 from services.ingester.embeddings.openai_http import HttpProvider
 from services.ingester.extract import FORMAT_LABELS
 from services.ingester.handler import SyncDocument
-from services.ingester.isolation import run_isolated
+from services.ingester.isolation import ExtractionPool
 from services.ingester.ocr import Ocr
 from services.ingester.pipeline import IndexPipeline
 from services.ingester.repository import Fusion
@@ -102,8 +102,10 @@ async def build(settings: IngesterSettings, runtime: Runtime) -> Service:
     queries = await build_query_provider(settings, documents)
     if queries is not documents:
         runtime.exits.push_async_callback(queries.close)
-    # Boot the forkserver now rather than on the first document.
-    await asyncio.to_thread(run_isolated, len, b"", timeout_s=60, memory_bytes=1 << 30)
+    extraction = ExtractionPool(settings.extract_workers, timeout_s=settings.extract_timeout_s,
+                                memory_bytes=settings.extract_memory_bytes)
+    runtime.exits.push_async_callback(extraction.close)
+    await extraction.start()
     batch = settings.embedding_batch_size
     pipeline = IndexPipeline(documents, runtime.db, batch,
                              call_size=batch * settings.embedding_call_batches)
@@ -111,7 +113,8 @@ async def build(settings: IngesterSettings, runtime: Runtime) -> Service:
     runtime.exits.push_async_callback(pipeline.stop)
     ocr = (Ocr.detect(settings.ocr_languages, settings.ocr_timeout_s,
                       settings.extract_memory_bytes) if settings.ocr_enabled else None)
-    handler = SyncDocument(settings, runtime.db, runtime.storage, pipeline, documents.name, ocr)
+    handler = SyncDocument(settings, runtime.db, runtime.storage, pipeline, documents.name, ocr,
+                           extraction)
     worker = Worker(
         runtime, {KB_SYNC.name: handler},
         concurrency=settings.concurrency, prefetch=settings.prefetch,

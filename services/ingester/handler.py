@@ -1,6 +1,5 @@
 """One `kb_sync` item: bring one document's chunks up to date with its current content."""
 
-import asyncio
 import hashlib
 import time
 from typing import Any
@@ -16,7 +15,7 @@ from services.ingester import repository as repo
 from services.ingester.embeddings.base import EmbeddingError
 from services.ingester.extract import FORMAT_LABELS, ExtractionError, Limits
 from services.ingester.extract.base import megabytes
-from services.ingester.isolation import IsolatedFailure, run_isolated
+from services.ingester.isolation import ExtractionPool, IsolatedFailure
 from services.ingester.jobs import chunk_job, extract_job
 from services.ingester.ocr import Ocr
 from services.ingester.pipeline import IndexPipeline
@@ -31,7 +30,8 @@ PIPELINE_VERSION = "2"  # 2: model-tokenizer chunks with heading context, keywor
 
 class SyncDocument:
     def __init__(self, settings: IngesterSettings, db: AsyncEngine, storage: Storage,
-                 pipeline: IndexPipeline, model_name: str, ocr: Ocr | None) -> None:
+                 pipeline: IndexPipeline, model_name: str, ocr: Ocr | None,
+                 extraction: ExtractionPool) -> None:
         self._settings = settings
         self._db = db
         self._storage = storage
@@ -41,6 +41,7 @@ class SyncDocument:
         self._tokenizer = settings.tokenizer_path or settings.embedding_model_path
         self._chunking = (settings.chunk_tokens, settings.chunk_overlap_tokens, self._tokenizer)
         self._ocr = ocr
+        self._extraction = extraction
         self._limits = Limits(max_text_chars=settings.max_text_chars,
                               max_unzipped_bytes=settings.max_unzipped_bytes)
         self._recipe = (f"{PIPELINE_VERSION}|{model_name}|{self._tokenizer}|"
@@ -53,9 +54,7 @@ class SyncDocument:
 
     async def _isolated(self, label: str, func: Any, *args: Any) -> Any:
         try:
-            return await asyncio.to_thread(
-                run_isolated, func, *args, timeout_s=self._settings.extract_timeout_s,
-                memory_bytes=self._settings.extract_memory_bytes)
+            return await self._extraction.run(func, *args)
         except ExtractionError as exc:
             raise Permanent(str(exc)) from None
         except IsolatedFailure as exc:

@@ -1,4 +1,4 @@
-"""The functions that run in isolated child processes (services/ingester/isolation.py); kept
+"""The functions that run in the isolated worker processes (services/ingester/isolation.py); kept
 apart so the forkserver preloads exactly this and what it imports."""
 
 import contextlib
@@ -16,7 +16,7 @@ with contextlib.suppress(Exception):
 def extract_job(data: bytes, fmt: str, limits: Limits, with_images: bool,
                 chunking: tuple[int, int, str]) -> tuple[str, list[bytes], list[Chunk] | None]:
     """The document's text, its embedded images for OCR, and its chunks when there are no
-    images to read first (one child process per document, not two)."""
+    images to read first (one isolated job per document, not two)."""
     text = extract_text(data, fmt, limits)
     images = extract_images(data, fmt, limits) if with_images else []
     return text, images, None if images else chunk_job(text, *chunking)

@@ -38,6 +38,12 @@ class IngesterSettings(CommonSettings, kw_only=True):
     max_unzipped_bytes: int = 200 * 1024 * 1024
     extract_memory_bytes: int = 1024 * 1024 * 1024
     extract_timeout_s: float = 120.0
+    # Long-lived extraction processes (services/ingester/isolation.py); other documents wait
+    # for a free one. Extraction is CPU-bound and shares the cores with the embedding model:
+    # more workers than cores would only take CPU from it; two keep one document extracting
+    # while another's bytes and chunks cross the pipes, and one slow document from holding up
+    # the rest. Each may use up to extract_memory_bytes.
+    extract_workers: int = 2
     # OCR of images embedded in PDF and DOCX files (needs tesseract; skipped without it).
     ocr_enabled: bool = True
     ocr_languages: str = "chi_sim+eng"

@@ -6,9 +6,7 @@ import zipfile
 
 import pytest
 
-from services.ingester.chunker import Chunk
 from services.ingester.extract import ExtractionError, Limits, extract_text
-from services.ingester.isolation import IsolatedFailure, run_isolated
 from services.ingester.jobs import extract_job
 from tests import kb_samples as samples
 
@@ -100,38 +98,10 @@ def test_text_over_the_limit_is_refused() -> None:
         extract_text(b"word " * 1000, "txt", Limits(max_text_chars=1000))
 
 
-def _allocate(megabytes: int) -> int:
-    return len(bytearray(megabytes * 1024 * 1024))
-
-
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
-
-
 CHUNKING = (200, 30, "")
-
-
-def test_isolated_job_returns_text_and_chunks_and_refusals() -> None:
-    data = samples.PANDA.encode()
-    text, images, chunks = run_isolated(extract_job, data, "txt", LIMITS, True, CHUNKING,
-                                        timeout_s=60, memory_bytes=1 << 30)
-    assert (text, images) == (samples.PANDA, [])
-    assert chunks == [Chunk("", samples.PANDA.strip())]  # chunked in the same child
-    with pytest.raises(ExtractionError, match="PDF转换失败"):
-        run_isolated(extract_job, b"junk", "pdf", LIMITS, False, CHUNKING, timeout_s=60,
-                     memory_bytes=1 << 30)
 
 
 def test_a_document_with_images_is_chunked_after_ocr_not_in_the_extraction_child() -> None:
     data = samples.make_docx(["Figure 1"], images=(samples.text_image(["Hello there"]),))
     text, images, chunks = extract_job(data, "docx", LIMITS, True, CHUNKING)
     assert text == "Figure 1" and len(images) == 1 and chunks is None
-
-
-def test_isolated_job_is_bounded_in_memory_and_time() -> None:
-    with pytest.raises(IsolatedFailure, match="内存"):
-        run_isolated(_allocate, 2048, timeout_s=60, memory_bytes=768 * 1024 * 1024)
-    started = time.perf_counter()
-    with pytest.raises(IsolatedFailure, match="超时"):
-        run_isolated(_sleep, 30, timeout_s=1, memory_bytes=1 << 30)
-    assert time.perf_counter() - started < 10
