@@ -11,6 +11,7 @@ and a query becomes an OR of its terms: ranking, not matching, decides.
 Queries drop function words (English stop words, Chinese particles and question words) so
 that "什么" or "how" does not pull in every chunk; documents keep them (a cheap few lexemes)."""
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -54,7 +55,10 @@ def _words(text: str) -> Iterator[tuple[str, bool]]:
             yield token.lower(), False
 
 
+@functools.lru_cache(maxsize=100_000)
 def _stem(word: str) -> str:
+    """Memoised: the pure-Python Snowball stemmer costs ~20 us a word, and indexing a chunk
+    stems each of its words (text repeats its words; the cache holds a few MB)."""
     stemmed: str = _stemmer.stemWord(word)
     return stemmed
 

@@ -12,10 +12,12 @@ class IngesterSettings(CommonSettings, kw_only=True):
     # Embeddings: "local" (sentence-transformers, offline) or "http" (OpenAI-compatible API).
     embedding_provider: str = "local"
     embedding_model_path: str = ""  # local: a model directory; default all-MiniLM-L6-v2
-    embedding_threads: int = 0  # local: torch threads for documents (0: one per core)
+    embedding_threads: int = 0  # local: threads for documents (0: one per core)
     search_threads: int = 1  # local: threads for a query (one is fastest, see local.py)
-    # local: queries on ONNX Runtime ("onnx", 2-3x faster for one text; the model is exported
-    # once into onnx_cache_dir and checked against torch at start) or on torch ("torch").
+    # local: documents and queries on ONNX Runtime ("onnx": about 2x torch for documents'
+    # batches, 2-3x for one query; the model is exported once into onnx_cache_dir and checked
+    # against torch at start, torch if it differs) or on torch ("torch").
+    document_runtime: str = "onnx"
     query_runtime: str = "onnx"
     onnx_cache_dir: str = "~/.cache/conveyor/onnx"
     embedding_url: str = ""  # http: base URL, e.g. https://api.example.com/v1

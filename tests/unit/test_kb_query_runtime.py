@@ -1,6 +1,7 @@
-"""Query embeddings on ONNX Runtime reproduce the torch model's (the chunks were embedded with
-torch, so any drift would misplace every query), including in padded batches; a model the ONNX
-pipeline cannot reproduce falls back to torch."""
+"""Embeddings on ONNX Runtime reproduce the torch model's (chunks embedded by one and queries
+by the other must match, and chunks stored before the switch were embedded with torch),
+including in padded batches and shared out among several sessions; a model the ONNX pipeline
+cannot reproduce falls back to torch."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.ingester.app import build_query_provider
+from services.ingester.app import build_document_provider, build_query_provider
 from services.ingester.embeddings.local import LocalProvider
 from services.ingester.embeddings.onnx_local import OnnxMismatch, OnnxProvider
 from services.ingester.settings import IngesterSettings
@@ -80,3 +81,28 @@ async def test_another_pooling_is_refused_and_the_ingester_keeps_torch(
 async def test_the_http_provider_embeds_its_own_queries(torch_model: LocalProvider) -> None:
     settings = IngesterSettings(embedding_provider="http", embedding_url="http://unused/v1")
     assert await build_query_provider(settings, torch_model) is torch_model
+
+
+async def test_documents_on_onnx_sessions_equal_the_torch_model_in_order(
+        torch_model: LocalProvider, cache_dir: Path) -> None:
+    settings = IngesterSettings(onnx_cache_dir=str(cache_dir), embedding_threads=2,
+                                embedding_batch_size=2)
+    documents = await build_document_provider(settings, torch_model)
+    assert isinstance(documents, OnnxProvider)
+    try:
+        texts = [*TEXTS, *(f"chunk {n} " * n for n in range(1, 8))]  # 12 texts, 2 sessions
+        ours = np.array(await documents.embed(texts))
+        theirs = np.array(await torch_model.embed(texts))
+        assert ours.shape == (len(texts), 384)
+        assert (ours * theirs).sum(axis=1).min() > 0.9999  # each vector in its text's place
+    finally:
+        await documents.close()
+
+
+async def test_documents_stay_on_torch_when_asked_or_remote(torch_model: LocalProvider) -> None:
+    assert await build_document_provider(IngesterSettings(document_runtime="torch"),
+                                         torch_model) is torch_model
+    remote = IngesterSettings(embedding_provider="http", embedding_url="http://unused/v1")
+    assert await build_document_provider(remote, torch_model) is torch_model
+    with pytest.raises(SystemExit, match="DOCUMENT_RUNTIME"):
+        await build_document_provider(IngesterSettings(document_runtime="gpu"), torch_model)

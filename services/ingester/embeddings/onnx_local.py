@@ -1,7 +1,8 @@
-"""Query embeddings on ONNX Runtime: the same local model as LocalProvider, 2-3x faster for
-one short text on one thread (a search's query), since ONNX Runtime runs a fused graph without
-torch's per-operator dispatch. Measured here: 16-20 ms per Chinese or English question
-against 39-49 ms for torch on one thread, same machine, same load.
+"""The local model on ONNX Runtime: the same model as LocalProvider, 2-3x faster for one short
+text on one thread (a search's query), since ONNX Runtime runs a fused graph without torch's
+per-operator dispatch, and about 2x for documents' batches (measured here on the benchmark's
+chunks, two threads: 74 chunks/s against torch's 38, half the CPU per chunk). Measured for
+queries: 16-20 ms per Chinese or English question against 39-49 ms for torch on one thread.
 
 The model's transformer is exported to ONNX once per model (onnx_export.py, in a child
 process) into a cache directory, keyed by the weights' size and modification time. The
@@ -80,7 +81,7 @@ class _Session:
     """Tokenizer + ONNX Runtime session; called from one thread only (the tokenizer is not
     thread-safe)."""
 
-    def __init__(self, model_path: str, onnx_file: str, threads: int) -> None:
+    def __init__(self, model_path: str, onnx_file: str) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -88,7 +89,7 @@ class _Session:
         self._tokenizer.enable_truncation(_max_tokens(model_path))
         self._tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1  # one thread per session (OnnxProvider)
         options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(onnx_file, options,
                                                      providers=["CPUExecutionProvider"])
@@ -109,22 +110,33 @@ class _Session:
 
 class OnnxProvider:
     """Same name and vectors as the torch LocalProvider of the same model (checked at load),
-    so queries embedded here match the chunks embedded there."""
+    so chunks and queries embedded by either match. A call's texts are embedded in batches of
+    `batch_size` texts of similar length (as sentence-transformers does): less padding.
 
-    def __init__(self, session: _Session, name: str, dimensions: int) -> None:
-        self._session = session
+    `threads` sessions of one thread each, every call's texts shared out among them, rather
+    than one session of `threads` threads: the threads of one session meet at every operator,
+    so when the rest of a sync takes a core from one of them the other waits. Alone both reach
+    ~73 chunks/s here; during a sync the split sessions spent 14 CPU-seconds on the benchmark's
+    473 chunks where one two-thread session spent 16, and the sync ran ~5% faster."""
+
+    def __init__(self, sessions: list[_Session], name: str, dimensions: int,
+                 batch_size: int = 32) -> None:
+        self._sessions = sessions
         self._name = name
         self._dimensions = dimensions
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-onnx")
+        self._batch_size = batch_size
+        self._threads = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-onnx")
+                         for _ in sessions]
 
     @classmethod
     async def load(cls, model_path: str, cache_dir: str, threads: int,
-                   reference: EmbeddingProvider) -> "OnnxProvider":
+                   reference: EmbeddingProvider, batch_size: int = 32) -> "OnnxProvider":
         """Exports the model if its cache file is missing, then proves it against
         `reference` (the torch provider of the same model); OnnxMismatch if they differ."""
         onnx_file = await asyncio.to_thread(prepare, model_path, cache_dir)
-        session = await asyncio.to_thread(_Session, model_path, onnx_file, threads)
-        provider = cls(session, reference.name, reference.dimensions)
+        sessions = [await asyncio.to_thread(_Session, model_path, onnx_file)
+                    for _ in range(threads or os.cpu_count() or 1)]
+        provider = cls(sessions, reference.name, reference.dimensions, batch_size)
         ours = np.array(await provider.embed(PROBES))
         theirs = np.array(await reference.embed(PROBES))
         agreement = float((ours * theirs).sum(axis=1).min())
@@ -141,15 +153,34 @@ class OnnxProvider:
     def dimensions(self) -> int:
         return self._dimensions
 
+    def _embed_batches(self, session: _Session, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self._batch_size):
+            vectors += session.embed(texts[start:start + self._batch_size])
+        return vectors
+
     async def embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
+        order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
+        count = len(self._sessions)
+        shares = [order[start::count] for start in range(count)]  # alike in length and size
+        loop = asyncio.get_running_loop()
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._thread, self._session.embed, texts)
+            results = await asyncio.gather(*(
+                loop.run_in_executor(thread, self._embed_batches, session,
+                                     [texts[i] for i in share])
+                for session, thread, share in zip(self._sessions, self._threads, shares,
+                                                  strict=True) if share))
         except Exception as exc:
             raise EmbeddingError(f"{type(exc).__name__}: {exc}") from exc
+        vectors: list[list[float]] = [[] for _ in texts]
+        for share, embedded in zip([share for share in shares if share], results, strict=True):
+            for index, vector in zip(share, embedded, strict=True):
+                vectors[index] = vector
+        return vectors
 
     async def close(self) -> None:
-        self._thread.shutdown(wait=False)
+        for thread in self._threads:
+            thread.shutdown(wait=False)
 
