@@ -26,6 +26,7 @@ from libs.errors import Permanent, Retryable
 from libs.lifetime import owned_temp_dir, remove_orphaned_temp_dirs
 from libs.logging import get_logger
 from libs.observability import metrics
+from libs.office.warmup import warm_up_docx
 from libs.sandbox import Limits, ResourceLimitExceeded
 
 log = get_logger(__name__)
@@ -73,8 +74,28 @@ class OfficeInstance:
         ready = await asyncio.wait_for(self._process.stdout.readline(), START_TIMEOUT_S)
         if not ready or not json.loads(ready).get("ready"):
             raise RuntimeError(f"LibreOffice instance {self.index} did not start")
+        await self._warm_up()
         self.conversions = 0
         log.info("office.started", instance=self.index)
+
+    async def _warm_up(self) -> None:
+        """One conversion before the instance takes work (libs/office/warmup.py). A refused
+        conversion is logged (the real ones report their own errors); an instance that does
+        not answer did not start."""
+        src = self._workdir / f"warm-up-{self.index}.docx"
+        dst = src.with_suffix(".pdf")
+        try:
+            await asyncio.to_thread(src.write_bytes, warm_up_docx())
+            await self.convert(src, dst, START_TIMEOUT_S)
+        except (Permanent, ResourceLimitExceeded) as exc:
+            log.warning("office.warm_up_failed", instance=self.index, error=str(exc))
+        except (TimeoutError, ConnectionError) as exc:
+            self.abandon()
+            raise RuntimeError(f"LibreOffice instance {self.index} did not start: "
+                               f"warm-up conversion {type(exc).__name__}") from exc
+        finally:
+            src.unlink(missing_ok=True)
+            dst.unlink(missing_ok=True)
 
     async def stop(self) -> None:
         process, self._process = self._process, None
