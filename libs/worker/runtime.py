@@ -24,6 +24,7 @@ from libs.observability import metrics, tracing
 from libs.tasks.claims import claim
 from libs.worker.handler import FinalizeContext, FinalizeHandler, ItemContext, ItemHandler
 from libs.worker.reporter import ResultReporter
+from libs.worker.steps import ItemSteps
 from proto.topology import Exchange, Queue
 from proto.work import (
     FinalizeTask,
@@ -46,7 +47,7 @@ class Worker:
         self, runtime: Runtime, handlers: Mapping[str, ItemHandler], *,
         concurrency: int, prefetch: int, capabilities: dict[str, Any] | None = None,
         finalizers: Mapping[str, FinalizeHandler] | None = None, stop_grace_s: float = 30.0,
-        routes: Sequence[str] | None = None,
+        routes: Sequence[str] | None = None, step_interval_s: float = 0.5,
     ) -> None:
         self._runtime = runtime
         self._db = runtime.db
@@ -55,6 +56,8 @@ class Worker:
         self._handlers = dict(handlers)
         self._finalizers = dict(finalizers or {})
         self._slots = asyncio.Semaphore(concurrency)
+        # An item's progress steps go out at most this often (libs/worker/steps.py).
+        self._step_interval_s = step_interval_s
         self._prefetch = prefetch
         # The work queues consumed: one per kind unless given, e.g. to add this instance's own
         # `server.<name>` queue (tasks pinned to it). Messages find their handler by kind.
@@ -149,21 +152,19 @@ class Worker:
     async def _run_item(
         self, handler: ItemHandler, work: ProcessItems, item: WorkItem
     ) -> ItemResult:
-        reporter = self._reporter
-
-        async def report_step(step: str) -> None:
-            await reporter.report([ItemResult(task_id=work.task_id, seq=item.seq,
-                                              attempt=item.attempt, outcome=Outcome.PROGRESS,
-                                              step=step)])
-
+        steps = ItemSteps(self._reporter, task_id=work.task_id, seq=item.seq,
+                          attempt=item.attempt, interval_s=self._step_interval_s)
         ctx = ItemContext(task_id=work.task_id, kind=work.kind, tenant_id=work.tenant_id,
-                          params=work.params, item=item, report_step=report_step)
+                          params=work.params, item=item, report_step=steps.report)
         async with self._slots:
             with (structlog.contextvars.bound_contextvars(item_seq=item.seq, attempt=item.attempt),
                   tracing.span("item.handle", attributes={"conveyor.kind": work.kind,
                                                           "conveyor.item_seq": item.seq})):
                 started = time.perf_counter()
-                result = await self._outcome(handler, ctx, work.item_timeout_s)
+                try:
+                    result = await self._outcome(handler, ctx, work.item_timeout_s)
+                finally:
+                    steps.close()
                 seconds = time.perf_counter() - started
                 duration_ms = int(seconds * 1000)
                 metrics.ITEM_SECONDS.labels(work.kind, result.outcome.value).observe(seconds)
