@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from libs.office.pool import MEMORY_SCRATCH, scratch_root
 from tests.e2e.conftest import Api, Stack
 from tests.e2e.docs_fixtures import template
 from tests.e2e.slides_support import deck, start_slides, wait_status
@@ -35,7 +36,9 @@ async def _kill_and_expect_no_orphans(stack: Stack, handle: ServiceHandle,
 
 
 def _office_dirs(pid: int) -> list[Path]:
-    return list(Path(tempfile.gettempdir()).glob(f"conveyor-office-{pid}-*"))
+    """The pool's folder: in memory (/dev/shm) where the machine has it."""
+    root = scratch_root(MEMORY_SCRATCH) or Path(tempfile.gettempdir())
+    return list(root.glob(f"conveyor-office-{pid}-*"))
 
 
 async def test_docrender_killed_mid_batch_leaves_no_process_or_folder(
