@@ -135,7 +135,7 @@ def scratch_root(wanted: str) -> Path | None:
     """`wanted` if it is a writable directory, else None (the system's temporary directory)."""
     if wanted and os.path.isdir(wanted) and os.access(wanted, os.W_OK | os.X_OK):
         return Path(wanted)
-    if wanted:
+    if wanted and wanted != MEMORY_SCRATCH:  # a machine without /dev/shm is no surprise
         log.warning("office.scratch_unavailable", path=wanted, fallback="system temp dir")
     return None
 
