@@ -9,6 +9,10 @@ class IngesterSettings(CommonSettings, kw_only=True):
     # Enough to keep a full batch of chunks waiting for the model (services/ingester/pipeline.py).
     concurrency: int = 32
     prefetch: int = 32
+    # One database connection per document in flight: with fewer, every burst of claims and
+    # reads opened and closed connections (a PostgreSQL backend each) and a 200-document sync
+    # ran ~5% slower (bench/RESULTS.md, issue 15).
+    db_pool_size: int = 32
     # Embeddings: "local" (sentence-transformers, offline) or "http" (OpenAI-compatible API).
     embedding_provider: str = "local"
     embedding_model_path: str = ""  # local: a model directory; default all-MiniLM-L6-v2

@@ -25,6 +25,28 @@ def test_docx_paragraphs_and_tables_in_order() -> None:
     assert "复兴号" in text and "城市 | 时速" in text and "北京 | 350" in text
 
 
+def test_docx_headings_follow_the_styles_python_docx_resolves() -> None:
+    """Title and Heading N become `#` lines, in table cells too; a paragraph whose style id the
+    styles part lacks takes the default style, as python-docx's own `paragraph.style` does."""
+    from docx import Document
+
+    document = Document()
+    document.add_heading("Railways", 0)  # Title
+    document.add_heading("Signals", 2)
+    document.add_paragraph("plain text")
+    document.add_paragraph("odd style").style = document.styles["Heading 3"]
+    document.paragraphs[-1]._p.pPr.style = "NoSuchStyle"
+    document.add_table(rows=1, cols=1).cell(0, 0).paragraphs[0].style = \
+        document.styles["Heading 1"]
+    document.tables[0].cell(0, 0).paragraphs[0].add_run("in a cell")
+    out = io.BytesIO()
+    document.save(out)
+    text = extract_text(out.getvalue(), "docx", LIMITS)
+    assert text.splitlines() == ["# Railways", "## Signals", "plain text", "odd style",
+                                 "# in a cell"]
+    assert Document(io.BytesIO(out.getvalue())).paragraphs[3].style.name == "Normal"
+
+
 def test_html_keeps_title_and_body_and_drops_scripts() -> None:
     html = (b"<html><head><title>Title here</title><style>p{}</style></head><body>"
             b"<script>alert('x')</script><p>Fish &amp; chips</p></body></html>")

@@ -17,7 +17,7 @@ import pytest
 
 from services.ingester.app import build_document_provider, build_query_provider
 from services.ingester.embeddings.local import LocalProvider
-from services.ingester.embeddings.onnx_local import OnnxMismatch, OnnxProvider
+from services.ingester.embeddings.onnx_local import OnnxMismatch, OnnxProvider, length_batches
 from services.ingester.settings import IngesterSettings
 from services.ingester.tokens import default_model_path
 
@@ -106,3 +106,17 @@ async def test_documents_stay_on_torch_when_asked_or_remote(torch_model: LocalPr
     assert await build_document_provider(remote, torch_model) is torch_model
     with pytest.raises(SystemExit, match="DOCUMENT_RUNTIME"):
         await build_document_provider(IngesterSettings(document_runtime="gpu"), torch_model)
+
+
+def test_batches_group_texts_of_like_length_and_cut_where_padding_would_grow() -> None:
+    lengths = [200, 12, 198, 15, 201, 14, 60, 199]
+    batches = length_batches(lengths, size=3, max_padding=0.1)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    assert [[lengths[i] for i in batch] for batch in batches] == [
+        [12, 14, 15], [60], [198, 199, 200], [201]]
+    for batch in batches:  # each within its padding bound
+        padded = len(batch) * max(lengths[i] for i in batch)
+        assert padded - sum(lengths[i] for i in batch) <= 0.1 * padded
+    assert length_batches([], 32, 0.1) == []
+    assert length_batches([5] * 70, 32, 0.1) == [list(range(32)), list(range(32, 64)),
+                                                  list(range(64, 70))]
