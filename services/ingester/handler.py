@@ -72,14 +72,14 @@ class SyncDocument:
     async def __call__(self, ctx: ItemContext) -> ItemDone:
         document_id = str(ctx.payload["document_id"])
         async with self._db.connect() as conn:
-            document = await repo.load_document(conn, document_id)
-            indexed = await repo.indexed_fingerprint(conn, document_id) if document else None
-        if document is None:
+            found = await repo.load_document(conn, document_id)
+        if found is None:
             raise Permanent("文档不存在或已被删除")
+        document, indexed = found
         fingerprint = self.fingerprint(document.content_hash)
-        if indexed is not None and indexed[0] == fingerprint:
+        if indexed is not None and indexed.fingerprint == fingerprint:
             return ItemDone(result={"chunks_created": 0, "skipped": True,
-                                    "chunk_count": indexed[1]},
+                                    "chunk_count": indexed.chunk_count},
                             usage={"skipped_documents": 1})
         position = f"({ctx.item.seq + 1}/{ctx.params.get('total_documents', '?')})"
         name = document.filename

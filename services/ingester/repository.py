@@ -24,26 +24,31 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
     storage_key: str
 
 
-async def load_document(conn: AsyncConnection, document_id: str) -> Document | None:
+class Indexed(msgspec.Struct, frozen=True):
+    """What the document's stored chunks were made from, and how many there are."""
+
+    fingerprint: str
+    chunk_count: int
+
+
+async def load_document(conn: AsyncConnection,
+                        document_id: str) -> tuple[Document, Indexed | None] | None:
+    """The document with its index state (None if it was never indexed), in one statement;
+    None if the document does not exist."""
     row = (await conn.execute(
-        text("""SELECT id, kb_id, tenant_id, filename, format, size_bytes, content_hash,
-            storage_key FROM kb_documents WHERE id = CAST(:id AS uuid)"""),
+        text("""SELECT d.id, d.kb_id, d.tenant_id, d.filename, d.format, d.size_bytes,
+                d.content_hash, d.storage_key, i.fingerprint, i.chunk_count
+            FROM kb_documents d LEFT JOIN kb_document_index i ON i.document_id = d.id
+            WHERE d.id = CAST(:id AS uuid)"""),
         {"id": document_id},
     )).one_or_none()
     if row is None:
         return None
-    values = {key: str(value) if key.endswith("id") else value
-              for key, value in row._mapping.items()}
-    return msgspec.convert(values, Document)
-
-
-async def indexed_fingerprint(conn: AsyncConnection, document_id: str) -> tuple[str, int] | None:
-    row = (await conn.execute(
-        text("""SELECT fingerprint, chunk_count FROM kb_document_index
-            WHERE document_id = CAST(:id AS uuid)"""),
-        {"id": document_id},
-    )).one_or_none()
-    return (row.fingerprint, row.chunk_count) if row else None
+    document = Document(id=str(row.id), kb_id=str(row.kb_id), tenant_id=str(row.tenant_id),
+                        filename=row.filename, format=row.format, size_bytes=row.size_bytes,
+                        content_hash=row.content_hash, storage_key=row.storage_key)
+    indexed = Indexed(row.fingerprint, row.chunk_count) if row.fingerprint is not None else None
+    return document, indexed
 
 
 def vector_literal(vector: list[float]) -> str:
