@@ -67,7 +67,8 @@ async def _in_process_rate(chunks: list[str], runtime: str) -> float:
         provider = await OnnxProvider.load(await asyncio.to_thread(default_model_path),
                                            settings.onnx_cache_dir, settings.embedding_threads,
                                            reference=torch,
-                                           batch_size=settings.embedding_batch_size)
+                                           batch_size=settings.embedding_batch_size,
+                                           nice=settings.embedding_nice)
     await provider.embed(chunks[:32])  # warm-up
     started = time.perf_counter()
     await provider.embed(chunks)

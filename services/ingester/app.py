@@ -51,19 +51,19 @@ async def build_provider(settings: IngesterSettings, threads: int) -> EmbeddingP
 
 
 async def _on_onnx(settings: IngesterSettings, reference: EmbeddingProvider, threads: int,
-                   role: str) -> EmbeddingProvider | None:
+                   role: str, nice: int = 0) -> EmbeddingProvider | None:
     """The local model on ONNX Runtime, proven against `reference` (the torch model) at load;
     None, with a warning, when it cannot be (the caller keeps torch)."""
     model_path = settings.embedding_model_path or await asyncio.to_thread(default_model_path)
     try:
         provider = await OnnxProvider.load(model_path, settings.onnx_cache_dir, threads,
                                            reference=reference,
-                                           batch_size=settings.embedding_batch_size)
+                                           batch_size=settings.embedding_batch_size, nice=nice)
     except (OnnxUnavailable, ImportError, OSError, subprocess.TimeoutExpired) as exc:
         log.warning("ingester.onnx_unavailable", role=role,
                     error=f"{type(exc).__name__}: {exc}", fallback="torch")
         return None
-    log.info("ingester.runtime", role=role, runtime="onnx", threads=threads)
+    log.info("ingester.runtime", role=role, runtime="onnx", threads=threads, nice=nice)
     return provider
 
 
@@ -81,8 +81,8 @@ async def build_document_provider(settings: IngesterSettings,
     if (settings.embedding_provider != "local"
             or _runtime(settings.document_runtime, "DOCUMENT_RUNTIME") == "torch"):
         return reference
-    return await _on_onnx(settings, reference, settings.embedding_threads, "documents") \
-        or reference
+    return await _on_onnx(settings, reference, settings.embedding_threads, "documents",
+                          settings.embedding_nice) or reference
 
 
 async def build_query_provider(settings: IngesterSettings,

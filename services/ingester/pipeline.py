@@ -40,11 +40,11 @@ class _Job:
 
 
 class IndexPipeline:
-    """`call_size`: chunks handed to the provider per call (default `batch_size`). Several
-    batches' worth lets a local model group chunks of similar length into each of its batches
-    (sentence-transformers sorts a call's texts by length), so less of every batch is padding:
-    on the benchmark corpus, batches of 32 in document order cost 19% more tokens than the same
-    chunks sorted by length, 2%."""
+    """`call_size`: chunks handed to the provider per call (default `batch_size`). More than
+    a batch's worth lets a local model group chunks of like length into each of its batches
+    (sentence-transformers sorts a call's texts by length; OnnxProvider cuts them by token
+    count), so less of every batch is padding: on the benchmark corpus, batches of 32 in
+    document order cost 19% more tokens than the same chunks sorted by length, 2%."""
 
     def __init__(self, provider: EmbeddingProvider, db: AsyncEngine, batch_size: int,
                  linger_s: float = 0.05, call_size: int | None = None) -> None:

@@ -57,6 +57,22 @@ async def test_onnx_queries_equal_the_torch_model(torch_model: LocalProvider,
     assert len(await asyncio.to_thread(os.listdir, cache_dir)) == 1
 
 
+async def test_document_sessions_run_niced_and_the_caller_keeps_its_priority(
+        torch_model: LocalProvider, cache_dir: Path) -> None:
+    onnx = await OnnxProvider.load(default_model_path(), str(cache_dir), 2, torch_model,
+                                   nice=3)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        loop = asyncio.get_running_loop()
+        niceness = [await loop.run_in_executor(thread, os.getpriority, os.PRIO_PROCESS, 0)
+                    for thread in onnx._threads]
+        assert niceness == [min(ours + 3, 19)] * 2
+        assert os.getpriority(os.PRIO_PROCESS, 0) == ours
+        assert len(await onnx.embed(TEXTS)) == len(TEXTS)
+    finally:
+        await onnx.close()
+
+
 async def test_another_pooling_is_refused_and_the_ingester_keeps_torch(
         torch_model: LocalProvider, tmp_path: Path) -> None:
     model = tmp_path / "model"

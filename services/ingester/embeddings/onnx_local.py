@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -136,6 +137,14 @@ def length_batches(lengths: list[int], size: int, max_padding: float) -> list[li
     return batches
 
 
+def _lower_priority(nice: int) -> None:
+    """Run this (embedding) thread at `nice` more niceness than its process: Linux applies
+    setpriority to a single thread given its id, and anyone may lower their own priority."""
+    if nice > 0:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                       os.getpriority(os.PRIO_PROCESS, 0) + nice)
+
+
 class OnnxProvider:
     """Same name and vectors as the torch LocalProvider of the same model (checked at load),
     so chunks and queries embedded by either match. A call's texts are embedded in batches of
@@ -145,26 +154,31 @@ class OnnxProvider:
     than one session of `threads` threads: the threads of one session meet at every operator,
     so when the rest of a sync takes a core from one of them the other waits. Alone both reach
     ~73 chunks/s here; during a sync the split sessions spent 14 CPU-seconds on the benchmark's
-    473 chunks where one two-thread session spent 16, and the sync ran ~5% faster."""
+    473 chunks where one two-thread session spent 16, and the sync ran ~5% faster.
+
+    `nice`: added to the sessions' threads' niceness (documents': the model always has work
+    queued, so what feeds it should go first; a query's provider keeps normal priority)."""
 
     def __init__(self, sessions: list[_Session], name: str, dimensions: int,
-                 batch_size: int = 32) -> None:
+                 batch_size: int = 32, nice: int = 0) -> None:
         self._sessions = sessions
         self._name = name
         self._dimensions = dimensions
         self._batch_size = batch_size
-        self._threads = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-onnx")
+        self._threads = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-onnx",
+                                            initializer=_lower_priority, initargs=(nice,))
                          for _ in sessions]
 
     @classmethod
     async def load(cls, model_path: str, cache_dir: str, threads: int,
-                   reference: EmbeddingProvider, batch_size: int = 32) -> "OnnxProvider":
+                   reference: EmbeddingProvider, batch_size: int = 32,
+                   nice: int = 0) -> "OnnxProvider":
         """Exports the model if its cache file is missing, then proves it against
         `reference` (the torch provider of the same model); OnnxMismatch if they differ."""
         onnx_file = await asyncio.to_thread(prepare, model_path, cache_dir)
         sessions = [await asyncio.to_thread(_Session, model_path, onnx_file)
                     for _ in range(threads or os.cpu_count() or 1)]
-        provider = cls(sessions, reference.name, reference.dimensions, batch_size)
+        provider = cls(sessions, reference.name, reference.dimensions, batch_size, nice)
         ours = np.array(await provider.embed(PROBES))
         theirs = np.array(await reference.embed(PROBES))
         agreement = float((ours * theirs).sum(axis=1).min())
