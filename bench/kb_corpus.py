@@ -45,10 +45,11 @@ def document_text(index: int, sentences: int = 36) -> tuple[str, str]:
     return topic, f"Notes on {topic}, part {index}.\n\n" + "\n\n".join(paragraphs)
 
 
-def corpus(count: int) -> list[tuple[str, bytes]]:
-    """`count` (filename, content) pairs cycling through the five formats."""
+def corpus(count: int, first: int = 0) -> list[tuple[str, bytes]]:
+    """`count` (filename, content) pairs cycling through the five formats, documents `first`
+    onwards."""
     files: list[tuple[str, bytes]] = []
-    for index in range(count):
+    for index in range(first, first + count):
         topic, text = document_text(index)
         name = f"{topic}-{index:04}"
         match index % 5:
