@@ -139,8 +139,9 @@ def length_batches(lengths: list[int], size: int, max_padding: float) -> list[li
 
 def _lower_priority(nice: int) -> None:
     """Run this (embedding) thread at `nice` more niceness than its process: Linux applies
-    setpriority to a single thread given its id, and anyone may lower their own priority."""
-    if nice > 0:
+    setpriority to a single thread given its id (elsewhere the id would not name a thread, so
+    nothing is changed), and anyone may lower their own priority."""
+    if nice > 0 and sys.platform == "linux":
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
                        os.getpriority(os.PRIO_PROCESS, 0) + nice)
 
