@@ -20,8 +20,9 @@ class IngesterSettings(CommonSettings, kw_only=True):
     # onnx: niceness added to the threads that embed documents (0: none). The model is a
     # sync's slowest stage and always has chunks queued, so it loses nothing by taking only
     # the CPU the rest leaves, while everything that feeds it (downloads, extraction, writes,
-    # the scheduler) and every search's query embedding goes first: the 200-document sync ran
-    # ~0.5 s faster. Linux nice values: other processes at normal priority go first too.
+    # the scheduler) and every search's query embedding goes first (a probe of the
+    # 200-document sync: 14.1-14.7 s against 14.3-15.2; within noise in `bench kb`). Linux nice
+    # values: other processes at normal priority go first too.
     embedding_nice: int = 10
     search_threads: int = 1  # local: threads for a query (one is fastest, see local.py)
     # local: documents and queries on ONNX Runtime ("onnx": about 2x torch for documents'
