@@ -6,9 +6,14 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.tasks.model import Task
-from libs.tasks.transitions import ITEMS_START_WHILE, ItemAction, item_sources
+from libs.tasks.model import TASK_COLUMNS, Task, task_from_row
+from libs.tasks.transitions import ITEMS_START_WHILE, ItemAction, item_sources, sql_states
 from proto.work import WorkItem
+
+# A dispatched item's lease: long enough to wait in the queue behind the whole window (the
+# claim shortens it to the item timeout). Seconds, as SQL over the task's item timeout.
+_QUEUE_LEASE = "(4 * t.item_timeout_s + 60)"
+_TASK_COLUMNS = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
 
 
 async def dispatch(conn: AsyncConnection, task: Task, count: int) -> list[WorkItem]:
@@ -26,7 +31,7 @@ async def dispatch(conn: AsyncConnection, task: Task, count: int) -> list[WorkIt
             UPDATE task_items i SET status = 'dispatched', attempt = i.attempt + 1,
                 not_before = NULL,
                 lease_until = now() + (4 * :timeout + 60) * interval '1 second'
-            FROM picked WHERE i.task_id = :id AND i.seq = picked.seq
+            FROM picked WHERE i.task_id = :id AND i.seq = picked.seq  -- as _QUEUE_LEASE
             RETURNING i.seq, i.attempt, i.payload"""
         ),
         {"id": task.id, "count": count, "timeout": task.item_timeout_s},
@@ -61,3 +66,28 @@ async def undispatch(conn: AsyncConnection, task_id: str, items: Sequence[WorkIt
         text("UPDATE tasks SET inflight = greatest(0, inflight - :n) WHERE id = :id"),
         {"id": task_id, "n": released},
     )
+
+
+async def unclaimed(conn: AsyncConnection, older_than_s: float,
+                    limit: int = 1000) -> list[tuple[Task, list[WorkItem]]]:
+    """Items of running tasks dispatched more than `older_than_s` ago that no worker has
+    claimed, by task: their work message may never have reached the broker (a scheduler that
+    died between its commit and its publish), and only their long queue lease would bring them
+    back. The dispatch time is the lease's start."""
+    rows = (await conn.execute(
+        text(
+            f"""SELECT {_TASK_COLUMNS}, i.seq AS item_seq, i.attempt AS item_attempt,
+                i.payload AS item_payload
+            FROM task_items i JOIN tasks t ON t.id = i.task_id
+            WHERE i.status = 'dispatched' AND t.status IN {sql_states(ITEMS_START_WHILE)}
+              AND i.lease_until < now() + ({_QUEUE_LEASE} - :older) * interval '1 second'
+            ORDER BY t.id, i.seq LIMIT :limit"""
+        ),
+        {"older": older_than_s, "limit": limit},
+    )).all()
+    found: dict[str, tuple[Task, list[WorkItem]]] = {}
+    for row in rows:
+        task = found.setdefault(str(row.id), (task_from_row(row), []))
+        task[1].append(WorkItem(seq=row.item_seq, attempt=row.item_attempt,
+                                payload=row.item_payload))
+    return list(found.values())

@@ -31,6 +31,10 @@ class SchedulerSettings(CommonSettings, kw_only=True):
     results_batch: int = 100
     gauges_interval_s: float = 5.0
     upkeep_interval_s: float = 2.0  # ANALYZE/VACUUM of the task tables without autovacuum
+    # Items dispatched this long ago, still unclaimed, with nothing in their queue: their work
+    # message never reached the broker (a scheduler killed between commit and publish), so
+    # it is published again rather than left to the queue lease (4 x item timeout + 60 s).
+    unclaimed_after_s: float = 5.0
 
 
 async def build(settings: SchedulerSettings, runtime: Runtime) -> Service:
@@ -40,7 +44,7 @@ async def build(settings: SchedulerSettings, runtime: Runtime) -> Service:
     )
     sweeper = Sweeper(
         runtime.db, engine, runtime.storage, interval_s=settings.sweep_interval_s,
-        retention_s=settings.retention_s,
+        retention_s=settings.retention_s, unclaimed_after_s=settings.unclaimed_after_s,
     )
     gauges = GaugeSampler(runtime.db, runtime.connection, interval_s=settings.gauges_interval_s)
     runtime.exits.push_async_callback(gauges.close)

@@ -173,6 +173,21 @@ class Engine:
                     await finalization.end_finalize(
                         conn, out.message.task_id, out.message.attempt, state=None)
 
+    async def resend_unclaimed(self, found: list[tuple[Task, list[WorkItem]]]) -> int:
+        """Publish again the work of items dispatched long ago and still unclaimed, where their
+        queue holds no message (theirs is not waiting there: a scheduler died between its commit
+        and its publish). A duplicate is harmless: the first claim wins, and the other reports
+        the item released, which changes nothing once it is claimed. Returns the items resent."""
+        outgoing: list[Outgoing] = []
+        for task, items in found:
+            queue = await declare_work_queue(self._publisher.channel, task.route)
+            if queue.declaration_result.message_count:
+                continue
+            outgoing += await self._work_messages(task, items)
+        await self._publisher.publish_many(outgoing)
+        return sum(len(out.message.items) for out in outgoing
+                   if isinstance(out.message, ProcessItems))
+
     def _finalize_message(self, task: Task) -> Outgoing:
         return Outgoing(
             Exchange.WORK, work_queue(task.route),

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.logging import get_logger
 from libs.observability import metrics
 from libs.storage import Storage, task_prefix
-from libs.tasks import control
+from libs.tasks import control, dispatch
 from libs.tasks import sweep as q
 from libs.tasks.events import finished_event, started_event
 from services.scheduler.engine import MAX_FINALIZE_ATTEMPTS, Engine
@@ -21,7 +21,7 @@ log = get_logger(__name__)
 class Sweeper:
     def __init__(
         self, db: AsyncEngine, engine: Engine, storage: Storage | None, *, interval_s: float,
-        retention_s: int, retention_every_s: float = 60.0,
+        retention_s: int, retention_every_s: float = 60.0, unclaimed_after_s: float = 5.0,
     ) -> None:
         self._db = db
         self._engine = engine
@@ -30,6 +30,7 @@ class Sweeper:
         self._retention_s = retention_s
         self._retention_every_s = retention_every_s
         self._last_retention = 0.0
+        self._unclaimed_after_s = unclaimed_after_s
 
     async def run(self) -> None:
         while True:
@@ -47,6 +48,7 @@ class Sweeper:
             log.warning("items.lease_expired", count=len(expired))
             metrics.ITEMS_LEASE_EXPIRED.inc(len(expired))
             await self._engine.apply_results(expired)
+        await self._resend_unclaimed()
         await self._retry_lost_finalizations()
         await self._fail_overdue()
         async with self._db.begin() as conn:
@@ -55,6 +57,13 @@ class Sweeper:
         if time.monotonic() - self._last_retention >= self._retention_every_s:
             self._last_retention = time.monotonic()
             await self._clean_expired()
+
+    async def _resend_unclaimed(self) -> None:
+        async with self._db.connect() as conn:
+            unclaimed = await dispatch.unclaimed(conn, self._unclaimed_after_s)
+        if unclaimed and (resent := await self._engine.resend_unclaimed(unclaimed)):
+            log.warning("items.dispatch_resent", count=resent,
+                        after_s=self._unclaimed_after_s)
 
     async def _start_pending(self) -> None:
         async with self._db.begin() as conn:
