@@ -76,10 +76,15 @@ async def unclaimed(conn: AsyncConnection, older_than_s: float,
     back. The dispatch time is the lease's start."""
     rows = (await conn.execute(
         text(
-            f"""SELECT {_TASK_COLUMNS}, i.seq AS item_seq, i.attempt AS item_attempt,
+            # The in-flight items first, once (the partial index of leased items holds only
+            # them), then their tasks: a join led by the tasks would rescan them per task.
+            f"""WITH i AS MATERIALIZED (
+                SELECT task_id, seq, attempt, payload, lease_until FROM task_items
+                WHERE status = 'dispatched' AND lease_until IS NOT NULL)
+            SELECT {_TASK_COLUMNS}, i.seq AS item_seq, i.attempt AS item_attempt,
                 i.payload AS item_payload
-            FROM task_items i JOIN tasks t ON t.id = i.task_id
-            WHERE i.status = 'dispatched' AND t.status IN {sql_states(ITEMS_START_WHILE)}
+            FROM i JOIN tasks t ON t.id = i.task_id
+            WHERE t.status IN {sql_states(ITEMS_START_WHILE)}
               AND i.lease_until < now() + ({_QUEUE_LEASE} - :older) * interval '1 second'
             ORDER BY t.id, i.seq LIMIT :limit"""
         ),
