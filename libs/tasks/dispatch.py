@@ -10,9 +10,14 @@ from libs.tasks.model import TASK_COLUMNS, Task, task_from_row
 from libs.tasks.transitions import ITEMS_START_WHILE, ItemAction, item_sources, sql_states
 from proto.work import WorkItem
 
-# A dispatched item's lease: long enough to wait in the queue behind the whole window (the
-# claim shortens it to the item timeout). Seconds, as SQL over the task's item timeout.
-_QUEUE_LEASE = "(4 * t.item_timeout_s + 60)"
+
+def _queue_lease_s(timeout: str) -> str:
+    """A dispatched item's lease in seconds, as SQL over an item timeout expression: long
+    enough to wait in the queue behind the whole window (the claim shortens it to the item
+    timeout). Dispatch sets it; `unclaimed` reads the dispatch time back from it."""
+    return f"(4 * {timeout} + 60)"
+
+
 _TASK_COLUMNS = ", ".join(f"t.{column}" for column in TASK_COLUMNS.split(", "))
 
 
@@ -30,8 +35,8 @@ async def dispatch(conn: AsyncConnection, task: Task, count: int) -> list[WorkIt
                 ORDER BY seq LIMIT :count FOR UPDATE SKIP LOCKED)
             UPDATE task_items i SET status = 'dispatched', attempt = i.attempt + 1,
                 not_before = NULL,
-                lease_until = now() + (4 * :timeout + 60) * interval '1 second'
-            FROM picked WHERE i.task_id = :id AND i.seq = picked.seq  -- as _QUEUE_LEASE
+                lease_until = now() + {_queue_lease_s(":timeout")} * interval '1 second'
+            FROM picked WHERE i.task_id = :id AND i.seq = picked.seq
             RETURNING i.seq, i.attempt, i.payload"""
         ),
         {"id": task.id, "count": count, "timeout": task.item_timeout_s},
@@ -85,7 +90,8 @@ async def unclaimed(conn: AsyncConnection, older_than_s: float,
                 i.payload AS item_payload
             FROM i JOIN tasks t ON t.id = i.task_id
             WHERE t.status IN {sql_states(ITEMS_START_WHILE)}
-              AND i.lease_until < now() + ({_QUEUE_LEASE} - :older) * interval '1 second'
+              AND i.lease_until
+                < now() + ({_queue_lease_s("t.item_timeout_s")} - :older) * interval '1 second'
             ORDER BY t.id, i.seq LIMIT :limit"""
         ),
         {"older": older_than_s, "limit": limit},
