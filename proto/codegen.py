@@ -155,7 +155,7 @@ class EndpointSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 class AppSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The application to generate, versioned: a stored spec stays readable as it was written."""
 
-    version: Literal["1.0"] = APP_SPEC_VERSION
+    version: Literal["1.0"] = "1.0"  # APP_SPEC_VERSION
     app_name: Annotated[str, Meta(pattern=r"^[A-Za-z][A-Za-z0-9]{0,39}$")]
     package_name: Annotated[str, Meta(pattern=PACKAGE_PATTERN)]
     description: Annotated[str, Meta(max_length=1000)] = ""

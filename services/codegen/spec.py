@@ -14,14 +14,20 @@ def kebab(name: str) -> str:
     return snake(name).replace("_", "-")
 
 
+def plural(word: str) -> str:
+    if word.endswith("s"):
+        return word
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return f"{word[:-1]}ies"
+    return f"{word}s"
+
+
 def table_name(entity: EntitySpec) -> str:
-    base = snake(entity.name)
-    return base if base.endswith("s") else f"{base}s"
+    return plural(snake(entity.name))
 
 
 def resource_path(entity: EntitySpec) -> str:
-    base = kebab(entity.name)
-    return f"/api/{base if base.endswith('s') else base + 's'}"
+    return f"/api/{plural(kebab(entity.name))}"
 
 
 def crud_endpoints(entity: EntitySpec, *, search: bool) -> list[EndpointSpec]:
