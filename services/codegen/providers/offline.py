@@ -22,19 +22,26 @@ from services.codegen.providers.lexicon import (
 from services.codegen.spec import spec_from_plan
 
 _SEGMENTER = jieba.Tokenizer()
-for _word in WORDS:
-    if not _word.isascii():
-        _SEGMENTER.add_word(_word, freq=200_000)
+_LEXICON_ADDED = False
 # Longest first, so a token holding several lexicon words (二手交易) yields each of them.
 _CJK_WORDS = sorted((w for w in WORDS if not w.isascii() and len(w) >= 2), key=len, reverse=True)
 
 
 def warm_up() -> None:
-    """Load the segmenter's dictionary now (about a second), not in the first request."""
-    _SEGMENTER.initialize()
+    """Load the segmenter's dictionary (about a second) and the lexicon's words into it: at
+    start, not in the first request, and never at import (render processes import this module
+    without segmenting anything)."""
+    global _LEXICON_ADDED
+    if not _LEXICON_ADDED:
+        _SEGMENTER.initialize()
+        for word in WORDS:
+            if not word.isascii():
+                _SEGMENTER.add_word(word, freq=200_000)
+        _LEXICON_ADDED = True
 
 
 def tokens(text: str) -> list[str]:
+    warm_up()
     return [token.strip().lower() for token in _SEGMENTER.cut(text) if token.strip()]
 
 
@@ -102,7 +109,7 @@ def plan_requirement(requirement: str) -> Plan:
     entities = [_entity(BY_NAME[name], set(chosen)) for name in chosen]
     summary = (f"识别{len(entities)}个实体（{'、'.join(e.label for e in entities)}）"
                + (f"，功能：{'、'.join(features)}" if features else ""))
-    return Plan(app_name=_app_name(words + segments, chosen), summary=summary, entities=entities,
+    return Plan(app_name=_app_name(words + segments, found), summary=summary, entities=entities,
                 roles=roles or ["用户", "管理员"], features=features)
 
 
