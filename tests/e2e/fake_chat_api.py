@@ -119,7 +119,7 @@ def fake_chat() -> Iterator[tuple[FakeChat, str]]:
     fake = FakeChat()
 
     class Handler(JsonHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+        def do_POST(self) -> None:
             if not self.path.endswith("/chat/completions"):
                 self.send_json(404, {"error": "not found"})
                 return
