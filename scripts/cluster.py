@@ -30,8 +30,8 @@ import rabbitmq_nodes
 from cluster_plan import http_status, parse_scale, plan, wait_ready
 
 # Adding a service is one line here (compose.yaml has one block per service as well).
-SERVICES = ("gateway", "scheduler", "registry", "echo", "docrender", "slides", "ingester",
-            "remote_reference")
+SERVICES = ("gateway", "scheduler", "registry", "echo", "docrender", "slides", "codegen",
+            "ingester", "remote_reference")
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("CONVEYOR_RUN_DIR") or ROOT / ".run")  # tests use their own
