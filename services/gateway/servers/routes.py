@@ -191,9 +191,10 @@ class FileController(Controller):
     async def download(self, file_path: Path, principal: Principal, storage: Storage) -> Redirect:
         path = _path(file_path)
         key = tenant_root(principal.tenant_id) + path
-        if not await storage.exists(key):
+        url = await storage.download_url(key, filename=Path(path).name)
+        if url is None:
             raise _not_found(path)
-        return Redirect(storage.presigned_get(key, filename=Path(path).name))
+        return Redirect(url)
 
     @delete("/{file_path:path}", status_code=200, summary="Delete a file",
             responses=documented(FileDeleted, errors=(404,)))
