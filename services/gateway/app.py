@@ -23,6 +23,8 @@ from libs.netguard import UrlPolicy
 from libs.observability import metrics, tracing
 from libs.observability.asgi import new_request_id, observe_http
 from libs.settings import load_settings
+from libs.tasks.relay import OutboxRelay
+from libs.tasks.unit_of_work import TaskUnits
 from proto.auth import TokenRevoked
 from proto.events import TaskEvent
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
@@ -98,7 +100,8 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
     token_cache = TokenCache(db)
     url_policy = UrlPolicy.from_setting(settings.server_url_allowlist)
     rpc = await RpcClient.open(runtime.connection)
-    tasks = TaskService(db, runtime.publisher)
+    relay = OutboxRelay(db, runtime.publisher, poll_s=settings.outbox_poll_s)
+    tasks = TaskService(TaskUnits(db, relay.kick))
     sandboxes = UploadSandboxes.start()
     runtime.exits.callback(sandboxes.shutdown)
     state.update(
@@ -115,6 +118,7 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
     )
     revocations = Revocations(token_cache, hub)
     return Service([
+        relay,  # started first and drained last: what requests commit goes out
         QueueConsumer(runtime.connection, hub.declare, TaskEvent, hub.dispatch, prefetch=500),
         QueueConsumer(runtime.connection, revocations.declare, TokenRevoked,
                       revocations.on_revoked, prefetch=50),
