@@ -64,6 +64,7 @@ def _env(node: Node) -> dict[str, str]:
         "RABBITMQ_ENABLED_PLUGINS_FILE": str(data / "enabled_plugins"),
         "ERL_EPMD_ADDRESS": "127.0.0.1",
         "ERL_FLAGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        "ERL_CRASH_DUMP_SECONDS": "0",  # rabbitmqctl against a stopped node writes none
     }
 
 
