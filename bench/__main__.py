@@ -44,6 +44,8 @@ ON_REQUEST = {
     "kb_eval": ("knowledge-base retrieval quality alone (issue 15)", kb_eval.run),
     "kb_search": ("knowledge-base search alone at 100k chunks (issue 15)", kb.run_search),
 }
+# Takes its own options (`python -m bench soak --minutes 3`): it must be named alone.
+SOAK = "soak"
 
 
 async def main(names: list[str]) -> None:
@@ -58,4 +60,8 @@ async def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == [SOAK]:
+        from bench.soak.__main__ import main as soak_main
+
+        sys.exit(soak_main(sys.argv[2:]))
     uvloop.run(main(sys.argv[1:]))
