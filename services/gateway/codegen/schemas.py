@@ -88,3 +88,13 @@ class AppSpecView(msgspec.Struct, rename="camel"):
 
 class AppSpecResponse(Seed002Envelope):
     data: AppSpecView
+
+
+class FileView(msgspec.Struct):
+    path: str
+    bytes: int
+    content: str
+
+
+class FileResponse(Seed002Envelope):
+    data: FileView
