@@ -25,8 +25,7 @@ from libs.storage import Storage, task_prefix
 from libs.worker.handler import ItemContext, ItemDone
 from proto.codegen import Agent, AppSpec, CodegenParams, CodegenResult, QualityReport
 from services.codegen import repository as repo
-from services.codegen.project.checks import quality_report
-from services.codegen.project.package import Packaged, package, render
+from services.codegen.project.package import Packaged, package, render_and_check
 from services.codegen.project.paths import UnsafePath
 from services.codegen.providers.base import Caller, Provider, Usage
 from services.codegen.spec import default_package
@@ -116,14 +115,14 @@ class CodegenHandler:
 
         spec_json = msgspec.json.encode(spec)
         started = time.perf_counter()
-        files: dict[str, str] = await step(
-            Agent.VALIDATE, lambda: self._sandboxed(render, spec_json, *self._caps))
+        files, report = await step(Agent.VALIDATE, lambda: self._sandboxed(
+            render_and_check, spec_json, not params.skip_validation, *self._caps))
         score: int | None = None
-        if params.skip_validation:
+        if report is None:
             await timeline.skip(Agent.VALIDATE, "已跳过质量验证", then=Agent.GENERATE)
         else:
             score = await step(Agent.VALIDATE, lambda: self._validate(
-                timeline, spec, files, params, caller, started))
+                timeline, spec, report, params, caller, started))
 
         started = time.perf_counter()
         packaged, describe_usage = await step(Agent.GENERATE, lambda: self._generate(
@@ -156,9 +155,8 @@ class CodegenHandler:
         await asyncio.gather(*puts)
         return packaged, usage
 
-    async def _validate(self, timeline: AgentTimeline, spec: AppSpec, files: dict[str, str],
+    async def _validate(self, timeline: AgentTimeline, spec: AppSpec, report: QualityReport,
                         params: CodegenParams, caller: Caller, started: float) -> int:
-        report: QualityReport = await self._sandboxed(quality_report, spec, files)
         notes, usage = await self._provider.review(spec, report, caller)
         metadata = {"qualityScore": report.score, "checks": msgspec.to_builtins(report.checks),
                     "reviewerNotes": notes, "filesChecked": report.files_checked,
