@@ -6,6 +6,7 @@ import uvloop
 
 from bench import (
     bigtask,
+    codegen,
     documents,
     documents_100k,
     engine,
@@ -32,6 +33,8 @@ BENCHMARKS = {
                 serving.run),
     "scaling": ("scaling (issue 14): 1 and 2 schedulers, echo workers and docrenders",
                 scaling.run),
+    "codegen": ("code generation (issue 23): 10 requirements of 3-15 entities, offline "
+                "provider, vs the same generations in one process", codegen.run),
 }
 
 
