@@ -11,6 +11,7 @@ from jinja2 import TemplateSyntaxError
 
 from libs.archives import UnsafeArchive, inspect_zip
 from libs.docxfast.choice import RendererChoice, choose_renderer
+from libs.docxfast.merge_safety import PdfModeChoice, choose_pdf_mode
 from libs.inputs import InputRejected, check_json, text_problem
 from libs.tasks.kinds import DOCUMENTS
 from libs.templating import template_environment
@@ -46,6 +47,12 @@ def template_renderer(data: bytes) -> RendererChoice:
     """The renderer this (already checked) template gets: the part-level one unless it cannot
     prove it renders the template exactly as docxtpl does."""
     return choose_renderer(data)
+
+
+def template_pdf_mode(data: bytes, renderer: str) -> PdfModeChoice:
+    """How this (already checked) template's PDFs are made: rows merged into one conversion
+    where that gives the pages converting them one by one gives, else one by one."""
+    return choose_pdf_mode(data, renderer)
 
 
 def parse_rows(data: bytes, filename: str) -> tuple[str, list[dict[str, Any]]]:
