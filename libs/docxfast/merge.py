@@ -155,22 +155,24 @@ def _own_headers_footers(index: int, section: etree._Element, package: zipfile.Z
 
 
 def _starts_new_page(section: etree._Element) -> None:
-    """The row's section starts on a new page, numbered from 1 (in the schema's order: the
-    section type after the references and notes properties, page numbering after the page
-    setup; both are replaced if the template set them)."""
-    for tag in ("type", "pgNumType"):
-        for old in section.findall(_w(tag)):
-            section.remove(old)
-    type_after = [_w(t) for t in ("headerReference", "footerReference", "footnotePr",
-                                  "endnotePr")]
-    numbering_after = type_after + [_w(t) for t in ("type", "pgSz", "pgMar", "paperSrc",
-                                                    "pgBorders", "lnNumType")]
+    """The row's section starts on a new page, numbered as the template's first page is (from
+    its `pgNumType` start, else 1; its number format kept). Elements go where the schema puts
+    them: the section type after the references and notes properties, page numbering after the
+    page setup."""
+    for old in section.findall(_w("type")):
+        section.remove(old)
     section_type = etree.Element(_w("type"))
     section_type.set(_w("val"), "nextPage")
+    type_after = [_w(t) for t in ("headerReference", "footerReference", "footnotePr",
+                                  "endnotePr")]
     _insert_after(section, section_type, type_after)
-    numbering = etree.Element(_w("pgNumType"))
-    numbering.set(_w("start"), "1")
-    _insert_after(section, numbering, numbering_after)
+    numbering = section.find(_w("pgNumType"))
+    if numbering is None:
+        numbering = etree.Element(_w("pgNumType"))
+        _insert_after(section, numbering, type_after + [_w(t) for t in (
+            "type", "pgSz", "pgMar", "paperSrc", "pgBorders", "lnNumType")])
+    if numbering.get(_w("start")) is None:
+        numbering.set(_w("start"), "1")
 
 
 def _insert_after(parent: etree._Element, element: etree._Element, before: list[str]) -> None:
