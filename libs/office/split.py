@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import io
 from itertools import pairwise
+from typing import Any
 
 import pypdf
-from pypdf.generic import NameObject
 
 from libs.docxfast.merge import ROW_MARK_PREFIX, row_mark
 
@@ -41,21 +41,48 @@ def row_starts(reader: pypdf.PdfReader, rows: int) -> list[int]:
 
 
 def split_rows(pdf: bytes, rows: int) -> list[bytes]:
-    """One PDF per row, each with the merged document's metadata and its own pages' outline
-    (the export's headings), the way the row converted alone has them."""
+    """One PDF per row, each with the merged document's metadata and the outline entries (the
+    export's headings) of its own pages, the way the row converted alone has them."""
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     starts = row_starts(reader, rows)
     ends = [*starts[1:], len(reader.pages)]
     metadata = dict(reader.metadata or {})
+    outline = _outline(reader, reader.outline)
     out = []
     for start, end in zip(starts, ends, strict=True):
         writer = pypdf.PdfWriter()
-        writer.append(reader, pages=(start, end), import_outline=True)
-        for key in ("/Dests", "/Names"):  # the row marks: not part of the row's document
-            writer._root_object.pop(NameObject(key), None)
+        for index in range(start, end):
+            writer.add_page(reader.pages[index])
+        _add_outline(writer, outline, start, end, None)
         if metadata:
             writer.add_metadata(metadata)
         buffer = io.BytesIO()
         writer.write(buffer)
         out.append(buffer.getvalue())
     return out
+
+
+_Entry = tuple[str, int, list["_Entry"]]  # title, page index, children
+
+
+def _outline(reader: pypdf.PdfReader, items: list[Any]) -> list[_Entry]:
+    """pypdf's nested outline (an entry followed by a list of its children) as a tree."""
+    entries: list[_Entry] = []
+    for item in items:
+        if isinstance(item, list):
+            if entries:
+                entries[-1][2].extend(_outline(reader, item))
+            continue
+        page = reader.get_destination_page_number(item)
+        entries.append((str(item.title), -1 if page is None else page, []))
+    return entries
+
+
+def _add_outline(writer: pypdf.PdfWriter, entries: list[_Entry], start: int, end: int,
+                 parent: Any) -> None:
+    for title, page, children in entries:
+        if start <= page < end:
+            added = writer.add_outline_item(title, page - start, parent=parent)
+            _add_outline(writer, children, start, end, added)
+        else:
+            _add_outline(writer, children, start, end, parent)
