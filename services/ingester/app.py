@@ -20,6 +20,7 @@ from services.ingester.embeddings.local import LocalProvider
 from services.ingester.embeddings.onnx_local import OnnxProvider, OnnxUnavailable
 from services.ingester.embeddings.openai_http import HttpProvider
 from services.ingester.extract import FORMAT_LABELS
+from services.ingester.fusion import Coverage
 from services.ingester.handler import SyncDocument
 from services.ingester.isolation import ExtractionPool
 from services.ingester.ocr import Ocr
@@ -28,7 +29,7 @@ from services.ingester.repository import Fusion
 from services.ingester.rerank import Reranker
 from services.ingester.search import SearchService
 from services.ingester.settings import IngesterSettings
-from services.ingester.tokens import default_model_path, known_share
+from services.ingester.tokens import default_model_path
 
 log = get_logger(__name__)
 
@@ -98,11 +99,20 @@ async def build_query_provider(settings: IngesterSettings,
     return await build_provider(settings, settings.search_threads)
 
 
+def coverage(settings: IngesterSettings) -> Coverage:
+    """The scripts the embedding model reads (CONVEYOR_INGESTER_EMBEDDING_SCRIPTS)."""
+    value = settings.embedding_scripts or (
+        "all" if settings.embedding_provider == "http" else "latin")
+    try:
+        return Coverage.parse(value)
+    except ValueError as exc:
+        raise SystemExit(f"CONVEYOR_INGESTER_EMBEDDING_SCRIPTS: {exc}") from None
+
+
 def build_search(settings: IngesterSettings, runtime: Runtime,
                  queries: EmbeddingProvider) -> SearchService:
     fusion = Fusion(vector_weight=settings.search_vector_weight,
-                    keyword_weight=settings.search_keyword_weight, rrf_k=settings.search_rrf_k,
-                    depth=settings.search_depth)
+                    keyword_weight=settings.search_keyword_weight, depth=settings.search_depth)
     reranker = None
     if settings.rerank_url:
         reranker = Reranker(settings.rerank_url, settings.rerank_model,
@@ -110,10 +120,8 @@ def build_search(settings: IngesterSettings, runtime: Runtime,
                             policy=UrlPolicy.from_setting(settings.server_url_allowlist),
                             timeout_s=settings.rerank_timeout_s)
         runtime.exits.push_async_callback(reranker.close)
-    # Only a local model's vocabulary is known here; a remote model is trusted as it is.
-    readable = (known_share(settings.embedding_model_path)
-                if settings.embedding_provider == "local" else None)
-    return SearchService(runtime.db, queries, fusion, readable=readable, reranker=reranker,
+    return SearchService(runtime.db, queries, fusion, coverage=coverage(settings),
+                         reranker=reranker,
                          rerank_candidates=settings.rerank_candidates,
                          keyword_budget=settings.search_keyword_budget,
                          stats_refresh_s=settings.search_stats_refresh_s)
