@@ -157,14 +157,17 @@ async def use_hnsw_search(conn: AsyncConnection, ef_search: int) -> None:
     """The HNSW index spans every knowledge base, so the kb filter applies during the index
     scan: pgvector 0.8's iterative scan keeps walking the graph until enough rows pass it
     (relaxed order: vector_ranking sorts exactly). Set for the connection's session once (and
-    again only when `ef_search` changes), so a search needs no transaction or extra round
-    trip for it; a connection is never handed back inside a transaction that could undo it."""
+    again only when `ef_search` changes), so a search needs no extra round trip for it. The
+    connection must be in autocommit mode: a transaction rolled back would undo the setting
+    while the connection still remembered it."""
     if conn.info.get("hnsw.ef_search") == ef_search:
         return
+    if conn.sync_connection is None or conn.sync_connection.get_execution_options().get(
+            "isolation_level") != "AUTOCOMMIT":
+        raise ValueError("use_hnsw_search needs a connection in autocommit mode")
     await conn.execute(text(
         "SELECT set_config('hnsw.ef_search', :ef, false), "
         "set_config('hnsw.iterative_scan', 'relaxed_order', false)"), {"ef": str(ef_search)})
-    await conn.commit()
     conn.info["hnsw.ef_search"] = ef_search
 
 

@@ -29,7 +29,8 @@ class SearchService:
                  coverage: Coverage, reranker: Reranker | None = None,
                  rerank_candidates: int = 20, keyword_budget: float = 0.05,
                  stats_refresh_s: float = 60.0) -> None:
-        self._db = db
+        # Reads only, each statement on its own: no BEGIN and ROLLBACK round trips.
+        self._db = db.execution_options(isolation_level="AUTOCOMMIT")
         self._provider = provider
         self._fusion = fusion
         self._coverage = coverage
@@ -60,49 +61,49 @@ class SearchService:
                                               kb_id=request.kb_id, keywords=keywords,
                                               depth=depth)
 
-    async def _vectors(self, request: SearchChunks, depth: int,
-                       ef_search: int) -> tuple[list[float], list[repo.Candidate]]:
-        vector = (await self._provider.embed([request.query]))[0]
-        async with self._db.connect() as conn:
-            await repo.use_hnsw_search(conn, ef_search)
-            return vector, await repo.vector_ranking(
-                conn, tenant_id=request.tenant_id, kb_id=request.kb_id, vector=vector,
-                depth=depth)
-
-    async def _rankings(self, request: SearchChunks, depth: int, ef_search: int) -> tuple[
-            list[float] | None, list[repo.Candidate], list[repo.Candidate]]:
-        """(query vector, vector ranking, keyword ranking), each empty when not run."""
-        keywords = (None if request.mode == "vector" else query_expression(
-            request.query, await self._frequencies(), self._keyword_budget))
-        by_keyword = (asyncio.ensure_future(self._keywords(request, keywords, depth))
-                      if keywords is not None else None)
-        try:
-            # A query the model cannot read is not embedded, unless only vectors are asked for
-            # or no keyword is left to rank by.
-            embed = request.mode != "keyword" and (self.readable(request) > 0 or by_keyword is None)
-            vector, by_vector = (await self._vectors(request, depth, ef_search) if embed
-                                 else (None, []))
-            return vector, by_vector, await by_keyword if by_keyword else []
-        finally:
-            if by_keyword and not by_keyword.done():
-                by_keyword.cancel()
-
     async def search(self, request: SearchChunks, top_k: int) -> list[ChunkHit]:
+        """The keyword ranking runs on a connection of its own while the query embeds (when
+        both run), the vector ranking and the winners' rows on another."""
         fusion = self._fusion
         depth = max(fusion.depth, top_k)
-        vector, by_vector, by_keyword = await self._rankings(
-            request, depth, max(2 * top_k, fusion.depth))
-        vector_side, keyword_side = side(by_vector), side(by_keyword, pad_to=depth)
-        weights = weigh(Weights(vector=fusion.vector_weight, keyword=fusion.keyword_weight),
-                        readable=self.readable(request), vector=vector_side,
-                        keyword=keyword_side)
-        fused = fuse(weights, vector_side, keyword_side, [c.chunk_id for c in by_vector],
-                     [c.chunk_id for c in by_keyword], top_k)
-        async with self._db.connect() as conn:
-            rows = await repo.chunk_rows(conn, tenant_id=request.tenant_id,
-                                         kb_id=request.kb_id,
-                                         chunk_ids=[entry.chunk_id for entry in fused],
-                                         vector=vector)
+        keywords = (None if request.mode == "vector" else query_expression(
+            request.query, await self._frequencies(), self._keyword_budget))
+        # A query the model cannot read is not embedded, unless only vectors are asked for or
+        # no keyword is left to rank by.
+        embed = request.mode != "keyword" and (self.readable(request) > 0 or keywords is None)
+        by_keyword_soon = (asyncio.ensure_future(self._keywords(request, keywords, depth))
+                           if keywords is not None and embed else None)
+        try:
+            vector = (await self._provider.embed([request.query]))[0] if embed else None
+            async with self._db.connect() as conn:
+                by_vector: list[repo.Candidate] = []
+                if vector is not None:
+                    await repo.use_hnsw_search(conn, max(2 * top_k, depth))
+                    by_vector = await repo.vector_ranking(
+                        conn, tenant_id=request.tenant_id, kb_id=request.kb_id,
+                        vector=vector, depth=depth)
+                if by_keyword_soon is not None:
+                    by_keyword = await by_keyword_soon
+                elif keywords is not None:
+                    by_keyword = await repo.keyword_ranking(
+                        conn, tenant_id=request.tenant_id, kb_id=request.kb_id,
+                        keywords=keywords, depth=depth)
+                else:
+                    by_keyword = []
+                vector_side, keyword_side = side(by_vector), side(by_keyword, pad_to=depth)
+                weights = weigh(
+                    Weights(vector=fusion.vector_weight, keyword=fusion.keyword_weight),
+                    readable=self.readable(request), vector=vector_side, keyword=keyword_side)
+                fused = fuse(weights, vector_side, keyword_side,
+                             [c.chunk_id for c in by_vector], [c.chunk_id for c in by_keyword],
+                             top_k)
+                rows = await repo.chunk_rows(conn, tenant_id=request.tenant_id,
+                                             kb_id=request.kb_id,
+                                             chunk_ids=[entry.chunk_id for entry in fused],
+                                             vector=vector)
+        finally:
+            if by_keyword_soon is not None and not by_keyword_soon.done():
+                by_keyword_soon.cancel()
         return _hits(fused, rows, weights, by_keyword)
 
     async def __call__(self, request: SearchChunks) -> ChunksFound:
