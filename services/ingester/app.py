@@ -5,6 +5,7 @@ import asyncio
 import subprocess
 from functools import partial
 
+from libs.db.engine import create_engine
 from libs.lifecycle import Runtime, Service
 from libs.logging import get_logger
 from libs.messaging.rpc import RpcServer
@@ -34,6 +35,7 @@ from services.ingester.tokens import default_model_path
 log = get_logger(__name__)
 
 EMBEDDING_COLUMN_DIMENSIONS = 384  # kb_chunks.embedding is vector(384)
+SEARCH_PREFETCH = 4  # searches one ingester runs at a time
 
 
 async def build_provider(settings: IngesterSettings, threads: int) -> EmbeddingProvider:
@@ -120,7 +122,13 @@ def build_search(settings: IngesterSettings, runtime: Runtime,
                             policy=UrlPolicy.from_setting(settings.server_url_allowlist),
                             timeout_s=settings.rerank_timeout_s)
         runtime.exits.push_async_callback(reranker.close)
-    return SearchService(runtime.db, queries, fusion, coverage=coverage(settings),
+    # Searches read through a pool of their own without a ping per checkout (a round trip
+    # each; a search checks out one or two): after a PostgreSQL restart one search fails and
+    # the pool is renewed, as on the gateway's read path. Up to two connections (pool and
+    # overflow) for each of the SEARCH_PREFETCH searches at a time.
+    db = create_engine(settings.database_url, pool_size=SEARCH_PREFETCH, pre_ping=False)
+    runtime.exits.push_async_callback(db.dispose)
+    return SearchService(db, queries, fusion, coverage=coverage(settings),
                          reranker=reranker,
                          rerank_candidates=settings.rerank_candidates,
                          keyword_budget=settings.search_keyword_budget,
@@ -160,7 +168,7 @@ async def build(settings: IngesterSettings, runtime: Runtime) -> Service:
     log.info("ingester.models_loaded", model=documents.name)
     return Service([
         RpcServer(runtime.connection, Queue.KB_SEARCH, SearchChunks,
-                  build_search(settings, runtime, queries), prefetch=4),
+                  build_search(settings, runtime, queries), prefetch=SEARCH_PREFETCH),
         worker,
     ], worker.capabilities)
 
