@@ -8,10 +8,13 @@ from typing import Any, Literal
 import msgspec
 
 
-class TemplateRef(msgspec.Struct, frozen=True, kw_only=True):
+class TemplateRef(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     name: str
     key: str  # the template file's object key
     renderer: str | None = None  # None: a task from before renderers were chosen at upload
+    # "merged" (one PDF conversion for many rows) or "single", judged at upload; None: a task
+    # from before that judgement (rendered one by one)
+    pdf_mode: str | None = None
 
 
 class DocumentParams(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):

@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest_asyncio
 
+from tests.e2e.cli_support import cli_env, run
 from tests.e2e.codegen_support import (
     EXAMPLE,
     create,
@@ -164,3 +166,19 @@ async def test_injection_and_path_tricks_stay_inside_the_project(
     assert not any("passwd" in name or "authorized_keys" in name or "Evil" in name
                    for name in files)
     assert unparsable_kotlin(files) == []
+
+
+async def test_the_cli_generates_and_saves_the_zip(
+    codegen: None, stack: Stack, tmp_path: Path
+) -> None:
+    api = await _user(stack)
+    env = cli_env(tmp_path / "config", CONVEYOR_URL=stack.url, CONVEYOR_TOKEN=api.token or "")
+    target = tmp_path / "app.zip"
+    result = await run(env, "generate", EXAMPLE, "--package", "com.example.shop", "--preview",
+                       "--wait", "-o", str(target))
+    assert result.code == 0, result.stderr
+    assert "任务完成" in result.stderr and "quality score" in result.stdout
+    files = unzip(target.read_bytes())
+    assert "Marketplace/src/main/kotlin/com/example/shop/entity/Goods.kt" in files
+    bad = await run(env, "generate", "商品", "--package", "Not.Valid")
+    assert bad.code == 5 and "packageName" in bad.stderr
