@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import httpx
 
 from bench.soak.env import SoakEnv, rabbitmq_nodes
-from tests.harness import postgres_restart
 from tests.harness.cluster import ServiceHandle
 
 KINDS = ("kill", "broker", "postgres", "s3", "freeze")
@@ -131,7 +130,7 @@ class Faults:
     def _postgres(self) -> tuple[str, Callable[[], Awaitable[None]]] | None:
         if "postgres" in self._busy:
             return None
-        return "postgres", postgres_restart
+        return "postgres", lambda: asyncio.to_thread(self.soak.postgres.restart)
 
     def _s3(self) -> tuple[str, Callable[[], Awaitable[None]]] | None:
         if "s3" in self._busy:
