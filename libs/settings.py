@@ -48,6 +48,9 @@ class CommonSettings(msgspec.Struct, kw_only=True):
     otlp_endpoint: str = ""
     trace_sample_ratio: float = 1.0
     trace_file: str = ""  # spans as JSON lines (debugging, tests)
+    # How often a process's outbox relay looks for rows another process committed and left
+    # behind (killed before it published them); its own commits wake it at once.
+    outbox_poll_s: float = 0.25
 
     @property
     def json_logs(self) -> bool:
