@@ -166,7 +166,7 @@ async def test_four_big_spreadsheets_at_once_leave_the_gateway_s_memory_alone(
     assert all(8.5 * MIB < len(data) < 9.5 * MIB for data, _ in files)
 
     async def upload(api: Api, data: bytes) -> httpx.Response:
-        return await api.http.post("/api/v2/data-sources", timeout=120,
+        return await api.http.post("/api/v2/data-sources", timeout=300,
                                    files={"file": ("rows.xlsx", data)})
 
     small = _xlsx(["name"], "<row>" + _cell("Ada") + "</row>", size=0)
