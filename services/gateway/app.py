@@ -24,11 +24,15 @@ from libs.netguard import UrlPolicy
 from libs.observability import metrics, tracing
 from libs.observability.asgi import new_request_id, observe_http
 from libs.settings import load_settings
+from libs.tasks.relay import OutboxRelay
+from libs.tasks.unit_of_work import TaskUnits
 from proto.auth import TokenRevoked
 from proto.events import TaskEvent
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
 from services.gateway.auth.revocations import Revocations
 from services.gateway.boundary import InputBoundaryMiddleware
+from services.gateway.codegen.routes import CODEGEN_HANDLERS
+from services.gateway.codegen.service import CodegenService
 from services.gateway.console import routes as console
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents.routes import DOCUMENT_HANDLERS
@@ -97,7 +101,8 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
     token_cache = TokenCache(db)
     url_policy = UrlPolicy.from_setting(settings.server_url_allowlist)
     rpc = await RpcClient.open(runtime.connection)
-    tasks = TaskService(db, runtime.publisher)
+    relay = OutboxRelay(db, runtime.publisher, poll_s=settings.outbox_poll_s)
+    tasks = TaskService(TaskUnits(db, relay.kick))
     sandboxes = UploadSandboxes.start()
     runtime.exits.callback(sandboxes.shutdown)
     state.update(
@@ -107,12 +112,14 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
         kb_service=KnowledgeBaseService(db, storage, rpc, tasks, settings),
         server_service=ServerService(db, storage, tasks, settings, url_policy),
         slide_service=SlideService(db, tasks, hub),
+        codegen_service=CodegenService(db, storage, tasks),
         stream_service=StreamService(hub, tasks),
         health_service=HealthService(db),
         idempotency_keys=IdempotencyKeys(db),  # read by its middleware, not by handlers
     )
     revocations = Revocations(token_cache, hub)
     return Service([
+        relay,  # started first and drained last: what requests commit goes out
         QueueConsumer(runtime.connection, hub.declare, TaskEvent, hub.dispatch, prefetch=500),
         QueueConsumer(runtime.connection, revocations.declare, TokenRevoked,
                       revocations.on_revoked, prefetch=50),
@@ -144,7 +151,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         render_plugins=console.docs_plugins(),
     )
     handlers: list[Any] = [*HEALTH_HANDLERS, *TASK_HANDLERS, *SLIDE_HANDLERS, *STREAM_HANDLERS,
-                           *DOCUMENT_HANDLERS, *SERVER_HANDLERS, *KB_HANDLERS,
+                           *DOCUMENT_HANDLERS, *SERVER_HANDLERS, *KB_HANDLERS, *CODEGEN_HANDLERS,
                            console.console_router(settings)]
     return Litestar(
         route_handlers=handlers,

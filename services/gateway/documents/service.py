@@ -12,6 +12,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.docxfast.choice import DOCXTPL, RendererChoice
+from libs.docxfast.merge_safety import SINGLE, PdfModeChoice
 from libs.sandbox import ResourceLimitExceeded
 from libs.storage import Storage
 from libs.tasks import creation, readers
@@ -26,6 +27,7 @@ from services.gateway.documents.uploads import (
     BadUpload,
     read_data_source,
     template_fields,
+    template_pdf_mode,
     template_renderer,
 )
 from services.gateway.errors import (
@@ -137,7 +139,8 @@ class DocumentService:
             "outputFormat": data.output_format, "mode": "parallel" if parallel else "sequential",
             "createZip": options.create_zip, "rowCount": len(rows),
             "dataSourceId": data.data_source_id,
-            "templates": {t.id: {"name": t.name, "key": t.object_key, "renderer": t.renderer}
+            "templates": {t.id: {"name": t.name, "key": t.object_key, "renderer": t.renderer,
+                                 "pdfMode": t.pdf_mode}
                           for t in templates},
         }
         task = await self._tasks.create(creation.NewTask(
@@ -204,12 +207,18 @@ class DocumentService:
         except ResourceLimitExceeded as exc:
             # Its rows will render under the render limits, and fail there if they exceed them.
             choice = RendererChoice(DOCXTPL, f"the probe render stopped: {exc}")
+        try:
+            pdf_mode = await sandbox.run(tenant, template_pdf_mode, upload.content,
+                                         choice.renderer)
+        except ResourceLimitExceeded as exc:
+            pdf_mode = PdfModeChoice(SINGLE, f"the merge-safety check stopped: {exc}")
         key = f"templates/{principal.tenant_id}/{template_id}-{secrets.token_hex(4)}.docx"
         template = repo.Template(id=template_id, name=upload.name,
                                  filename=upload.filename or "template.docx", object_key=key,
                                  size_bytes=len(upload.content), fields=fields,
                                  created_at=utcnow(), renderer=choice.renderer,
-                                 renderer_reason=choice.reason)
+                                 renderer_reason=choice.reason, pdf_mode=pdf_mode.mode,
+                                 pdf_mode_reason=pdf_mode.reason)
         await self._store_then_record(key, upload.content, DOCX_TYPE, partial(
             repo.insert_template, tenant_id=principal.tenant_id, user_id=principal.user_id,
             template=template), "template", template_id)

@@ -14,6 +14,7 @@ from jinja2 import TemplateSyntaxError
 
 from libs.archives import UnsafeArchive, inspect_zip
 from libs.docxfast.choice import RendererChoice, choose_renderer
+from libs.docxfast.merge_safety import PdfModeChoice, choose_pdf_mode
 from libs.inputs import InputRejected, check_json, text_problem
 from libs.tasks.kinds import DOCUMENTS
 from libs.templating import template_environment
@@ -72,6 +73,12 @@ def read_data_source(data: bytes, filename: str) -> ParsedSource:
         raise BadUpload(f"file: the rows take more than {MAX_SOURCE_BYTES // 2**20} MiB "
                         "as JSON")
     return ParsedSource(fmt, len(rows), sorted({key for row in rows for key in row}), encoded)
+
+
+def template_pdf_mode(data: bytes, renderer: str) -> PdfModeChoice:
+    """How this (already checked) template's PDFs are made: rows merged into one conversion
+    where that gives the pages converting them one by one gives, else one by one."""
+    return choose_pdf_mode(data, renderer)
 
 
 def parse_rows(data: bytes, filename: str) -> tuple[str, list[dict[str, Any]]]:
