@@ -122,8 +122,8 @@ def _csv_rows(data: bytes) -> Iterator[dict[str, Any]]:
 def _xlsx_rows(data: bytes) -> Iterator[dict[str, Any]]:
     """The first sheet's rows, streamed: openpyxl's read-only reader parts, without the
     read-only worksheet, which parses a whole sheet up front when it has no <dimension>.
-    A row's cells past MAX_COLUMNS + 1 and rows past MAX_SCANNED_ROWS are never kept: a
-    sheet claiming a million rows or columns is refused at the first one over the limit."""
+    A cell past column MAX_COLUMNS or a line past MAX_SCANNED_ROWS is refused when reached:
+    a sheet claiming a million rows or columns is never read whole."""
     lines = _xlsx_lines(data)
     header = [str(cell) if cell is not None else "" for cell in next(lines, [])]
     if not any(header):
