@@ -13,6 +13,7 @@ from bench import (
     engine,
     kb,
     kb_eval,
+    markdown,
     scaling,
     servers,
     serving,
@@ -36,6 +37,8 @@ BENCHMARKS = {
                 scaling.run),
     "codegen": ("code generation (issue 23): 10 requirements of 3-15 entities, offline "
                 "provider, vs the same generations in one process", codegen.run),
+    "markdown": ("Markdown extraction (issue 21): 1 MB ordinary and adversarial inputs vs "
+                 "markdown-it-py", markdown.run),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import signal
 import subprocess
@@ -70,15 +71,17 @@ class SoakEnv:
 
 
 def _start_s3(workdir: Path, bucket: str) -> tuple[subprocess.Popen[bytes], infra.S3Endpoint]:
-    """moto's S3 server as a process of its own (the tests' in-process one cannot be paused),
-    with the bucket created."""
+    """The local S3 endpoint (scripts/local_s3.py) as a process of its own (the tests'
+    in-process one cannot be paused), with the bucket created."""
     from minio import Minio
 
     port = infra.free_port()
     log = (workdir / "s3.log").open("wb")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [sys.executable, str(infra.ROOT / "scripts" / "local_s3.py"), "-H", "127.0.0.1", "-p",
+         str(port)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "CONVEYOR_S3_ACCESS_KEY": infra.S3_ACCESS_KEY,
+             "CONVEYOR_S3_SECRET_KEY": infra.S3_SECRET_KEY})
     endpoint = infra.S3Endpoint(f"127.0.0.1:{port}", infra.S3_ACCESS_KEY, infra.S3_SECRET_KEY,
                                 bucket)
     client = Minio(endpoint.endpoint, endpoint.access_key, endpoint.secret_key, secure=False)

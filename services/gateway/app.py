@@ -15,6 +15,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from libs.heap import map_large_blocks
 from libs.lifecycle import Runtime, Service, running
 from libs.logging import configure_logging
 from libs.messaging.parts import QueueConsumer
@@ -188,6 +189,7 @@ def _server_options(settings: GatewaySettings) -> dict[str, Any]:
 
 
 def _observed_app(settings: GatewaySettings) -> Any:
+    map_large_blocks()  # uploads of several MB leave no grown heap behind (libs/heap.py)
     configure_logging("gateway", json_logs=settings.json_logs, level=settings.log_level)
     tracing.configure("gateway", settings)
     app: Any = create_app(settings)  # an ASGI app, typed by Litestar more narrowly
