@@ -6,11 +6,13 @@ from concurrent.futures import Executor
 from typing import Any
 
 from libs.docxfast.choice import DOCXTPL
+from libs.docxfast.merge_safety import MERGED
 from libs.errors import Permanent
 from libs.office.pool import OfficePool
 from libs.storage import ObjectMissing, Storage
 from libs.worker.handler import ItemContext, ItemDone
 from services.docrender.batching import DocxBatcher, Packed, PackWriter
+from services.docrender.merged import MergedPdf
 from services.docrender.naming import zip_entry, zip_folders
 from services.docrender.render.docx import render_rows
 
@@ -42,13 +44,15 @@ class TemplateCache:
 
 class DocumentRenderer:
     def __init__(self, storage: Storage, templates: TemplateCache, renderers: Executor,
-                 processes: int, office: OfficePool | None) -> None:
+                 processes: int, office: OfficePool | None, office_instances: int = 1) -> None:
         self._storage = storage
         self._templates = templates
         self._renderers = renderers
         self._office = office
         self._batcher = DocxBatcher(storage, renderers, processes)
         self._pdf_packs = PackWriter(storage)
+        self._merged = (MergedPdf(storage, renderers, processes, office, office_instances)
+                        if office is not None else None)
 
     async def __call__(self, ctx: ItemContext) -> ItemDone:
         template_id = str(ctx.payload["template_id"])
@@ -64,7 +68,11 @@ class DocumentRenderer:
             raise Permanent(f"TEMPLATE_FILE_MISSING: the file of template {template_id} is no "
                             "longer stored") from exc
         file = zip_entry(zip_folders(templates)[template_id], row_index, fmt)
-        if fmt == "pdf":
+        # Merged only for templates judged merge-safe at upload (older tasks: one by one).
+        if fmt == "pdf" and self._merged is not None and template.get("pdfMode") == MERGED:
+            packed = await self._merged.render(ctx.task_id, template["key"], source, renderer,
+                                               ctx.payload["row"])
+        elif fmt == "pdf":
             packed = await self._pdf(ctx.task_id, template["key"], source, renderer,
                                      ctx.payload["row"])
         else:
