@@ -82,7 +82,7 @@ def _add_outline(writer: pypdf.PdfWriter, entries: list[_Entry], start: int, end
                  parent: Any) -> None:
     for title, page, children in entries:
         if start <= page < end:
-            added = writer.add_outline_item(title, page - start, parent=parent)
+            added = writer.add_outline_item(title=title, page_number=page - start, parent=parent)
             _add_outline(writer, children, start, end, added)
         else:
             _add_outline(writer, children, start, end, parent)
