@@ -6,6 +6,7 @@ import uvloop
 
 from bench import (
     bigtask,
+    codegen,
     documents,
     documents_100k,
     documents_pdf,
@@ -33,6 +34,8 @@ BENCHMARKS = {
                 serving.run),
     "scaling": ("scaling (issue 14): 1 and 2 schedulers, echo workers and docrenders",
                 scaling.run),
+    "codegen": ("code generation (issue 23): 10 requirements of 3-15 entities, offline "
+                "provider, vs the same generations in one process", codegen.run),
 }
 
 
@@ -49,6 +52,8 @@ ON_REQUEST = {
     "kb_eval": ("knowledge-base retrieval quality alone (issue 15)", kb_eval.run),
     "kb_search": ("knowledge-base search alone at 100k chunks (issue 15)", kb.run_search),
 }
+# Takes its own options (`python -m bench soak --minutes 3`): it must be named alone.
+SOAK = "soak"
 
 
 async def main(names: list[str]) -> None:
@@ -63,4 +68,8 @@ async def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == [SOAK]:
+        from bench.soak.__main__ import main as soak_main
+
+        sys.exit(soak_main(sys.argv[2:]))
     uvloop.run(main(sys.argv[1:]))

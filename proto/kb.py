@@ -33,6 +33,10 @@ class ChunkHit(msgspec.Struct, frozen=True, kw_only=True):
     keyword_score: float | None = None  # ts_rank of the query's terms in the chunk
     keyword_rank: int | None = None
     rerank_score: float | None = None
+    # The weight each matched fused signal had for this query ("vector", "keyword"): the
+    # configured weight scaled by how much of the query the model reads and by how far the
+    # signal's best candidate stood above the rest (services/ingester/fusion.py).
+    weights: dict[str, float] = {}
 
 
 class ChunksFound(msgspec.Struct, frozen=True, kw_only=True, tag="chunks_found"):

@@ -18,7 +18,7 @@ from proto.topology import VHOST, Exchange, event_key_pattern
 OUTPUT = Path(__file__).with_name("schema") / "events.asyncapi.json"
 
 PARAMETERS = {
-    "kind": "The task's kind: echo, documents, slides, kb_sync, server_batch.",
+    "kind": "The task's kind: echo, documents, slides, kb_sync, server_batch, codegen.",
     "service": "The service the instance belongs to: gateway, scheduler, registry, a worker.",
     "name": "The registered batch server's name.",
     "status": "The new status: online or offline (instances); online, offline or error "

@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,16 +25,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from cluster_plan import http_status, parse_scale, plan, wait_ready
+import rabbitmq_nodes
+from cluster_plan import host_port, http_status, parse_scale, plan, port_open, wait_ready
 
 # Adding a service is one line here (compose.yaml has one block per service as well).
-SERVICES = ("gateway", "scheduler", "registry", "echo", "docrender", "slides", "ingester",
-            "remote_reference")
+SERVICES = ("gateway", "scheduler", "registry", "echo", "docrender", "slides", "codegen",
+            "ingester", "remote_reference")
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("CONVEYOR_RUN_DIR") or ROOT / ".run")  # tests use their own
 LOG_DIR, TOKEN_FILE = RUN_DIR / "logs", RUN_DIR / "dev-token"
 PID_FILE, STATE_FILE = RUN_DIR / "cluster.pid", RUN_DIR / "cluster.json"
+# RABBITMQ_NODES=3: a RabbitMQ cluster of our own (scripts/rabbitmq_nodes.py) instead of the
+# machine's broker, its nodes on BROKER_FIRST_PORT and up.
+BROKER_DIR, BROKER_FIRST_PORT = RUN_DIR / "rabbitmq", 5701
 
 # Local-dev defaults; any CONVEYOR_* already in the environment wins.
 DEFAULT_ENV: dict[str, str] = {
@@ -60,17 +63,6 @@ READY_TIMEOUT_S = 120.0  # the ingester loads its embedding model before it is r
 
 def say(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
-
-
-def host_port(endpoint: str, default_port: int) -> tuple[str, int]:
-    host, _, port = endpoint.rpartition(":") if ":" in endpoint else (endpoint, "", "")
-    return host, int(port or default_port)
-
-
-def port_open(host: str, port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
-        return True
-    return False
 
 
 def gateway_url(env: dict[str, str]) -> str:
@@ -292,6 +284,7 @@ def wait_all_ready(supervisor: int) -> list[str]:
 
 def cmd_up(env: dict[str, str]) -> int:
     base = gateway_url(env)
+    broker = rabbitmq_nodes.for_make_up(env, BROKER_DIR, BROKER_FIRST_PORT, say)
     pid = running_supervisor()
     if pid is None:
         if port_open(*host_port(base.removeprefix("http://"), 80)):
@@ -319,6 +312,7 @@ Conveyor is up (supervisor pid {pid}).
   Swagger    {base}/docs
   ReDoc      {base}/redoc
   WebSocket  {base.replace("http://", "ws://", 1)}/v2/stream
+  RabbitMQ   {broker}
   S3         http://{env["CONVEYOR_S3_ENDPOINT"]}  ({s3}, bucket {env["CONVEYOR_S3_BUCKET"]})
   Logs       {LOG_DIR}  (make logs)
   Probes     /metrics, /livez, /readyz on each process (make status lists them)
@@ -346,6 +340,7 @@ def cmd_down() -> int:
             end_group(p["pid"])
     for path in (PID_FILE, STATE_FILE):
         path.unlink(missing_ok=True)
+    rabbitmq_nodes.stop(BROKER_DIR)  # the local broker cluster, if `up` started one
     print("stopped" if pid or state else "not running")
     return 0
 

@@ -12,6 +12,7 @@ from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage, task_prefix
 from libs.tasks import creation
 from libs.tasks.kinds import SLIDES
+from libs.tasks.unit_of_work import TaskUnits
 from services.scheduler.sweeper import Sweeper
 from services.slides import repository as repo
 from services.slides.cache import SlideCache, cache_key
@@ -68,7 +69,7 @@ async def test_an_expired_batch_takes_its_logs_and_images(env: dict[str, str]) -
     assert image.startswith(task_prefix(task.id))
     await storage.put_bytes(image, b"png", "image/png")
 
-    sweeper = Sweeper(db, engine=None, storage=storage, interval_s=1,  # type: ignore[arg-type]
+    sweeper = Sweeper(TaskUnits(db, lambda: None), engine=None, storage=storage, interval_s=1,  # type: ignore[arg-type]
                       retention_s=24 * 3600)
     await sweeper._clean_expired()
 

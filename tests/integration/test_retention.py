@@ -9,6 +9,7 @@ from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage, task_prefix
 from libs.tasks import creation
 from libs.tasks.kinds import ECHO
+from libs.tasks.unit_of_work import TaskUnits
 from services.scheduler.sweeper import Sweeper
 
 
@@ -31,7 +32,7 @@ async def test_expired_tasks_and_their_artifacts_are_removed(env: dict[str, str]
     for task in tasks:
         await storage.put_bytes(task_prefix(task.id) + "result.bin", b"x", "application/zip")
 
-    sweeper = Sweeper(db, engine=None, storage=storage, interval_s=1,  # type: ignore[arg-type]
+    sweeper = Sweeper(TaskUnits(db, lambda: None), engine=None, storage=storage, interval_s=1,  # type: ignore[arg-type]
                       retention_s=24 * 3600)
     await sweeper._clean_expired()
 
