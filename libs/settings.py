@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import msgspec
 
+from libs.tasks.limits import TenantDefaults
 from proto.topology import VHOST
 
 PREFIX = "CONVEYOR_"
@@ -43,6 +44,19 @@ class CommonSettings(msgspec.Struct, kw_only=True):
     otlp_endpoint: str = ""
     trace_sample_ratio: float = 1.0
     trace_file: str = ""  # spans as JSON lines (debugging, tests)
+    # Per-tenant defaults of fair share and limits (libs/tasks/limits.py), read by the gateway
+    # (creates) and the scheduler (dispatch); an operator overrides them per tenant with
+    # `python -m services.gateway.cli set-limits`. 0 means no limit.
+    tenant_weight: int = 1
+    tenant_max_running_items: int = 0  # per kind
+    tenant_max_running_tasks: int = 0  # unfinished tasks
+    tenant_tasks_per_hour: int = 0
+
+    @property
+    def tenant_defaults(self) -> TenantDefaults:
+        return TenantDefaults.from_settings(
+            self.tenant_weight, self.tenant_max_running_items, self.tenant_max_running_tasks,
+            self.tenant_tasks_per_hour)
 
     @property
     def json_logs(self) -> bool:

@@ -106,7 +106,7 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
     token_cache = TokenCache(db)
     url_policy = UrlPolicy.from_setting(settings.server_url_allowlist)
     rpc = await RpcClient.open(runtime.connection)
-    tasks = TaskService(db, runtime.publisher)
+    tasks = TaskService(db, runtime.publisher, settings.tenant_defaults)
     sandbox = SandboxPool(1, TEMPLATE_CHECK_LIMITS, name="gateway-templates",
                           initializer=_load_template_checks)
     runtime.exits.callback(sandbox.shutdown, wait=False, cancel_futures=True)

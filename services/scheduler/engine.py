@@ -29,6 +29,7 @@ from proto.work import (
     TaskFinalized,
     WorkItem,
 )
+from services.scheduler.dispatching import Dispatcher
 
 log = get_logger(__name__)
 
@@ -38,9 +39,10 @@ MAX_FINALIZE_ATTEMPTS = 3
 class Engine:
     def __init__(
         self, db: AsyncEngine, publisher: Publisher, *, backoff_base_s: float,
-        progress_interval_s: float,
+        progress_interval_s: float, dispatcher: Dispatcher,
     ) -> None:
         self._db = db
+        self._dispatcher = dispatcher
         self._publisher = publisher
         self._backoff_base_s = backoff_base_s
         self._progress_interval_s = progress_interval_s
@@ -110,9 +112,11 @@ class Engine:
         await self.publish(outgoing)
 
     async def advance(self, conn: AsyncConnection, tasks: Iterable[Task]) -> list[Outgoing]:
-        """Finalise tasks with nothing left; top up the windows of the running ones."""
+        """Finalise tasks with nothing left; top up the windows of the running ones (within
+        their routes' credit, by fair share: see the dispatcher)."""
         outgoing: list[Outgoing] = []
         touched: list[Task] = []
+        to_fill: list[Task] = []
         for task in tasks:
             if task.status != TaskStatus.RUNNING:
                 touched.append(task)
@@ -136,16 +140,17 @@ class Engine:
                          done=task.done, failed=task.failed)
                 continue
             touched.append(task)
-            free = task.concurrency - task.inflight
-            if free > 0:
-                with tracing.span("engine.dispatch", attributes={"conveyor.kind": task.kind}):
-                    items = await dispatch.dispatch(conn, task, free)
+            to_fill.append(task)
+            if self._progress_due(task.id):
+                outgoing.append(task_event(TaskProgressed, task))
+        if to_fill:
+            with tracing.span("engine.dispatch"):
+                filled = await self._dispatcher.fill(conn, to_fill)
+            for task, items in filled:
                 if items:
                     metrics.DISPATCH_BATCH.labels(task.kind).observe(len(items))
                     metrics.ITEMS_DISPATCHED.labels(task.kind).inc(len(items))
                 outgoing += await self._work_messages(task, items)
-            if self._progress_due(task.id):
-                outgoing.append(task_event(TaskProgressed, task))
         await finalization.sync_stages(conn, touched)
         return outgoing
 

@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.db.driver import DriverConnection
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing, Publisher
-from libs.tasks import control, creation, readers
+from libs.tasks import control, creation, limits, readers
 from libs.tasks.events import finished_event, started_event, task_event
 from libs.tasks.kinds import KINDS
+from libs.tasks.limits import TenantDefaults
 from libs.tasks.model import Item, Stage, Task, Transition
 from proto.control import TaskAction, TaskChanged
 from proto.events import TaskCreated, TaskPaused, TaskResumed
@@ -43,10 +44,12 @@ _COMMANDS: dict[TaskAction, tuple[Callable[[AsyncConnection, Task], Awaitable[Ta
 }
 
 
-async def _insert_once(conn: AsyncConnection, new: creation.NewTask) -> tuple[Task, bool]:
+async def _insert_once(conn: AsyncConnection, new: creation.NewTask,
+                       defaults: TenantDefaults) -> tuple[Task, bool]:
     """Insert the task, unless the request's Idempotency-Key already created one: then that
     task (and False). The key's row is locked first, so a concurrent repeat waits for this
-    transaction and then finds the task it created."""
+    transaction and then finds the task it created. A new task must fit the tenant's limits
+    (`TenantLimitExceeded` otherwise); a repeat is answered even past them."""
     claim = current_claim.get()
     if claim is not None:
         existing = await idempotency.locked_resource(conn, claim)
@@ -54,6 +57,7 @@ async def _insert_once(conn: AsyncConnection, new: creation.NewTask) -> tuple[Ta
             task = await readers.get_task(conn, existing, tenant_id=new.tenant_id)
             if task is not None:
                 return task, False
+    await limits.check_create(conn, new.tenant_id, defaults)
     task = await creation.insert_task(conn, new)
     if claim is not None:
         await idempotency.record_resource(conn, claim, task.id)
@@ -61,9 +65,11 @@ async def _insert_once(conn: AsyncConnection, new: creation.NewTask) -> tuple[Ta
 
 
 class TaskService:
-    def __init__(self, db: AsyncEngine, publisher: Publisher) -> None:
+    def __init__(self, db: AsyncEngine, publisher: Publisher,
+                 defaults: TenantDefaults | None = None) -> None:
         self._db = db
         self._publisher = publisher
+        self._defaults = defaults or TenantDefaults()
 
     async def _announce(self, *messages: Outgoing) -> None:
         try:
@@ -118,7 +124,7 @@ class TaskService:
 
     async def create(self, new: creation.NewTask) -> Task:
         async with self._db.begin() as conn:
-            task, created = await _insert_once(conn, new)
+            task, created = await _insert_once(conn, new, self._defaults)
         if created:
             log.info("task.created", task_id=task.id, kind=task.kind, items=task.total)
             await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
@@ -173,7 +179,7 @@ class TaskService:
                 autostart=True, exclusivity_key=original.exclusivity_key,
                 parent_task_id=original.id, route=original.route,
                 item_timeout_s=original.item_timeout_s, task_timeout_s=original.task_timeout_s,
-            ))
+            ), self._defaults)
         if created:
             await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task, [item.seq for item in failed]
