@@ -118,7 +118,7 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
         server_service=ServerService(db, storage, tasks, settings, url_policy),
         slide_service=SlideService(db, tasks, hub),
         stream_service=StreamService(hub, tasks),
-        health_service=HealthService(db),
+        health_service=HealthService(db, settings.tenant_defaults),
         idempotency_keys=IdempotencyKeys(db),  # read by its middleware, not by handlers
     )
     revocations = Revocations(token_cache, hub)

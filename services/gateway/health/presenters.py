@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from libs.tasks.stats import TenantShare
 from services.gateway.tasks.presenters import iso
 
 
@@ -12,3 +13,9 @@ def instance_view(row: dict[str, Any]) -> dict[str, Any]:
         "heartbeatIntervalSeconds": row["interval_s"], "startedAt": iso(row["started_at"]),
         "lastSeen": iso(row["last_seen"]),
     }
+
+
+def share_view(row: TenantShare) -> dict[str, Any]:
+    return {"tenant": row.tenant, "kind": row.kind, "runningTasks": row.tasks,
+            "waitingTasks": row.waiting_tasks, "queuedItems": row.queued,
+            "inflightItems": row.inflight, "share": round(row.share, 3), "weight": row.weight}

@@ -12,10 +12,11 @@ from litestar.openapi import ResponseSpec
 
 from services.gateway.auth.repository import Principal
 from services.gateway.errors import iso_now
-from services.gateway.health.presenters import instance_view
-from services.gateway.health.schemas import HealthResponse, InstancesResponse
+from services.gateway.health.presenters import instance_view, share_view
+from services.gateway.health.schemas import HealthResponse, InstancesResponse, SharesResponse
 from services.gateway.health.service import HealthService
 from services.gateway.openapi import PUBLIC, documented
+from services.gateway.settings import GatewaySettings
 
 
 @get("/api/v2/health", tags=["health"], summary="Cluster health (no auth)", security=PUBLIC,
@@ -50,4 +51,15 @@ async def health_instances(health_service: HealthService,
     return {"timestamp": iso_now(), "instances": [instance_view(row) for row in rows]}
 
 
-HEALTH_HANDLERS = [health, health_instances]
+@get("/api/v2/health/shares", tags=["health"],
+     summary="Each tenant's share of each kind's workers now (fair share); the operator's "
+             "admins see every tenant, others their own tenant only",
+     responses=documented(SharesResponse))
+async def health_shares(health_service: HealthService, principal: Principal,
+                        settings: GatewaySettings) -> dict[str, Any]:
+    operator = principal.is_admin and principal.tenant_name == settings.operator_tenant
+    rows = await health_service.tenant_shares(None if operator else principal.tenant_id)
+    return {"timestamp": iso_now(), "shares": [share_view(row) for row in rows]}
+
+
+HEALTH_HANDLERS = [health, health_instances, health_shares]

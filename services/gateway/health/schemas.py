@@ -29,3 +29,19 @@ class InstanceView(msgspec.Struct, rename="camel"):
 class InstancesResponse(msgspec.Struct):
     timestamp: str
     instances: list[InstanceView]
+
+
+class TenantShareView(msgspec.Struct, rename="camel"):
+    tenant: str
+    kind: str
+    running_tasks: int
+    waiting_tasks: int  # running tasks with items to start and none allowed to start yet
+    queued_items: int  # waiting in PostgreSQL for the kind's credit
+    inflight_items: int  # dispatched within the credit, or being worked on
+    share: float  # part of the kind's items in flight, 0-1
+    weight: int
+
+
+class SharesResponse(msgspec.Struct):
+    timestamp: str
+    shares: list[TenantShareView]

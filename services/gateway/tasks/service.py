@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.db.driver import DriverConnection
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing, Publisher
-from libs.tasks import control, creation, limits, readers
+from libs.tasks import control, creation, fairshare, limits, readers
 from libs.tasks.events import finished_event, started_event, task_event
 from libs.tasks.kinds import KINDS
 from libs.tasks.limits import TenantDefaults
@@ -92,15 +92,22 @@ class TaskService:
         async with self._db.connect() as conn:
             return await self.load(conn, principal, task_id, kind=kind, not_found=not_found)
 
-    async def status(self, principal: Principal, task_id: str) -> tuple[Task, list[Stage]]:
+    async def status(self, principal: Principal,
+                     task_id: str) -> tuple[Task, list[Stage], int | None]:
+        """The task, its stages, and its place among the tasks waiting for its kind's workers
+        (None unless it waits)."""
         # The polling hot path: one statement on the pooled connection's driver, outside a
         # transaction (no BEGIN and ROLLBACK round trips, no SQLAlchemy result layer).
         async with DriverConnection(self._db) as driver:
             found = await readers.get_task_with_stages(
                 driver, task_id, tenant_id=principal.tenant_id, user_id=principal.owner_filter)
-        if found is None:
-            raise task_not_found(task_id)
-        return found
+            if found is None:
+                raise task_not_found(task_id)
+            task, stages = found
+            position = None
+            if task.waiting_reason is not None and task.waiting_since is not None:
+                position = await fairshare.queue_position(driver, task.route, task.waiting_since)
+        return task, stages, position
 
     async def transitions(self, principal: Principal,
                           task_id: str) -> tuple[Task, list[Transition]]:
