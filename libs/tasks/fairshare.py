@@ -17,8 +17,6 @@ locks further tasks only with SKIP LOCKED, so it never waits for a task after th
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -200,10 +198,12 @@ async def fill(conn: AsyncConnection, route: str, held: Sequence[Task], route_cr
     return dispatched
 
 
-async def queue_position(driver: Any, route: str, since: datetime) -> int:
-    """1 + the running tasks of the route that started waiting earlier (on an asyncpg
-    connection)."""
-    ahead = await driver.fetchval(
-        """SELECT count(*) FROM tasks WHERE status = 'running' AND route = $1
-            AND waiting_since < $2""", route, since)
-    return int(ahead) + 1
+async def queue_position(conn: AsyncConnection, task: Task) -> int | None:
+    """A waiting task's place among the running tasks of its route that wait: 1 + those that
+    started waiting earlier. None when it does not wait."""
+    if task.waiting_reason is None or task.waiting_since is None:
+        return None
+    ahead = await conn.scalar(
+        text("""SELECT count(*) FROM tasks WHERE status = 'running' AND route = :route
+            AND waiting_since < :since"""), {"route": task.route, "since": task.waiting_since})
+    return int(ahead or 0) + 1

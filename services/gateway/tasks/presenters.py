@@ -82,7 +82,7 @@ def task_summary(task: Task, stages: list[Stage] | None = None) -> dict[str, Any
 QUEUED_DESCRIPTION = "排队中"
 
 
-def queue_view(task: Task, position: int | None) -> dict[str, Any] | None:
+def queue_view(task: Task, position: int | None, *, snake: bool = False) -> dict[str, Any] | None:
     """Why a running task has items to start and none started: `fair_share` (other tenants
     hold their share of the kind's workers), `tenant_limit` (the tenant's own limit of running
     items) or `capacity` (the workers are busy with the tenant's other work); its position
@@ -90,7 +90,7 @@ def queue_view(task: Task, position: int | None) -> dict[str, Any] | None:
     if task.waiting_reason is None or task.status.value != "running":
         return None
     return {"state": "queued", "reason": task.waiting_reason, "position": position,
-            "waitingSince": iso(task.waiting_since)}
+            "waiting_since" if snake else "waitingSince": iso(task.waiting_since)}
 
 
 def task_status(task: Task, stages: list[Stage], position: int | None = None) -> dict[str, Any]:

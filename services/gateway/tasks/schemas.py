@@ -66,6 +66,15 @@ class QueueView(msgspec.Struct, rename="camel"):
     waiting_since: str
 
 
+class QueueViewSnake(msgspec.Struct):
+    """QueueView for the families that spell their fields in snake_case."""
+
+    state: Literal["queued"]
+    reason: Literal["fair_share", "tenant_limit", "capacity"]
+    position: int | None
+    waiting_since: str
+
+
 class TaskStatusView(TaskSummary):
     queue: QueueView | None  # set while the task waits (see QueueView)
     agents: list[StageView]

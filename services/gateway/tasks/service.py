@@ -101,13 +101,17 @@ class TaskService:
         async with DriverConnection(self._db) as driver:
             found = await readers.get_task_with_stages(
                 driver, task_id, tenant_id=principal.tenant_id, user_id=principal.owner_filter)
-            if found is None:
-                raise task_not_found(task_id)
-            task, stages = found
-            position = None
-            if task.waiting_reason is not None and task.waiting_since is not None:
-                position = await fairshare.queue_position(driver, task.route, task.waiting_since)
-        return task, stages, position
+        if found is None:
+            raise task_not_found(task_id)
+        task, stages = found
+        return task, stages, await self.queue_position(task)
+
+    async def queue_position(self, task: Task) -> int | None:
+        """Its place among the tasks waiting for its kind's workers; None unless it waits."""
+        if task.waiting_reason is None:
+            return None
+        async with self._db.connect() as conn:
+            return await fairshare.queue_position(conn, task)
 
     async def transitions(self, principal: Principal,
                           task_id: str) -> tuple[Task, list[Transition]]:
