@@ -44,6 +44,7 @@ class Running:
     weight: int
     max_items: int | None  # its tenant's limit of running items on this route
     waiting_reason: str | None
+    pack: int = 1  # items per work message
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,7 @@ async def running_on(conn: AsyncConnection, route: str,
                      defaults: TenantDefaults) -> list[Running]:
     rows = await conn.execute(
         text(
-            """SELECT t.id, t.tenant_id, t.priority, t.inflight, t.waiting_reason,
+            """SELECT t.id, t.tenant_id, t.priority, t.inflight, t.waiting_reason, t.pack_size,
                 greatest(0, least(t.concurrency - t.inflight,
                     t.total - t.done - t.failed - t.cancelled - t.inflight)) AS want,
                 coalesce(l.weight, :weight) AS weight,
@@ -95,25 +96,40 @@ async def running_on(conn: AsyncConnection, route: str,
     )
     return [Running(id=str(r.id), tenant_id=str(r.tenant_id), priority=r.priority,
                     inflight=r.inflight, want=r.want, weight=r.weight, max_items=r.max_items,
-                    waiting_reason=r.waiting_reason) for r in rows]
+                    waiting_reason=r.waiting_reason, pack=r.pack_size) for r in rows]
+
+
+def _units(items: int, unit: int) -> int:
+    return -(-items // unit)
 
 
 def plan(route_credit: int, running: Sequence[Running]) -> Plan:
+    """Shares are counted in work messages' worth of items (the route's smallest pack): a
+    worker takes a number of messages at a time, so a share split into small messages would
+    run slower than the same share in full ones."""
+    unit = max(1, min((t.pack for t in running), default=1))
     by_tenant: dict[str, list[Running]] = defaultdict(list)
     for task in running:
         by_tenant[task.tenant_id].append(task)
     tenant_claims = []
     for tenant, tasks in by_tenant.items():
-        held = sum(t.inflight for t in tasks)
-        cap = held + sum(t.want for t in tasks)
+        held = _units(sum(t.inflight for t in tasks), unit)
+        cap = held + _units(sum(t.want for t in tasks), unit)
         limit = tasks[0].max_items
         if limit is not None:
-            cap = max(held, min(cap, limit))
+            cap = max(held, min(cap, max(1, limit // unit)))
         tenant_claims.append(Claim(tenant, tasks[0].weight, held, cap))
-    per_tenant = allot(route_credit, tenant_claims)
+    per_tenant = allot(max(1, route_credit // unit), tenant_claims)
     grants: dict[str, int] = {}
     for tenant, tasks in by_tenant.items():
-        grants.update(_within_tenant(per_tenant[tenant], tasks))
+        limit = tasks[0].max_items
+        budget = None if limit is None else max(0, limit - sum(t.inflight for t in tasks))
+        for tid, units in _within_tenant(per_tenant[tenant], tasks, unit).items():
+            task_want = next(t.want for t in tasks if t.id == tid)
+            items = min(units * unit, task_want, budget if budget is not None else task_want)
+            grants[tid] = items
+            if budget is not None:
+                budget -= items
     busy_tenants = {t.tenant_id for t in running if t.inflight > 0}
     waiting: dict[str, str | None] = {}
     for task in running:
@@ -130,17 +146,17 @@ def plan(route_credit: int, running: Sequence[Running]) -> Plan:
     return Plan(grants=grants, waiting=waiting)
 
 
-def _within_tenant(share: int, tasks: Sequence[Running]) -> dict[str, int]:
-    """A tenant's new slots: its higher-priority tasks first, equal among tasks of a priority
+def _within_tenant(share: int, tasks: Sequence[Running], unit: int) -> dict[str, int]:
+    """A tenant's new units: its higher-priority tasks first, equal among tasks of a priority
     (what lower-priority tasks already hold is kept, not preempted)."""
     grants = {t.id: 0 for t in tasks}
     for priority in sorted({t.priority for t in tasks}):
         if share <= 0:
             break
         same = [t for t in tasks if t.priority == priority]
-        held = sum(t.inflight for t in same)
-        given = allot(share + held, [Claim(t.id, 1, t.inflight, t.inflight + t.want)
-                                     for t in same])
+        claims = [Claim(t.id, 1, _units(t.inflight, unit),
+                        _units(t.inflight, unit) + _units(t.want, unit)) for t in same]
+        given = allot(share + sum(c.held for c in claims), claims)
         grants.update(given)
         share -= sum(given.values())
     return grants
