@@ -195,6 +195,15 @@ async def test_the_operator_sees_every_tenants_share_a_tenant_only_its_own(fair:
         assert all(0 <= row["share"] <= 1 for row in seen)
         own = (await other.http.get("/api/v2/health/shares")).json()["shares"]
         assert {row["tenant"] for row in own} == {"share-b"}
+        path = "/api/v2/health/tenants/share-b/limits"
+        set_ = await operator.http.put(path, json={"weight": 2, "tasksPerHour": 500})
+        assert set_.status_code == 200, set_.text
+        assert set_.json()["weight"] == 2 and set_.json()["tasksPerHour"] == 500
+        reset = await operator.http.put(path, json={"tasksPerHour": 0})
+        assert reset.json() == {**set_.json(), "tasksPerHour": None}
+        assert (await other.http.put(path, json={"weight": 9})).status_code == 403
+        assert (await operator.http.get("/api/v2/health/tenants/nobody/limits")).status_code \
+            == 404
     finally:
         await _cancel(flood, ids)
         await _cancel(other, other_ids)

@@ -6,8 +6,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.observability.probes import PROBES, Readiness
-from libs.tasks import stats
-from libs.tasks.limits import TenantDefaults
+from libs.tasks import limits, stats
+from libs.tasks.limits import TenantDefaults, TenantLimits
+from services.gateway.errors import ApiError
 from services.gateway.health import repository as repo
 
 REQUIRED = ("scheduler", "registry")
@@ -40,3 +41,16 @@ class HealthService:
         async with self._db.connect() as conn:
             rows = await stats.tenant_shares(conn, self._defaults.weight)
         return [row for row in rows if tenant_id is None or row.tenant_id == tenant_id]
+
+    async def tenant_limits(self, tenant: str,
+                            changes: dict[str, int | None] | None = None) -> TenantLimits:
+        """A tenant's limits in force, after applying `changes` (None: back to the default);
+        ApiError 404 for an unknown tenant."""
+        async with self._db.begin() as conn:
+            found = await repo.tenant_id(conn, tenant)
+            if found is None:
+                raise ApiError(404, "TENANT_NOT_FOUND", f"tenant {tenant} does not exist")
+            if changes:
+                await limits.set_limits(conn, found, changes)
+            return await limits.effective(conn, found, self._defaults)
+
