@@ -30,6 +30,9 @@ FLOOD_TASKS, FLOOD_ITEMS, SMALL_ITEMS, ITEM_MS = 8, 4_000, 20, 1_000
 # The flood asks for the kind's largest window: first come, first served, every window is in
 # the broker's queue ahead of whatever comes next.
 FLOOD_WINDOW = 2_000
+# Enough that both tenants still flood when the measured minute ends (the heavier one runs
+# out first).
+WEIGHT_ITEMS = 10_000
 WEIGHT_WINDOW_S = float(os.environ.get("BENCH_FAIRNESS_WEIGHT_WINDOW_S", "30"))
 FINISHED = ("completed", "partial_success", "failed", "cancelled")
 
@@ -119,8 +122,8 @@ async def weights(url: str, env: dict[str, str]) -> dict[str, float]:
     light = Client(url, await create_user(env, "weighted1", "lee"))
     await set_limits(env, "weighted3", weight=3)
     try:
-        # Each tenant alone would fill the workers: 4 windows of 400 short items.
-        ids = {name: [await client.echo(FLOOD_ITEMS, concurrency=400, sleep_ms=200)
+        # Each tenant alone would fill the workers: 4 windows of 400 items of 200 ms.
+        ids = {name: [await client.echo(WEIGHT_ITEMS, concurrency=400, sleep_ms=200)
                       for _ in range(4)]
                for name, client in (("heavy", heavy), ("light", light))}
         await _wait_running(heavy, ids["heavy"])
