@@ -36,6 +36,7 @@ class TaskFilter(msgspec.Struct, frozen=True, kw_only=True):
     exclusivity_key: str | None = None
     # (params key, value): tasks whose `params[key]` (an array or object) holds `value`.
     params_hold: tuple[str, str] | None = None
+    running_stage: str | None = None  # tasks whose stage of this name is running
 
 
 _WHERE = """tenant_id = :tenant_id
@@ -44,14 +45,17 @@ _WHERE = """tenant_id = :tenant_id
     AND (CAST(:statuses AS text[]) IS NULL OR status = ANY(CAST(:statuses AS text[])))
     AND (CAST(:exclusivity_key AS text) IS NULL OR exclusivity_key = :exclusivity_key)
     AND (CAST(:params_key AS text) IS NULL
-         OR params -> CAST(:params_key AS text) ? CAST(:params_value AS text))"""
+         OR params -> CAST(:params_key AS text) ? CAST(:params_value AS text))
+    AND (CAST(:running_stage AS text) IS NULL OR EXISTS (SELECT 1 FROM task_stages rs
+         WHERE rs.task_id = tasks.id AND rs.name = :running_stage AND rs.status = 'running'))"""
 
 
 def _where_params(where: TaskFilter) -> dict[str, Any]:
     key, value = where.params_hold or (None, None)
     return {"tenant_id": where.tenant_id, "user_id": where.user_id, "kind": where.kind,
             "statuses": None if where.statuses is None else sorted(where.statuses),
-            "exclusivity_key": where.exclusivity_key, "params_key": key, "params_value": value}
+            "exclusivity_key": where.exclusivity_key, "params_key": key, "params_value": value,
+            "running_stage": where.running_stage}
 
 
 async def list_tasks(

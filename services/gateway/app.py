@@ -29,6 +29,8 @@ from proto.events import TaskEvent
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
 from services.gateway.auth.revocations import Revocations
 from services.gateway.boundary import InputBoundaryMiddleware
+from services.gateway.codegen.routes import CODEGEN_HANDLERS
+from services.gateway.codegen.service import CodegenService
 from services.gateway.console import routes as console
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents.routes import DOCUMENT_HANDLERS
@@ -117,6 +119,7 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
         kb_service=KnowledgeBaseService(db, storage, rpc, tasks, settings),
         server_service=ServerService(db, storage, tasks, settings, url_policy),
         slide_service=SlideService(db, tasks, hub),
+        codegen_service=CodegenService(db, storage, tasks),
         stream_service=StreamService(hub, tasks),
         health_service=HealthService(db, settings.tenant_defaults),
         idempotency_keys=IdempotencyKeys(db),  # read by its middleware, not by handlers
@@ -154,7 +157,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         render_plugins=console.docs_plugins(),
     )
     handlers: list[Any] = [*HEALTH_HANDLERS, *TASK_HANDLERS, *SLIDE_HANDLERS, *STREAM_HANDLERS,
-                           *DOCUMENT_HANDLERS, *SERVER_HANDLERS, *KB_HANDLERS,
+                           *DOCUMENT_HANDLERS, *SERVER_HANDLERS, *KB_HANDLERS, *CODEGEN_HANDLERS,
                            console.console_router(settings)]
     return Litestar(
         route_handlers=handlers,

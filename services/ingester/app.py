@@ -130,7 +130,8 @@ async def build(settings: IngesterSettings, runtime: Runtime) -> Service:
     for provider in {documents, queries} - {reference}:
         runtime.exits.push_async_callback(provider.close)
     extraction = ExtractionPool(settings.extract_workers, timeout_s=settings.extract_timeout_s,
-                                memory_bytes=settings.extract_memory_bytes)
+                                memory_bytes=settings.extract_memory_bytes,
+                                per_tenant=settings.extract_workers_per_tenant or None)
     runtime.exits.push_async_callback(extraction.close)
     await extraction.start()
     batch = settings.embedding_batch_size

@@ -52,9 +52,9 @@ class SyncDocument:
         """What the chunks are a function of: the bytes, the model and the chunking."""
         return hashlib.sha256(f"{content_hash}|{self._recipe}".encode()).hexdigest()
 
-    async def _isolated(self, label: str, func: Any, *args: Any) -> Any:
+    async def _isolated(self, tenant: str, label: str, func: Any, *args: Any) -> Any:
         try:
-            return await self._extraction.run(func, *args)
+            return await self._extraction.run(tenant, func, *args)
         except ExtractionError as exc:
             raise Permanent(str(exc)) from None
         except IsolatedFailure as exc:
@@ -101,7 +101,7 @@ class SyncDocument:
         await ctx.report_step(f"正在转换{label} {name} {position}")
         extracting = time.perf_counter()
         text, images, chunks = await self._isolated(
-            f"{label}转换", extract_job, data, document.format, self._limits,
+            ctx.tenant_id, f"{label}转换", extract_job, data, document.format, self._limits,
             self._ocr is not None, self._chunking)
         metrics.INGEST_EXTRACT_SECONDS.labels(document.format).observe(
             time.perf_counter() - extracting)
@@ -111,7 +111,7 @@ class SyncDocument:
             raise Permanent(f"{label}转换失败: 未提取到文本（可能是扫描件或空文档）")
         if chunks is None:  # the text grew by what OCR read: chunk it now
             await ctx.report_step(f"正在分块 {name} {position}")
-            chunks = await self._isolated("分块", chunk_job, text, *self._chunking)
+            chunks = await self._isolated(ctx.tenant_id, "分块", chunk_job, text, *self._chunking)
         if len(chunks) > self._settings.max_chunks_per_document:
             raise Permanent(f"分块过多: {len(chunks):,}，上限 "
                             f"{self._settings.max_chunks_per_document:,}")

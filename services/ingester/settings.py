@@ -60,6 +60,9 @@ class IngesterSettings(CommonSettings, kw_only=True):
     # while another's bytes and chunks cross the pipes, and one slow document from holding up
     # the rest. Each may use up to extract_memory_bytes.
     extract_workers: int = 2
+    # They serve every tenant: one tenant's documents use at most this many at once (0: all
+    # but one), so a tenant's flood of slow documents leaves the others a worker.
+    extract_workers_per_tenant: int = 0
     # OCR of images embedded in PDF and DOCX files (needs tesseract; skipped without it).
     ocr_enabled: bool = True
     ocr_languages: str = "chi_sim+eng"
