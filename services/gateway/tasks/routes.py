@@ -40,7 +40,8 @@ StatusFilter = Annotated[TaskStatus | None, Parameter(query="status")]
 
 async def _status(task_service: TaskService, principal: Principal,
                   task_id: str) -> dict[str, Any]:
-    return ok(task_status(*await task_service.status(principal, task_id)))
+    task, stages = await task_service.status(principal, task_id)
+    return ok(task_status(task, stages, await task_service.queue_position(task)))
 
 
 async def _list(task_service: TaskService, principal: Principal, page_num: int, page_size: int,

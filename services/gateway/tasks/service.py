@@ -92,10 +92,7 @@ class TaskService:
         async with self._db.connect() as conn:
             return await self.load(conn, principal, task_id, kind=kind, not_found=not_found)
 
-    async def status(self, principal: Principal,
-                     task_id: str) -> tuple[Task, list[Stage], int | None]:
-        """The task, its stages, and its place among the tasks waiting for its kind's workers
-        (None unless it waits)."""
+    async def status(self, principal: Principal, task_id: str) -> tuple[Task, list[Stage]]:
         # The polling hot path: one statement on the pooled connection's driver, outside a
         # transaction (no BEGIN and ROLLBACK round trips, no SQLAlchemy result layer).
         async with DriverConnection(self._db) as driver:
@@ -103,8 +100,7 @@ class TaskService:
                 driver, task_id, tenant_id=principal.tenant_id, user_id=principal.owner_filter)
         if found is None:
             raise task_not_found(task_id)
-        task, stages = found
-        return task, stages, await self.queue_position(task)
+        return found
 
     async def queue_position(self, task: Task) -> int | None:
         """Its place among the tasks waiting for its kind's workers; None unless it waits."""
