@@ -31,6 +31,8 @@ PRIORITIES = {"high": 0, "normal": 1, "low": 2}
 
 FAIR_SHARE, TENANT_LIMIT, CAPACITY = "fair_share", "tenant_limit", "capacity"
 
+UNITS_PER_CREDIT = 16
+
 
 @dataclass(frozen=True, slots=True)
 class Running:
@@ -106,8 +108,10 @@ def _units(items: int, unit: int) -> int:
 def plan(route_credit: int, running: Sequence[Running]) -> Plan:
     """Shares are counted in work messages' worth of items (the route's smallest pack): a
     worker takes a number of messages at a time, so a share split into small messages would
-    run slower than the same share in full ones."""
-    unit = max(1, min((t.pack for t in running), default=1))
+    run slower than the same share in full ones. A unit stays a small part of the credit
+    (1/UNITS_PER_CREDIT at most), so that weights can still be told apart."""
+    smallest_pack = min((t.pack for t in running), default=1)
+    unit = max(1, min(smallest_pack, route_credit // UNITS_PER_CREDIT))
     by_tenant: dict[str, list[Running]] = defaultdict(list)
     for task in running:
         by_tenant[task.tenant_id].append(task)

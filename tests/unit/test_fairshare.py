@@ -66,3 +66,19 @@ def test_a_waiting_task_says_why() -> None:
     assert decided.waiting == {"flood": None, "small": FAIR_SHARE}
     decided = plan(100, [_task("first", "a", inflight=100), _task("second", "a")])
     assert decided.waiting["second"] == CAPACITY
+
+
+def test_shares_go_in_whole_messages_unless_the_credit_is_small() -> None:
+    def flood(tid: str, tenant: str, weight: int) -> Running:
+        return Running(id=tid, tenant_id=tenant, priority=1, inflight=0, want=400,
+                       weight=weight, max_items=None, waiting_reason=None, pack=50)
+
+    decided = plan(1250, [flood("h", "heavy", 3), flood("l", "light", 1)])
+    assert decided.grants == {"h": 400, "l": 400}  # both fit: each gets its window
+    decided = plan(1250, [flood(f"h{i}", "heavy", 3) for i in range(4)]
+                   + [flood(f"l{i}", "light", 1) for i in range(4)])
+    assert all(n % 50 == 0 for n in decided.grants.values())
+    heavy = sum(n for t, n in decided.grants.items() if t.startswith("h"))
+    assert (heavy, 1250 - heavy) == (950, 300)
+    decided = plan(25, [flood("h", "heavy", 3), flood("l", "light", 1)])
+    assert decided.grants == {"h": 19, "l": 6}
