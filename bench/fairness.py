@@ -145,12 +145,19 @@ async def weights(url: str, env: dict[str, str]) -> dict[str, float]:
 
 
 async def _echo_mode(fair: bool) -> dict[str, dict[str, float]]:
-    env = {"CONVEYOR_SCHEDULER_FAIR_SHARE": "1" if fair else "0"}
+    # Small pools: the machine's PostgreSQL is shared and has a connection limit.
+    env = {"CONVEYOR_SCHEDULER_FAIR_SHARE": "1" if fair else "0", "CONVEYOR_DB_POOL_SIZE": "4"}
+    mode = "fair share" if fair else "first come first served"
     async with isolated_stack(["registry", "scheduler", "echo", "gateway"], env) as (
             cluster, url, _):
         await asyncio.sleep(1.5)  # the registry has the echo worker's first heartbeat
-        return {"echo_flood": await echo_flood(url, cluster.env),
-                "weights": await weights(url, cluster.env)}
+        flood = await echo_flood(url, cluster.env)
+        print(f"  [{mode}] echo flood: small task alone {flood['alone_s']:.2f}s, beside the "
+              f"flood {flood['contended_s']:.2f}s", flush=True)
+        weighted = await weights(url, cluster.env)
+        print(f"  [{mode}] weights 3:1: {weighted['heavy_items_per_min']:,.0f} vs "
+              f"{weighted['light_items_per_min']:,.0f} items/min", flush=True)
+        return {"echo_flood": flood, "weights": weighted}
 
 
 def _verdict(ok: bool) -> str:
