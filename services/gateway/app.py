@@ -104,7 +104,7 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
     url_policy = UrlPolicy.from_setting(settings.server_url_allowlist)
     rpc = await RpcClient.open(runtime.connection)
     relay = OutboxRelay(db, runtime.publisher, poll_s=settings.outbox_poll_s)
-    tasks = TaskService(TaskUnits(db, relay.kick))
+    tasks = TaskService(TaskUnits(db, relay.kick), settings.tenant_defaults)
     sandboxes = UploadSandboxes.start()
     runtime.exits.callback(sandboxes.shutdown)
     state.update(
@@ -117,7 +117,7 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
         slide_service=SlideService(db, tasks, hub),
         codegen_service=CodegenService(db, storage, tasks),
         stream_service=StreamService(hub, tasks),
-        health_service=HealthService(db),
+        health_service=HealthService(db, settings.tenant_defaults),
         idempotency_keys=IdempotencyKeys(db),  # read by its middleware, not by handlers
     )
     revocations = Revocations(token_cache, hub)
