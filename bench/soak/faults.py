@@ -31,6 +31,7 @@ class Fault:
     started: float
     ended: float | None = None
     recovered_s: float | None = None  # None: never recovered within the limit
+    error: str | None = None  # why the fault could not be injected as meant
 
 
 class Faults:
@@ -72,6 +73,8 @@ class Faults:
         self._busy.add(target)
         try:
             await action()
+        except (ProcessLookupError, RuntimeError, TimeoutError) as exc:
+            fault.error = f"{type(exc).__name__}: {exc}"  # not injected as meant: reported
         finally:
             self._busy.discard(target)
             fault.ended = time.monotonic()
@@ -99,8 +102,8 @@ class Faults:
         return None
 
     def _instances(self) -> list[ServiceHandle]:
-        return [h for group in self.soak.handles.values() for h in group
-                if h.overrides.get("CONVEYOR_INSTANCE_NAME", h.name) not in self._busy]
+        return [h for group in self.soak.handles.values() for h in group if h.running()
+                and h.overrides.get("CONVEYOR_INSTANCE_NAME", h.name) not in self._busy]
 
     def _kill(self) -> tuple[str, Callable[[], Awaitable[None]]] | None:
         candidates = self._instances()
