@@ -21,6 +21,7 @@ from proto.codegen import (
     MAX_REQUIREMENT_CHARS,
     RUNNING_STATUS,
     CodegenParams,
+    CodegenPayload,
     valid_package,
 )
 from services.gateway.auth.repository import Principal
@@ -83,7 +84,8 @@ class CodegenService:
         return await self._tasks.create(creation.NewTask(
             tenant_id=principal.tenant_id, user_id=principal.user_id, kind=CODEGEN,
             name=task_name(params.user_requirement),
-            items=[creation.NewItem({"user_id": principal.user_id})],
+            items=[creation.NewItem(msgspec.to_builtins(
+                CodegenPayload(user_id=principal.user_id)))],
             params=msgspec.to_builtins(params), autostart=True, stages=AGENTS,
         ))
 
