@@ -51,12 +51,20 @@ async def _upload_template(api: Api, data: bytes) -> httpx.Response:
                                files={"file": ("t.docx", data)})
 
 
+async def _timed_upload(api: Api, data: bytes) -> float:
+    started = time.perf_counter()
+    response = await _upload_template(api, data)
+    assert response.status_code == 201, response.text
+    return time.perf_counter() - started
+
+
 async def test_template_bombs_cost_the_tenant_that_sent_them(stack: Stack) -> None:
     bomber = await stack.user(f"bombs-{secrets.token_hex(3)}", "b")
     calm = await stack.user(f"calm-{secrets.token_hex(3)}", "c")
     ordinary = template("Dear {{ name }},")
     # The first upload may wait for the sandbox processes to finish starting.
     assert (await _upload_template(calm, ordinary)).status_code == 201
+    quiet = min([await _timed_upload(calm, ordinary) for _ in range(3)])
     gateway = stack.cluster.gateway.pid
     before = _children_cpu_s(gateway)
     bombs = [asyncio.create_task(_upload_template(bomber, template(CPU_BOMB)))
@@ -65,13 +73,10 @@ async def test_template_bombs_cost_the_tenant_that_sent_them(stack: Stack) -> No
     while _children_cpu_s(gateway) - before < 1.0:  # a bomb is burning a sandbox process
         assert time.monotonic() < deadline, "no bomb started"
         await asyncio.sleep(0.1)
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        response = await _upload_template(calm, ordinary)
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 201, response.text
-    assert max(times) < 1.0, times
+    times = [await _timed_upload(calm, ordinary) for _ in range(3)]
+    # Under 1 s, as without bombs; on a machine so loaded that an upload alone takes longer,
+    # within three times that (queued behind the bombs it took 41-45 s).
+    assert max(times) < max(1.0, 3 * quiet), (quiet, times)
     assert not all(bomb.done() for bomb in bombs)  # they were still queued behind each other
     for response in await asyncio.gather(*bombs):
         assert response.status_code == 400, response.text
