@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.soak.postgres import OwnPostgres
 from bench.stack import _wait_ready
 from tests.harness import Cluster, create_user, infra
 from tests.harness.cluster import ServiceHandle
@@ -43,6 +44,7 @@ class SoakEnv:
     cluster: Cluster
     env: dict[str, str]
     brokers: list[rabbitmq_nodes.Node]
+    postgres: OwnPostgres
     s3: subprocess.Popen[bytes]
     tokens: dict[str, str]  # tenant -> bearer token
     workdir: Path
@@ -110,7 +112,9 @@ async def soak_env() -> AsyncIterator[SoakEnv]:
     database = f"conveyor_soak_{run}"
     brokers = await asyncio.to_thread(rabbitmq_nodes.start, workdir / "rabbitmq", BROKER_NODES,
                                       _first_port(), VHOST)
-    db_url = await infra.create_database(database)
+    postgres = OwnPostgres(workdir)
+    await asyncio.to_thread(postgres.start)
+    db_url = await postgres.create_database(database)
     s3, endpoint = await asyncio.to_thread(_start_s3, workdir, f"soak-{run}")
     cluster: Cluster | None = None
     try:
@@ -124,7 +128,7 @@ async def soak_env() -> AsyncIterator[SoakEnv]:
             "CONVEYOR_S3_BUCKET": endpoint.bucket, "CONVEYOR_S3_SECURE": "0", **FAST,
         }
         cluster = Cluster(env, workdir)
-        soak = SoakEnv(cluster, env, brokers, s3, {}, workdir)
+        soak = SoakEnv(cluster, env, brokers, postgres, s3, {}, workdir)
         for name, count in SERVICES:
             soak.handles[name] = []
             for index in range(count):
@@ -141,7 +145,7 @@ async def soak_env() -> AsyncIterator[SoakEnv]:
             s3.send_signal(signal.SIGCONT)
             s3.kill()
         await asyncio.to_thread(rabbitmq_nodes.stop, workdir / "rabbitmq")
-        await infra.drop_database(database)
+        await asyncio.to_thread(postgres.stop)
 
 
 __all__ = ["SoakEnv", "rabbitmq_nodes", "soak_env"]

@@ -15,12 +15,12 @@ import docx
 import httpx
 import pypdf
 from minio import Minio
-from sqlalchemy import text
 
 from bench.soak.env import SoakEnv
 from bench.soak.load import Accepted
 from bench.soak.recorder import Recorded
 from libs.db.engine import create_engine
+from libs.tasks import audit
 
 TERMINAL = ("completed", "partial_success", "failed", "cancelled")
 SETTLED = ("done", "failed")
@@ -36,9 +36,7 @@ async def wait_until_settled(soak: SoakEnv) -> float:
         while time.monotonic() - started < SETTLE_WITHIN_S:
             try:
                 async with db.connect() as conn:
-                    open_ = await conn.scalar(text(
-                        "SELECT count(*) FROM tasks WHERE status <> ALL(:terminal)"),
-                        {"terminal": list(TERMINAL)})
+                    open_ = await audit.unfinished_count(conn)
                 if open_ == 0:
                     break
             except Exception:
@@ -53,10 +51,8 @@ async def verify(soak: SoakEnv, accepted: list[Accepted], recorded: Recorded) ->
     db = create_engine(soak.env["CONVEYOR_DATABASE_URL"], pool_size=2)
     try:
         async with db.connect() as conn:
-            tasks = {str(r.id): r for r in (await conn.execute(text(
-                """SELECT id, kind, status, total, done, failed, inflight FROM tasks"""))).all()}
-            items = (await conn.execute(text(
-                """SELECT task_id, seq, status, result FROM task_items"""))).all()
+            rows, items = await audit.every_task_and_item(conn)
+        tasks = {str(r.id): r for r in rows}
     finally:
         await db.dispose()
     violations: list[str] = []

@@ -17,7 +17,8 @@ from proto.topology import Exchange
 
 # The first key of the relays' advisory locks (the second is the task's hash).
 _LOCK_SPACE = 0x0B0C
-# A row that failed this many publishes is dropped (an event), or left to the item lease (work).
+# A row the broker refused this many times (unroutable) is dropped: an event is then lost, work
+# is left to its item's lease. Rows that could not be sent at all (the broker away) wait.
 MAX_ATTEMPTS = 10
 
 
@@ -90,15 +91,15 @@ async def take(conn: AsyncConnection, limit: int) -> list[Pending]:
 
 
 async def settle(conn: AsyncConnection, published: Sequence[int],
-                 failed: Sequence[Pending]) -> list[Pending]:
-    """Delete what the broker confirmed; count a failed attempt on the rest, and drop (and
-    return) those that failed `MAX_ATTEMPTS` times."""
-    dropped = [p for p in failed if p.attempts + 1 >= MAX_ATTEMPTS]
+                 refused: Sequence[Pending]) -> list[Pending]:
+    """Delete what the broker confirmed; count a refusal on `refused`, and drop (and return)
+    those refused `MAX_ATTEMPTS` times."""
+    dropped = [p for p in refused if p.attempts + 1 >= MAX_ATTEMPTS]
     gone = [*published, *(p.id for p in dropped)]
     if gone:
         await conn.execute(text("DELETE FROM outbox WHERE id = ANY(CAST(:ids AS bigint[]))"),
                            {"ids": gone})
-    if retried := [p.id for p in failed if p.attempts + 1 < MAX_ATTEMPTS]:
+    if retried := [p.id for p in refused if p.attempts + 1 < MAX_ATTEMPTS]:
         await conn.execute(
             text("""UPDATE outbox SET attempts = attempts + 1
                 WHERE id = ANY(CAST(:ids AS bigint[]))"""),

@@ -9,6 +9,7 @@ processes left behind (one killed after its commit) and retries after a broker o
 import asyncio
 import contextlib
 
+from aio_pika.exceptions import DeliveryError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.logging import get_logger
@@ -86,7 +87,11 @@ class OutboxRelay:
                       if isinstance(outcome, BaseException)]
             published = [p.id for p, outcome in zip(pending, outcomes, strict=True)
                          if not isinstance(outcome, BaseException)]
-            dropped = await outbox.settle(conn, published, failed)
+            # Only a message the broker itself refused counts towards dropping it; one that
+            # could not be sent (the broker away) waits, however long the outage.
+            refused = [p for p, outcome in zip(pending, outcomes, strict=True)
+                       if isinstance(outcome, DeliveryError)]
+            dropped = await outbox.settle(conn, published, refused)
         if failed:
             error = next(o for o in outcomes if isinstance(o, BaseException))
             log.warning("outbox.publish_failed", count=len(failed), error=repr(error))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import zipfile
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,17 +15,16 @@ import pytest_asyncio
 
 from tests.e2e.conftest import Api, Stack
 from tests.e2e.docs_fixtures import docx_text, template, zip_bomb
+from tests.harness.docrender import running_docrender
 
 ROWS = [{"name": "张三", "age": 30, "email": "zhangsan@example.com"},
         {"name": "李四", "age": 25, "email": "lisi@example.com"}]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def docrender(stack: Stack) -> None:
-    handle = await stack.cluster.start("docrender", CONVEYOR_DOCRENDER_OFFICE_INSTANCES="1")
-    await stack.cluster.wait_for_log(handle, "worker.ready")
-    # The gateway refuses pdf until the registry has seen a pdf-capable renderer.
-    await asyncio.sleep(1.5)
+async def docrender(stack: Stack) -> AsyncIterator[None]:
+    async with running_docrender(stack.cluster, pdf=True):
+        yield
 
 
 async def _upload(api: Api, content: bytes, template_id: str | None = None,

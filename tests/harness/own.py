@@ -3,10 +3,15 @@ modules that kill, restart or reconfigure services and must not disturb the shar
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from sqlalchemy import text
+
+from libs.db.engine import create_engine
 from tests.harness import infra
 from tests.harness.cluster import Cluster
 from tests.harness.infra import S3Endpoint
@@ -38,3 +43,20 @@ async def own_cluster(name: str, run_id: str, s3: S3Endpoint, workdir: Path,
             await infra.delete_vhost(vhost)
     finally:
         await infra.drop_database(database)
+
+
+async def wait_online(cluster: Cluster, count: int, within_s: float = 30) -> None:
+    """Until the registry has at least `count` instances online (it has seen their beats)."""
+    db = create_engine(cluster.env["CONVEYOR_DATABASE_URL"], pool_size=1)
+    deadline = time.monotonic() + within_s
+    try:
+        while True:
+            async with db.connect() as conn:
+                online = int(await conn.scalar(text(
+                    "SELECT count(*) FROM instances WHERE status = 'online'")) or 0)
+            if online >= count:
+                return
+            assert time.monotonic() < deadline, f"{online} of {count} instances online"
+            await asyncio.sleep(0.1)
+    finally:
+        await db.dispose()

@@ -131,3 +131,17 @@ async def test_the_running_relay_publishes_a_commit_at_once(db: AsyncEngine) -> 
     finally:
         await relay.drain()
     assert [e.task_id for e in publisher.sent] == [task_id]
+
+
+async def test_a_message_refused_again_and_again_is_dropped_at_last(db: AsyncEngine) -> None:
+    units = TaskUnits(db, lambda: None)
+    async with units.begin() as uow:
+        uow.send(_wake(str(uuid.uuid4()), TaskAction.CREATED))
+    for attempt in range(1, outbox.MAX_ATTEMPTS + 1):
+        async with db.begin() as conn:
+            (row,) = await outbox.take(conn, 100)
+            assert row.attempts == attempt - 1
+            dropped = await outbox.settle(conn, [], [row])
+        assert [p.id for p in dropped] == ([row.id] if attempt == outbox.MAX_ATTEMPTS else [])
+    async with db.begin() as conn:
+        assert await outbox.take(conn, 100) == []

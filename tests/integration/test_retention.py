@@ -11,6 +11,7 @@ from libs.tasks import creation
 from libs.tasks.kinds import ECHO
 from libs.tasks.unit_of_work import TaskUnits
 from services.scheduler.sweeper import Sweeper
+from tests.harness.tenants import new_tenant
 
 
 async def test_expired_tasks_and_their_artifacts_are_removed(env: dict[str, str]) -> None:
@@ -18,10 +19,7 @@ async def test_expired_tasks_and_their_artifacts_are_removed(env: dict[str, str]
     storage = Storage(settings)
     db = create_engine(settings.database_url, pool_size=2)
     async with db.begin() as conn:
-        tenant = await conn.scalar(text(
-            "INSERT INTO tenants (name) VALUES ('retention') RETURNING id"))
-        user = await conn.scalar(text(
-            "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"), {"t": tenant})
+        tenant, user = await new_tenant(conn, "retention")
         tasks = [await creation.insert_task(conn, creation.NewTask(
             tenant_id=str(tenant), user_id=str(user), kind=ECHO, name=name,
             items=[creation.NewItem({})])) for name in ("old", "recent", "running")]

@@ -159,3 +159,31 @@ def test_no_publish_outside_the_outbox_relay_and_the_stream_paths() -> None:
         + "\n".join(offenders))
     stale = [name for name in PUBLISHERS if not (ROOT / name).exists()]
     assert not stale, f"allowed publishers that no longer exist: {stale}"
+
+
+# Reading a kind's params or payloads by string key, outside the gateway (which writes them).
+DICT_READ = re.compile(r"\.(params|payload)(\[|\.get\()")
+# Workers of kinds that have no contract in proto/contracts.py yet, and that kind: once the
+# kind has one, its workers read structs and the entry goes.
+UNTYPED_WORKERS = {
+    "services/docrender/workflows.py": "server_batch",
+    "services/registry/servers/remote_batch.py": "server_batch",
+    "services/codegen/handler.py": "codegen",
+}
+
+
+def test_workers_read_their_kinds_contract_structs_not_dicts() -> None:
+    from proto.contracts import KIND_CONTRACTS
+
+    offenders = [
+        f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, match.start()) + 1}: {match.group(0)}"
+        for path in _python_files("services", "libs")
+        if not path.is_relative_to(GATEWAY)
+        and str(path.relative_to(ROOT)) not in UNTYPED_WORKERS
+        for text in [path.read_text()]
+        for match in DICT_READ.finditer(text)
+    ]
+    assert not offenders, "decode params and payloads with proto/contracts.py:\n" + "\n".join(
+        offenders)
+    typed = {path: kind for path, kind in UNTYPED_WORKERS.items() if kind in KIND_CONTRACTS}
+    assert not typed, f"these kinds have contracts now; read their structs: {typed}"

@@ -100,7 +100,8 @@ class CodegenService:
             task, stages = await self._tasks.status(principal, task_id)
             if task.kind == CODEGEN.name:
                 status = presenters.codegen_status(task, stages)
-                if status not in CANCELLABLE:
+                # Seed 002's table, plus `paused` (a pause through the generic task API).
+                if status not in CANCELLABLE and status != "paused":
                     raise ApiError(400, "INVALID_TASK_STATE", f"任务无法取消（当前状态：{status}）",
                                    {"task_id": task.id, "current_status": status})
         await self._tasks.cancel(principal, task_id)

@@ -19,6 +19,7 @@ from libs.storage import Storage
 from libs.tasks import creation, readers
 from libs.tasks.kinds import DOCUMENTS
 from libs.tasks.model import Task, utcnow
+from proto.documents import DocumentParams, DocumentPayload, TemplateRef
 from services.gateway.auth.repository import Principal
 from services.gateway.documents import repository as repo
 from services.gateway.documents.dto import CreateBatchTaskRequest
@@ -138,22 +139,23 @@ class DocumentService:
                            "no PDF-capable renderer is online; try docx or retry later")
         options = data.options
         parallel = data.mode == "parallel" or options.parallel_processing
-        params = {
-            "outputFormat": data.output_format, "mode": "parallel" if parallel else "sequential",
-            "createZip": options.create_zip, "rowCount": len(rows),
-            "dataSourceId": data.data_source_id,
-            "templates": {t.id: {"name": t.name, "key": t.object_key, "renderer": t.renderer,
-                                 "pdfMode": t.pdf_mode}
-                          for t in templates},
-        }
+        params = DocumentParams(
+            output_format=data.output_format, mode="parallel" if parallel else "sequential",
+            create_zip=options.create_zip, row_count=len(rows),
+            data_source_id=data.data_source_id,
+            templates={t.id: TemplateRef(name=t.name, key=t.object_key, renderer=t.renderer,
+                                         pdf_mode=t.pdf_mode)
+                       for t in templates},
+        )
         task = await self._tasks.create(creation.NewTask(
             tenant_id=principal.tenant_id, user_id=principal.user_id, kind=DOCUMENTS,
             name=data.name or " + ".join(t.name for t in templates),
-            items=[creation.NewItem({"template_id": t.id, "row_index": i, "row": row}, t.id)
+            items=[creation.NewItem(msgspec.to_builtins(
+                       DocumentPayload(template_id=t.id, row_index=i, row=row)), t.id)
                    for t in templates for i, row in enumerate(rows)],
             # `concurrency` work messages of `batchSize` documents in flight: the engine's window
             # counts documents. Sequential stays one document at a time, in order.
-            params=params,
+            params=msgspec.to_builtins(params),
             concurrency=options.concurrency * options.batch_size if parallel else 1,
             pack_size=options.batch_size, continue_on_error=options.continue_on_error,
             finalize=options.create_zip,

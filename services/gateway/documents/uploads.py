@@ -55,6 +55,12 @@ def template_renderer(data: bytes) -> RendererChoice:
     return choose_renderer(data)
 
 
+def template_pdf_mode(data: bytes, renderer: str) -> PdfModeChoice:
+    """How this (already checked) template's PDFs are made: rows merged into one conversion
+    where that gives the pages converting them one by one gives, else one by one."""
+    return choose_pdf_mode(data, renderer)
+
+
 class ParsedSource(msgspec.Struct, frozen=True):
     """A data source read and checked: what is stored (its rows as JSON) and described."""
 
@@ -73,12 +79,6 @@ def read_data_source(data: bytes, filename: str) -> ParsedSource:
         raise BadUpload(f"file: the rows take more than {MAX_SOURCE_BYTES // 2**20} MiB "
                         "as JSON")
     return ParsedSource(fmt, len(rows), sorted({key for row in rows for key in row}), encoded)
-
-
-def template_pdf_mode(data: bytes, renderer: str) -> PdfModeChoice:
-    """How this (already checked) template's PDFs are made: rows merged into one conversion
-    where that gives the pages converting them one by one gives, else one by one."""
-    return choose_pdf_mode(data, renderer)
 
 
 def parse_rows(data: bytes, filename: str) -> tuple[str, list[dict[str, Any]]]:
