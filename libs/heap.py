@@ -21,3 +21,12 @@ def map_large_blocks(threshold: int = 256 * 1024) -> bool:
     libc = ctypes.CDLL(name)
     mallopt = getattr(libc, "mallopt", None)
     return bool(mallopt is not None and mallopt(M_MMAP_THRESHOLD, threshold) == 1)
+
+
+def release_free_memory() -> None:
+    """Hands the free pages of every malloc arena back to the system (glibc's malloc_trim):
+    after a burst of large requests, what the mapped blocks above left behind in the heap."""
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    if trim is not None:
+        trim(0)
