@@ -7,23 +7,32 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.tasks.transitions import ITEMS_START_WHILE, ItemAction, item_sources, sql_states
+from libs.tasks.transitions import (
+    ITEMS_START_WHILE,
+    ItemAction,
+    item_sources,
+    item_target,
+    sql_states,
+)
 from proto.work import WorkItem
 
-_CLAIM = f"""UPDATE task_items i SET status = 'processing', started_at = now(),
+_CLAIM = f"""UPDATE task_items i SET status = {item_target(ItemAction.CLAIM)}, started_at = now(),
         lease_until = now() + t.item_timeout_s * interval '1 second'
     FROM tasks t, unnest(CAST(:seqs AS int[]), CAST(:attempts AS int[])) AS m(seq, attempt)
     WHERE t.id = :task_id AND t.status IN {sql_states(ITEMS_START_WHILE)}
       AND i.task_id = t.id AND i.seq = m.seq AND i.attempt = m.attempt
       AND (i.status IN {item_sources(ItemAction.CLAIM)}
            OR (i.status IN {item_sources(ItemAction.RECLAIM)} AND :redelivered))
-    RETURNING i.seq"""
+    RETURNING i.seq,
+        extract(epoch FROM now() - greatest(t.started_at, i.finished_at)) AS waited_s"""
 
 
 async def claim(
     conn: AsyncConnection, task_id: str, items: Sequence[WorkItem], *, redelivered: bool
-) -> set[int]:
-    """Mark the items `processing` and return the seqs this worker may run.
+) -> dict[int, float]:
+    """Mark the items `processing` and return the seqs this worker may run, each with the
+    seconds it waited since it could first be dispatched (its task's start, or for a retry
+    its previous attempt's end).
 
     A redelivered message may re-claim items left `processing` by a worker that died; stale
     messages (an older attempt, an item already settled) claim nothing."""
@@ -39,4 +48,4 @@ async def claim(
             "redelivered": redelivered,
         },
     )
-    return {row.seq for row in rows}
+    return {row.seq: max(0.0, float(row.waited_s or 0)) for row in rows}

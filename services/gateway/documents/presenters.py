@@ -9,7 +9,7 @@ from litestar import Request
 from libs.tasks.model import Task, TaskStatus
 from services.gateway.documents.repository import DataSource, Template
 from services.gateway.errors import iso_now
-from services.gateway.tasks.presenters import iso
+from services.gateway.tasks.presenters import iso, queue_view
 
 API_VERSION = "2.0.0"
 
@@ -33,7 +33,8 @@ def template_view(template: Template) -> dict[str, Any]:
     return {"templateId": template.id, "templateName": template.name,
             "filename": template.filename, "size": template.size_bytes,
             "fields": template.fields, "createdAt": iso(template.created_at),
-            "renderer": template.renderer, "rendererReason": template.renderer_reason}
+            "renderer": template.renderer, "rendererReason": template.renderer_reason,
+            "pdfMode": template.pdf_mode, "pdfModeReason": template.pdf_mode_reason}
 
 
 def data_source_view(source: DataSource) -> dict[str, Any]:
@@ -83,7 +84,8 @@ def _group_status(task: Task, counts: dict[str, int], total: int) -> str:
 
 
 def progress_view(task: Task, templates: dict[str, dict[str, Any]],
-                  counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+                  counts: dict[str, dict[str, int]], position: int | None = None
+                  ) -> dict[str, Any]:
     groups = []
     current = None
     for template_id, template in templates.items():
@@ -113,6 +115,7 @@ def progress_view(task: Task, templates: dict[str, dict[str, Any]],
         "estimatedTimeRemaining": task.eta_seconds(),
         "currentItem": current,
         "items": groups,
+        "queue": queue_view(task, position),
         "completedDocuments": task.done,
         "failedDocuments": task.failed,
         "zipReady": bool(task.result.get("zipKey")),

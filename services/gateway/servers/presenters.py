@@ -3,11 +3,11 @@ seed's come after them and only add detail."""
 
 from typing import Any
 
-from libs.servers.model import Server, ServerStatus
+from libs.servers.model import Server, ServerStatus, ServerType
 from libs.tasks.model import Task, TaskStatus
 from services.gateway.auth.repository import Principal
 from services.gateway.servers.planner import visible_task
-from services.gateway.tasks.presenters import iso
+from services.gateway.tasks.presenters import iso, queue_view
 
 # The seed knows pending, running, completed and failed; the engine's status stays readable
 # in `engine_status`.
@@ -36,6 +36,9 @@ def server_view(server: Server, principal: Principal) -> dict[str, Any]:
         "error": server.problem if server.status != ServerStatus.ONLINE else None,
         "checked_at": iso(server.checked_at),
         "self_registered": server.auto,
+        # local operator servers run everyone's batches without being marked
+        "shared": server.shared or (server.owner_tenant_id is None
+                                    and server.type == ServerType.LOCAL),
     }
 
 
@@ -57,8 +60,9 @@ def _message(task: Task) -> str:
             return f"任务失败：{task.error_message or f'{task.failed} 个文件失败'}"
 
 
-def batch_task_view(task: Task) -> dict[str, Any]:
+def batch_task_view(task: Task, position: int | None = None) -> dict[str, Any]:
     return {
+        "queue": queue_view(task, position, snake=True),
         "task_id": task.id,
         "status": SEED_STATUS[task.status],
         "message": _message(task),

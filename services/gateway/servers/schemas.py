@@ -7,6 +7,7 @@ import msgspec
 
 from libs.servers.model import ServerStatus
 from libs.tasks.model import TaskStatus
+from services.gateway.tasks.schemas import QueueViewSnake
 
 
 class ServerView(msgspec.Struct):
@@ -22,6 +23,7 @@ class ServerView(msgspec.Struct):
     error: str | None  # why it is not online
     checked_at: str | None
     self_registered: bool  # a local docrender instance that registered itself
+    shared: bool  # an operator's server that runs every tenant's batches
 
 
 class ServerDeleted(msgspec.Struct):
@@ -66,6 +68,8 @@ class BatchTaskView(msgspec.Struct):
     current_step: str | None
     output_root: str | None
     batch_size: int
+    # While the batch waits for workers (its status stays running): docs/api/task-api.md.
+    queue: QueueViewSnake | None = None
 
 
 class StoredFile(msgspec.Struct):
