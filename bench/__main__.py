@@ -30,8 +30,9 @@ BENCHMARKS = {
                slides.run),
     "servers": ("servers (issue 6): docx-to-pdf batches on a local and a remote server vs "
                 "direct", servers.run),
-    "kb": ("knowledge bases (issues 5, 15): ingest vs the model alone; retrieval quality "
-           "(vector, keyword, hybrid); hybrid search over 100k chunks", kb.run),
+    "kb": ("knowledge bases (issues 5, 15, 28): ingest vs the model alone; retrieval quality "
+           "on two question sets (vector, keyword, hybrid); hybrid search over 100k chunks",
+           kb.run),
     "serving": ("serving (issue 14): task-status reads, gateway vs minimal Litestar, same SQL",
                 serving.run),
     "fairness": ("fairness (issue 24): a small tenant's task against another's flood, and "
@@ -55,7 +56,8 @@ ON_REQUEST = {
                       "LibreOffice instances one by one", documents_pdf.run),
     "documents_pdf_10k": ("a 10,000-row PDF batch (issue 25): time and docrender's memory",
                           documents_pdf.run_10k),
-    "kb_eval": ("knowledge-base retrieval quality alone (issue 15)", kb_eval.run),
+    "kb_eval": ("knowledge-base retrieval quality alone, both question sets (issues 15, 28)",
+                kb_eval.run),
     "kb_search": ("knowledge-base search alone at 100k chunks (issue 15)", kb.run_search),
 }
 # Takes its own options (`python -m bench soak --minutes 3`): it must be named alone.

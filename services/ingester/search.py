@@ -1,7 +1,7 @@
-"""Answers the gateway's SearchChunks calls: each ranking of a hybrid search on its own
-connection, the keyword one started while the query is still being embedded (the model's
-time, not the keyword scan's, then bounds a search), weighed per query (fusion.py), fused,
-then the winners' rows read; optionally reranked."""
+"""Answers the gateway's SearchChunks calls: the keyword ranking of a hybrid search starts on
+a connection of its own while the query is still being embedded (the model's time, not the
+keyword scan's, then bounds a search); the vector ranking and the winners' rows follow on
+another; the two rankings are weighed per query and fused (fusion.py); optionally reranked."""
 
 import asyncio
 import time
