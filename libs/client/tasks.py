@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from libs.client.errors import ConveyorError
 from libs.client.models import ItemPage, RetryCreated, Task, TaskPage
 from libs.client.transport import Transport
 
 ACTIONS = ("start", "pause", "resume", "cancel")
+FULL_ID_LENGTH = 36  # a UUID as text
+MATCHES_SHOWN = 5
+
+
+class AmbiguousId(ConveyorError):
+    """A short id that names no task, or several."""
+
+    def __init__(self, given: str, matching: list[str]) -> None:
+        self.given, self.matching = given, matching
+        if not matching:
+            super().__init__(f"no task id starts with {given}")
+        else:
+            shown = ", ".join(matching[:MATCHES_SHOWN])
+            more = " and more" if len(matching) > MATCHES_SHOWN else ""
+            super().__init__(f"{given} matches several tasks: {shown}{more}; give more of the id")
 
 
 class Tasks:
@@ -21,10 +37,23 @@ class Tasks:
         return self._t.call_data("POST", "/api/v1/tasks", Task, json=body)
 
     def list(self, *, page: int = 1, page_size: int = 10, status: str | None = None,
-             kind: str | None = None) -> TaskPage:
+             kind: str | None = None, search: str | None = None) -> TaskPage:
+        """`search`: tasks whose id starts with it or whose name holds it."""
         params: dict[str, Any] = {"pageNum": page, "pageSize": page_size}
-        params.update({k: v for k, v in {"status": status, "kind": kind}.items() if v})
+        params.update({k: v for k, v in {"status": status, "kind": kind, "q": search}.items()
+                       if v})
         return self._t.call_data("GET", "/api/v1/tasks", TaskPage, params=params)
+
+    def resolve(self, given: str) -> str:
+        """The full id of the one task whose id starts with `given` (a full id as it is).
+        Raises `AmbiguousId` when none or several match."""
+        if len(given) == FULL_ID_LENGTH:
+            return given
+        found = self.list(page_size=MATCHES_SHOWN + 1, search=given.lower()).tasks
+        matching = [t.task_id for t in found if t.task_id.startswith(given.lower())]
+        if len(matching) == 1:
+            return matching[0]
+        raise AmbiguousId(given, matching)
 
     def get(self, task_id: str) -> Task:
         return self._t.call_data("GET", f"/api/v1/tasks/{task_id}", Task)

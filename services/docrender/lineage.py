@@ -88,9 +88,10 @@ def _position(task: Task, item: Item, failed_rows: dict[int, dict[str, Any]], *,
               original: bool) -> tuple[str, int] | None:
     if item.status == "done" and item.result:
         return str(item.result["templateId"]), int(item.result["rowIndex"])
-    if original:  # the original's items were created template by template, row by row
+    if original:  # the original's items were created template by template, row by row, from
+        # row `rowOffset` of the source
         row_count = max(int(task.params.get("rowCount", 1)), 1)
-        return item.group_key or "", item.seq % row_count
+        return item.group_key or "", item.seq % row_count + int(task.params.get("rowOffset", 0))
     row = failed_rows.get(item.seq)  # a retry's failure; cancelled ones keep the parent's
     return (str(row["template_id"]), int(row["row_index"])) if row else None
 

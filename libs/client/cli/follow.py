@@ -107,7 +107,9 @@ def follow(cli: Cli, task_id: str, label: str,
     client = cli.client()
     try:
         with progress_bar(cli) as bar:
-            row = bar.add_task(label, total=None, stage="")
+            # The id leads the line: what `tasks watch` / `tasks cancel` need, in full.
+            description = f"{task_id} {label}".rstrip()
+            row = bar.add_task(description, total=None, stage="")
             for snap in snapshots(client, task_id, on_event):
                 bar.update(row, total=snap.total or None, completed=snap.settled,
                            stage=snap.stage or snap.status)

@@ -45,9 +45,11 @@ async def _status(task_service: TaskService, principal: Principal,
 
 
 async def _list(task_service: TaskService, principal: Principal, page_num: int, page_size: int,
-                status: TaskStatus | None, kind: str | None) -> dict[str, Any]:
+                status: TaskStatus | None, kind: str | None,
+                search: str | None = None) -> dict[str, Any]:
     where = readers.TaskFilter(tenant_id=principal.tenant_id, user_id=principal.owner_filter,
-                               statuses=(status.value,) if status else None, kind=kind)
+                               statuses=(status.value,) if status else None, kind=kind,
+                               search=search)
     total, tasks = await task_service.page(where, offset=(page_num - 1) * page_size,
                                            limit=page_size)
     return ok(page(total, page_num, page_size, "tasks", [task_summary(t) for t in tasks]))
@@ -92,8 +94,11 @@ class TaskController(Controller):
                          page_num: PageNum = 1, page_size: PageSize = 10,
                          status: StatusFilter = None,
                          kind: Annotated[str | None, Parameter(max_length=64)] = None,
+                         q: Annotated[str | None, Parameter(
+                             max_length=200, description="An id prefix, or part of the name",
+                         )] = None,
                          ) -> dict[str, Any]:
-        return await _list(task_service, principal, page_num, page_size, status, kind)
+        return await _list(task_service, principal, page_num, page_size, status, kind, q)
 
     @get("/{task_id:str}", summary="Task status with stages and usage",
          responses=documented(TaskStatusResponse, errors=(404,)))
