@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import rabbitmq_nodes
 from cluster_plan import http_status, parse_scale, plan, wait_ready
 
 # Adding a service is one line here (compose.yaml has one block per service as well).
@@ -36,6 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("CONVEYOR_RUN_DIR") or ROOT / ".run")  # tests use their own
 LOG_DIR, TOKEN_FILE = RUN_DIR / "logs", RUN_DIR / "dev-token"
 PID_FILE, STATE_FILE = RUN_DIR / "cluster.pid", RUN_DIR / "cluster.json"
+# RABBITMQ_NODES=3: a RabbitMQ cluster of our own (scripts/rabbitmq_nodes.py) instead of the
+# machine's broker, its nodes on BROKER_FIRST_PORT and up.
+BROKER_DIR, BROKER_FIRST_PORT = RUN_DIR / "rabbitmq", 5701
 
 # Local-dev defaults; any CONVEYOR_* already in the environment wins.
 DEFAULT_ENV: dict[str, str] = {
@@ -290,8 +294,22 @@ def wait_all_ready(supervisor: int) -> list[str]:
     return wait_ready(targets, http_status, lambda: alive(supervisor), READY_TIMEOUT_S)
 
 
+def broker_cluster(env: dict[str, str]) -> str:
+    """With RABBITMQ_NODES above 1, start (or find) that many local broker nodes, joined in
+    one cluster, and point the services at all of them; a line for the summary."""
+    count = int(env.get("RABBITMQ_NODES") or 1)
+    if count <= 1:
+        return "the machine's broker"
+    vhost = env["CONVEYOR_AMQP_URL"].rsplit("/", 1)[-1] or "conveyor"
+    say(f"starting a {count}-node RabbitMQ cluster in {BROKER_DIR} ...")
+    nodes = rabbitmq_nodes.start(BROKER_DIR, count, BROKER_FIRST_PORT, vhost)
+    env["CONVEYOR_AMQP_URL"] = rabbitmq_nodes.urls(nodes, vhost)
+    return f"{count} nodes on ports {nodes[0].port}-{nodes[-1].port} (quorum queues on each)"
+
+
 def cmd_up(env: dict[str, str]) -> int:
     base = gateway_url(env)
+    broker = broker_cluster(env)
     pid = running_supervisor()
     if pid is None:
         if port_open(*host_port(base.removeprefix("http://"), 80)):
@@ -319,6 +337,7 @@ Conveyor is up (supervisor pid {pid}).
   Swagger    {base}/docs
   ReDoc      {base}/redoc
   WebSocket  {base.replace("http://", "ws://", 1)}/v2/stream
+  RabbitMQ   {broker}
   S3         http://{env["CONVEYOR_S3_ENDPOINT"]}  ({s3}, bucket {env["CONVEYOR_S3_BUCKET"]})
   Logs       {LOG_DIR}  (make logs)
   Probes     /metrics, /livez, /readyz on each process (make status lists them)
@@ -346,6 +365,7 @@ def cmd_down() -> int:
             end_group(p["pid"])
     for path in (PID_FILE, STATE_FILE):
         path.unlink(missing_ok=True)
+    rabbitmq_nodes.stop(BROKER_DIR)  # the local broker cluster, if `up` started one
     print("stopped" if pid or state else "not running")
     return 0
 

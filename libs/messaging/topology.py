@@ -5,9 +5,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import aio_pika
+import aiormq.exceptions
 from aio_pika.abc import AbstractChannel, AbstractQueue
 
+from libs.logging import get_logger
 from proto.topology import ALL_EVENTS, Exchange, Queue, dead_letter_queue, work_queue
+
+log = get_logger(__name__)
 
 # RabbitMQ 3.10 quorum queues have no default delivery limit: without one a poison message
 # loops forever. After this many deliveries it goes to the dead-letter queue instead.
@@ -79,24 +83,36 @@ async def declare_control_queue(channel: AbstractChannel) -> AbstractQueue:
     return queue
 
 
+async def _declare_replicated(channel: AbstractChannel, name: str,
+                              arguments: dict[str, Any]) -> AbstractQueue:
+    """A durable quorum queue (replicated on every node of a cluster) for messages that are
+    only worth their freshness. Earlier versions declared these queues classic; such a queue
+    is deleted and declared again as a quorum queue (what it held was stale anyway)."""
+    arguments = {"x-queue-type": "quorum", **arguments}
+    try:
+        return await channel.declare_queue(name, durable=True, arguments=arguments)
+    except aiormq.exceptions.ChannelPreconditionFailed:
+        log.warning("amqp.queue_redeclared", queue=name, queue_type="quorum")
+    # The refused declaration closed the channel: a robust channel reopens on use.
+    await channel.reopen()
+    await channel.queue_delete(name)
+    return await channel.declare_queue(name, durable=True, arguments=arguments)
+
+
 async def declare_heartbeat_queue(channel: AbstractChannel) -> AbstractQueue:
     # Heartbeats are only worth their freshness: a short TTL keeps a stopped registry's backlog
     # from replaying stale liveness when it comes back.
-    queue = await channel.declare_queue(
-        Queue.HEARTBEATS,
-        durable=True,
-        arguments={"x-message-ttl": 15_000, "x-max-length": 10_000},
-    )
+    queue = await _declare_replicated(channel, Queue.HEARTBEATS,
+                                      {"x-message-ttl": 15_000, "x-max-length": 10_000})
     await queue.bind(Exchange.REGISTRY, routing_key=Queue.HEARTBEATS)
     return queue
 
 
 async def declare_rpc_queue(channel: AbstractChannel, name: Queue) -> AbstractQueue:
-    """A request queue: classic, since a request outlives its caller's patience by seconds at
-    most (each carries an expiration), and bounded, so a stalled server rejects new calls."""
-    queue = await channel.declare_queue(
-        name, durable=True, arguments={"x-max-length": 1000, "x-overflow": "reject-publish"},
-    )
+    """A request queue, bounded so that a stalled server rejects new calls; each request
+    carries an expiration equal to its caller's patience."""
+    queue = await _declare_replicated(channel, name,
+                                      {"x-max-length": 1000, "x-overflow": "reject-publish"})
     await queue.bind(Exchange.RPC, routing_key=name)
     return queue
 

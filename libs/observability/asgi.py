@@ -68,6 +68,12 @@ def observe_http(app: ASGIApp) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # The framework answers an error raised in a middleware from outside every
+                # middleware, the request id's own included: the id is added here if missing.
+                headers = message.get("headers", ())
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                    message = {**message, "headers": [*headers, (b"x-request-id",
+                                                                 request_id.encode())]}
             elif message["type"] == "websocket.close":
                 status = 101
             await send(message)

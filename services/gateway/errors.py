@@ -23,8 +23,11 @@ from libs.logging import get_logger
 from libs.tasks.creation import ExclusivityConflict
 from libs.tasks.model import utcnow
 from libs.tasks.transitions import InvalidTransition
+from services.gateway import outages
 
 log = get_logger(__name__)
+
+RETRY_AFTER_S = 2  # what a 503 asks a client to wait: a restart of PostgreSQL takes about this
 
 
 class FieldProblem(msgspec.Struct):
@@ -251,6 +254,9 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """An outage of a dependency (whatever raised it) is 503; anything else is a bug: 500."""
+    if (dependency := outages.unavailable(exc)) is not None:
+        return unavailable_response(request, dependency, exc)
     log.exception("request.failed", path=request.url.path)
     return _respond(request, ApiError(HTTP_500_INTERNAL_SERVER_ERROR, "INTERNAL_ERROR",
                                       "internal error; the request id identifies it in the logs"))
@@ -267,32 +273,22 @@ def handle_data_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Respo
                                         "message": "a value is out of range or malformed"}]))
 
 
-# SQLSTATE classes of an unavailable database: connection exception, insufficient resources
-# (too many connections), operator intervention (shutting down, restarting).
-_UNAVAILABLE_SQLSTATES = ("08", "53", "57")
-
-
-def _sqlstate(exc: DBAPIError) -> str:
-    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
-        state = str(getattr(error, "sqlstate", None) or getattr(error, "pgcode", None) or "")
-        if state:
-            return state
-    return ""
-
-
 def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     """Class 22 (data exception: a value out of range for its column, malformed) is the
     client's input, as DataError is; the database restarting or full is nobody's fault: 503,
     retry later; anything else is a bug."""
-    state = _sqlstate(exc)
-    if state.startswith("22"):
+    if outages.sqlstate(exc).startswith("22"):
         return handle_data_error(request, exc)
-    if not (exc.connection_invalidated or state[:2] in _UNAVAILABLE_SQLSTATES):
-        return handle_unexpected(request, exc)
-    log.warning("request.database_unavailable", path=request.url.path, error=str(exc.orig)[:200])
+    return handle_unexpected(request, exc)
+
+
+def unavailable_response(request: Request[Any, Any, Any], dependency: str,
+                         exc: BaseException) -> Response[Any]:
+    log.warning("request.dependency_unavailable", path=request.url.path, dependency=dependency,
+                error=f"{type(exc).__name__}: {str(exc)[:200]}")
     return _respond(request, ApiError(503, "SERVICE_UNAVAILABLE",
-                                      "the database is unavailable; retry shortly",
-                                      headers={"Retry-After": "2"}))
+                                      f"the {dependency} is unavailable; retry shortly",
+                                      headers={"Retry-After": str(RETRY_AFTER_S)}))
 
 
 def handle_invalid_transition(

@@ -40,6 +40,18 @@ async def claim(conn: AsyncConnection, owner: Claim, fingerprint: str) -> Rememb
         {"user_id": owner.user_id, "key": owner.key, "fp": fingerprint})
     if inserted:
         return None
+    # A claim made before PostgreSQL last started belongs to a request that met the restart:
+    # it either recorded its task (resource_id set, found by the creation point) or failed
+    # and could not release the key while the database was down. The same request again
+    # takes the key over instead of waiting out IN_PROGRESS_S.
+    reclaimed = await conn.scalar(text(
+        """UPDATE idempotency_keys SET created_at = now()
+        WHERE user_id = :user_id AND key = :key AND fingerprint = :fp
+        AND resource_id IS NULL AND status_code IS NULL
+        AND created_at < pg_postmaster_start_time() RETURNING 1"""),
+        {"user_id": owner.user_id, "key": owner.key, "fp": fingerprint})
+    if reclaimed:
+        return None
     row = (await conn.execute(text(
         """SELECT fingerprint, extract(epoch FROM now() - created_at) AS age_s, resource_id,
             status_code, content_type, response
