@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from libs.client.errors import ConveyorError
@@ -10,20 +11,18 @@ from libs.client.transport import Transport
 
 ACTIONS = ("start", "pause", "resume", "cancel")
 FULL_ID_LENGTH = 36  # a UUID as text
+_ID_PREFIX = re.compile(r"[0-9a-fA-F-]{1,35}")
 MATCHES_SHOWN = 5
 
 
 class AmbiguousId(ConveyorError):
-    """A short id that names no task, or several."""
+    """A short id that names several tasks."""
 
     def __init__(self, given: str, matching: list[str]) -> None:
         self.given, self.matching = given, matching
-        if not matching:
-            super().__init__(f"no task id starts with {given}")
-        else:
-            shown = ", ".join(matching[:MATCHES_SHOWN])
-            more = " and more" if len(matching) > MATCHES_SHOWN else ""
-            super().__init__(f"{given} matches several tasks: {shown}{more}; give more of the id")
+        shown = ", ".join(matching[:MATCHES_SHOWN])
+        more = " and more" if len(matching) > MATCHES_SHOWN else ""
+        super().__init__(f"{given} matches several tasks: {shown}{more}; give more of the id")
 
 
 class Tasks:
@@ -45,15 +44,16 @@ class Tasks:
         return self._t.call_data("GET", "/api/v1/tasks", TaskPage, params=params)
 
     def resolve(self, given: str) -> str:
-        """The full id of the one task whose id starts with `given` (a full id as it is).
-        Raises `AmbiguousId` when none or several match."""
-        if len(given) == FULL_ID_LENGTH:
+        """The full id of the one task whose id starts with `given`. A full id, or one no task
+        starts with, is answered as given (the API then says what it knows of it); raises
+        `AmbiguousId` when several match."""
+        if len(given) >= FULL_ID_LENGTH or not _ID_PREFIX.fullmatch(given):
             return given
         found = self.list(page_size=MATCHES_SHOWN + 1, search=given.lower()).tasks
         matching = [t.task_id for t in found if t.task_id.startswith(given.lower())]
-        if len(matching) == 1:
-            return matching[0]
-        raise AmbiguousId(given, matching)
+        if len(matching) > 1:
+            raise AmbiguousId(given, matching)
+        return matching[0] if matching else given
 
     def get(self, task_id: str) -> Task:
         return self._t.call_data("GET", f"/api/v1/tasks/{task_id}", Task)

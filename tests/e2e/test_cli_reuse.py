@@ -114,4 +114,4 @@ async def test_short_ids_and_full_ids_in_80_columns(
     started = await run(narrow, "tasks", "start", task_id[:10])
     assert started.code == 0, started.stderr
     unknown = await run(narrow, "tasks", "show", "ffffffff0")
-    assert unknown.code == 5 and "no task id starts with ffffffff0" in unknown.stderr
+    assert unknown.code == 5 and "404 TASK_NOT_FOUND" in unknown.stderr
