@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from libs.client.errors import ConveyorError
-from libs.client.models import ItemPage, RetryCreated, Task, TaskPage
+from libs.client.models import ItemDetail, ItemPage, RetryCreated, Task, TaskPage
 from libs.client.transport import Transport
 
 ACTIONS = ("start", "pause", "resume", "cancel")
@@ -65,6 +65,10 @@ class Tasks:
             params["status"] = status
         return self._t.call_data("GET", f"/api/v1/tasks/{task_id}/items", ItemPage,
                                  params=params)
+
+    def item(self, task_id: str, seq: int) -> ItemDetail:
+        """One item with its input, result and error."""
+        return self._t.call_data("GET", f"/api/v1/tasks/{task_id}/items/{seq}", ItemDetail)
 
     def command(self, task_id: str, action: str) -> Task:
         """start, pause, resume or cancel; the answer is the task after the command."""

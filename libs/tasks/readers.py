@@ -39,6 +39,7 @@ class TaskFilter(msgspec.Struct, frozen=True, kw_only=True):
     params_hold: tuple[str, str] | None = None
     # Tasks whose id starts with this (the short ids people copy) or whose name holds it.
     search: str | None = None
+    parent_task_id: str | None = None  # the retries of this task
 
 
 _WHERE = """tenant_id = :tenant_id
@@ -49,7 +50,8 @@ _WHERE = """tenant_id = :tenant_id
     AND (CAST(:params_key AS text) IS NULL
          OR params -> CAST(:params_key AS text) ? CAST(:params_value AS text))
     AND (CAST(:search AS text) IS NULL OR starts_with(CAST(id AS text), lower(:search))
-         OR strpos(lower(name), lower(:search)) > 0)"""
+         OR strpos(lower(name), lower(:search)) > 0)
+    AND (CAST(:parent AS text) IS NULL OR CAST(parent_task_id AS text) = :parent)"""
 
 
 def _where_params(where: TaskFilter) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def _where_params(where: TaskFilter) -> dict[str, Any]:
     return {"tenant_id": where.tenant_id, "user_id": where.user_id, "kind": where.kind,
             "statuses": None if where.statuses is None else sorted(where.statuses),
             "exclusivity_key": where.exclusivity_key, "params_key": key, "params_value": value,
-            "search": where.search or None}
+            "search": where.search or None, "parent": where.parent_task_id}
 
 
 async def list_tasks(

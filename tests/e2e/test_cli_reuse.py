@@ -115,3 +115,24 @@ async def test_short_ids_and_full_ids_in_80_columns(
     assert started.code == 0, started.stderr
     unknown = await run(narrow, "tasks", "show", "ffffffff0")
     assert unknown.code == 5 and "404 TASK_NOT_FOUND" in unknown.stderr
+
+
+async def test_an_items_detail_and_a_retrys_link_to_its_parent(
+    shell: dict[str, str], alice: Api
+) -> None:
+    task = await alice.create_echo([{"value": 1}, {"value": 2, "fail": "permanent"}],
+                                   continueOnError=True)
+    await alice.wait_finished(task["taskId"])
+    shown = await run(shell, "tasks", "item", task["taskId"][:13], "1")
+    assert shown.code == 0, shown.stderr
+    assert f"{task['taskId']} #1" in shown.stdout and '"fail":"permanent"' in shown.stdout
+    assert "failed" in shown.stdout and "error:" in shown.stdout
+    missing = await run(shell, "tasks", "item", task["taskId"], "7")
+    assert missing.code == 5 and "404 ITEM_NOT_FOUND" in missing.stderr
+    retry = (await alice.command(task["taskId"], "retry-failed")).json()["data"]
+    children = (await alice.http.get("/api/v1/tasks", params={
+        "parentTaskId": task["taskId"]})).json()["data"]["tasks"]
+    assert [child["taskId"] for child in children] == [retry["newTaskId"]]
+    detail = (await alice.http.get(f"/api/v1/tasks/{retry['newTaskId']}/items/0")).json()
+    assert detail["data"]["parentTaskId"] == task["taskId"]
+    assert detail["data"]["input"]["fail"] == "permanent"

@@ -197,6 +197,7 @@ async def test_cancel_and_retry_failed_appear_only_when_allowed(page: Page, stac
     task = await alice.create_echo(_items(200, sleep_ms=100), concurrency=2, name="doomed")
     await page.goto(f"{stack.url}/ui/#/tasks/{task['taskId']}")
     await expect(page.locator(".page-head .badge").first).to_have_text("running")
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # "Cancel …?"
     await page.click("#task-actions [data-action=cancel]")
     await expect(page.locator(".page-head .badge").first).to_have_text("cancelled")
     assert await _buttons(page) == []

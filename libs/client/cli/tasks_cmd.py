@@ -1,10 +1,11 @@
-"""`conveyor tasks ls|show|watch|start|pause|resume|cancel|retry`."""
+"""`conveyor tasks ls|show|item|watch|start|pause|resume|cancel|retry`."""
 
 from __future__ import annotations
 
 import sys
 
 import click
+import msgspec
 from rich.table import Table
 
 from libs.client.cli.context import Cli, add_column, api_errors, finish, json_option, pass_cli
@@ -88,6 +89,32 @@ def show(cli: Cli, task_id: str, show_items: bool) -> None:
     for item in items:
         cli.out.print(f"  #{item.seq} {item.status} attempt {item.attempt}"
                       + (f" error: {item.error}" if item.error else ""))
+
+
+@tasks.command()
+@click.argument("task_id")
+@click.argument("seq", type=click.IntRange(0))
+@json_option
+@pass_cli
+def item(cli: Cli, task_id: str, seq: int) -> None:
+    """One item: its input, status, attempts, result and error."""
+    with api_errors():
+        found = cli.client().tasks.item(cli.task_id(task_id), seq)
+
+    def human() -> None:
+        cli.out.print(f"[bold]{found.task_id} #{found.seq}[/]  {found.status}  "
+                      f"attempt {found.attempt}"
+                      + (f"  {found.duration_ms} ms" if found.duration_ms is not None else ""))
+        if found.parent_task_id:
+            cli.out.print(f"  retry of task {found.parent_task_id}")
+        cli.out.print("  input: " + msgspec.json.encode(found.input).decode(), soft_wrap=True)
+        if found.result is not None:
+            cli.out.print("  result: " + msgspec.json.encode(found.result).decode(),
+                          soft_wrap=True)
+        if found.error:
+            cli.out.print(f"  error: {found.error}", soft_wrap=True)
+
+    cli.emit(found, human)
 
 
 @tasks.command()

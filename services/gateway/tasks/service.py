@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.db.driver import DriverConnection
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing, Publisher
-from libs.tasks import control, creation, readers
+from libs.tasks import control, creation, readers, stats
 from libs.tasks.events import finished_event, started_event, task_event
 from libs.tasks.kinds import KINDS
 from libs.tasks.model import Item, Stage, Task, Transition
@@ -20,7 +20,7 @@ from proto.control import TaskAction, TaskChanged
 from proto.events import TaskCreated, TaskPaused, TaskResumed
 from proto.topology import Exchange, Queue
 from services.gateway.auth.repository import Principal
-from services.gateway.errors import ApiError, task_not_found
+from services.gateway.errors import ApiError, item_not_found, task_not_found
 from services.gateway.idempotency import repository as idempotency
 from services.gateway.idempotency.context import current_claim
 
@@ -115,6 +115,19 @@ class TaskService:
             task = await self.load(conn, principal, task_id)
             return task, await readers.get_items(conn, task.id, statuses=statuses,
                                                  offset=offset, limit=limit)
+
+    async def last_hour(self, principal: Principal) -> list[stats.MinuteStats]:
+        async with self._db.connect() as conn:
+            return await stats.last_hour(conn, principal.tenant_id)
+
+    async def item(self, principal: Principal, task_id: str, seq: int) -> tuple[Task, Item]:
+        """One item with its input (payload), for the item detail view."""
+        async with self._db.connect() as conn:
+            task = await self.load(conn, principal, task_id)
+            found = await readers.get_items(conn, task.id, seq=seq, with_payload=True)
+        if not found:
+            raise item_not_found(task_id, seq)
+        return task, found[0]
 
     async def create(self, new: creation.NewTask) -> Task:
         async with self._db.begin() as conn:
