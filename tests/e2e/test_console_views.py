@@ -101,8 +101,22 @@ async def test_bulk_cancel_asks_first_then_retry(page: Page, stack: Stack, alice
     await page.check("#select-all")
     await page.click("#bulk-cancel")
     for task in slow:
-        await alice.wait_until(task["taskId"], lambda t: t["status"] == "cancelled")
+        cancelled = await alice.wait_until(task["taskId"], lambda t: t["status"] == "cancelled")
+        assert [(a["agentType"], a["status"]) for a in cancelled["agents"]] == [
+            ("process", "cancelled")], cancelled["agents"]
     await expect(page.locator("#task-list .badge")).to_have_text(["cancelled"] * 2)
+
+
+async def test_a_paused_tasks_stage_says_paused(alice: Api) -> None:
+    task = await alice.create_echo([{"value": i, "sleep_ms": 300} for i in range(30)],
+                                   name="pausing", concurrency=1)
+    assert (await alice.command(task["taskId"], "pause")).status_code == 200
+    paused = await alice.task(task["taskId"])
+    assert [(a["agentType"], a["status"]) for a in paused["agents"]] == [("process", "paused")]
+    assert (await alice.command(task["taskId"], "resume")).status_code == 200
+    resumed = await alice.task(task["taskId"])
+    assert resumed["agents"][0]["status"] in ("running", "pending")
+    await alice.command(task["taskId"], "cancel")
 
 
 async def test_item_detail_and_retry_links(page: Page, stack: Stack, alice: Api) -> None:
@@ -236,7 +250,7 @@ async def test_every_page_passes_axe_and_fits_the_screen(
         await asyncio.to_thread(shot.parent.mkdir, parents=True, exist_ok=True)
         await page.screenshot(path=str(shot), full_page=False)
     if chinese:  # one language throughout: no English label left on the task list
-        await _visit(page, stack.url, "tasks", {})
+        await _visit(page, stack.url, "tasks", {"task": task["taskId"], "kb": kb_id})
         text = await page.locator("main").inner_text()
         for english in ("New echo task", "Status", "Progress", "completed"):
             assert english not in text, f"{english!r} left untranslated"

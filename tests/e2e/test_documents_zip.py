@@ -106,6 +106,10 @@ async def test_info_zip_lists_chinese_names_with_todays_date(
     await alice.http.post(f"/api/v2/batch/tasks/{task_id}/start")
     final = await alice.wait_finished(task_id, 120)
     assert final["status"] == "completed", final
+    # Every row counted in the items' stage, the ZIP's done, and no step left over.
+    assert [(a["agentType"], a["status"], a["resultSummary"]) for a in final["agents"]] == [
+        ("process", "completed", "2 done, 0 failed of 2"), ("finalize", "completed", None)]
+    assert final["currentStep"] is None
     redirect = await alice.http.get(f"/api/v2/batch/tasks/{task_id}/download/zip")
     async with httpx.AsyncClient() as plain:
         download = await plain.get(redirect.headers["location"])

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from libs.client import ApiError, Client, TransportError, Unauthorized
 from libs.client.cli import config
+from libs.client.cli.i18n import tr
 from libs.client.tasks import AmbiguousId
 
 
@@ -94,7 +95,7 @@ def add_column(table: Table, column: str, values: Sequence[str]) -> None:
 
 
 def fail(code: Exit, message: str) -> None:
-    click.echo(f"conveyor: {message}", err=True)
+    click.echo(f"conveyor: {tr(message)}", err=True)
     raise SystemExit(int(code))
 
 

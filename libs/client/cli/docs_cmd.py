@@ -8,6 +8,7 @@ import click
 
 from libs.client.cli.context import Cli, api_errors, finish, json_option, pass_cli
 from libs.client.cli.follow import follow, outcome
+from libs.client.cli.i18n import tr
 
 ReadableFile = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 
@@ -64,9 +65,9 @@ def generate(cli: Cli, templates: tuple[Path, ...], template_ids: tuple[str, ...
              wait: bool, output: Path | None) -> None:
     """Create a batch from templates and rows (files, uploaded once, or ids) and start it."""
     if not templates and not template_ids:
-        raise click.UsageError("give --template FILE or --template-id ID")
+        raise click.UsageError(tr("give --template FILE or --template-id ID"))
     if (data is None) == (data_source_id is None):
-        raise click.UsageError("give either --data FILE or --data-source-id ID")
+        raise click.UsageError(tr("give either --data FILE or --data-source-id ID"))
     with api_errors():
         client = cli.client()
         ensured = [client.documents.ensure_template(path, name=path.stem) for path in templates]
@@ -86,12 +87,12 @@ def generate(cli: Cli, templates: tuple[Path, ...], template_ids: tuple[str, ...
         reused = f"{uploads} file(s) uploaded, {len(ensured) + (data is not None) - uploads} " \
                  "reused"
         if not wait:
-            cli.emit(created, lambda: cli.out.print(
+            cli.emit(created, lambda: cli.out.print(tr(
                 f"{created.task_id}: {created.estimated_document_count} documents "
                 f"({created.estimated_document_count // max(len(ids), 1)} rows x {len(ids)} "
-                f"templates), started ({reused}); `conveyor tasks watch {created.task_id}`"))
+                f"templates), started ({reused}); `conveyor tasks watch {created.task_id}`")))
             return
-        cli.err.print(reused)
+        cli.err.print(tr(reused))
         final = follow(cli, created.task_id,
                        f"{created.estimated_document_count} {output_format} documents")
         progress = client.documents.progress(created.task_id)

@@ -112,7 +112,8 @@ export function setProgress(bar, percent, label) {
 
 // Wide tables scroll inside their card on a phone instead of widening the page.
 export function table(headers, rows, attrs = {}) {
-  return h("div", { class: "table-wrap" }, h("table", attrs,
+  // Focusable, so the keyboard can scroll it too.
+  return h("div", { class: "table-wrap", tabindex: "0" }, h("table", attrs,
     h("thead", {}, h("tr", {}, headers.map((title) => h("th", { scope: "col" }, title)))),
     h("tbody", {}, rows)));
 }

@@ -73,6 +73,10 @@ const ZH = {
   "In flight": "处理中", "Done (last hour)": "完成（近一小时）", "Failed (last hour)": "失败（近一小时）",
   "Last hour, per minute": "近一小时，按分钟", "Operators' view": "运维视图", "Load": "负载",
   "Busy slots": "占用槽位", "No data in the last hour.": "近一小时没有数据。",
+  // the timeline's events and the stages the API names in English
+  "created": "创建", "started": "开始", "paused": "暂停", "resumed": "继续", "cancelled": "已取消",
+  "failed": "失败", "finished": "结束", "done": "完成", "Processing items": "处理条目",
+  "Finalizing": "收尾", "task details →": "任务详情 →", "cached": "已缓存",
 };
 
 // What the API itself says in Chinese (stage names of the kinds, seed 002's descriptions), for
@@ -87,6 +91,12 @@ const EN = {
 
 // Sentences with numbers or names in them: English pattern -> Chinese.
 const PATTERNS = [
+  [/^(\d+) done, (\d+) failed of (\d+)$/, "完成 $1，失败 $2，共 $3"],
+  [/^(\d+) done, (\d+) failed, (\d+) cancelled of (\d+)$/, "完成 $1，失败 $2，取消 $3，共 $4"],
+  [/^stage (\w+) started$/, "阶段 $1 开始"], [/^stage (\w+) (\w+)$/, "阶段 $1：$2"],
+  [/^item #(\d+) failed$/, "条目 #$1 失败"], [/^(\d+) items$/, "$1 个条目"],
+  [/^attempt (\d+): (.*)$/, "第 $1 次尝试：$2"],
+  [/^finished (\w+)$/, "结束：$1"],
   [/^(\d+)\/(\d+) done$/, "已完成 $1/$2"], [/^(\d+) failed$/, "$1 个失败"],
   [/^(\d+) cancelled$/, "$1 个已取消"], [/^ETA (.*)$/, "预计剩余 $1"], [/^step: (.*)$/, "步骤：$1"],
   [/^page (\d+) of (\d+) · (\d+) tasks$/, "第 $1/$2 页 · 共 $3 个任务"],
