@@ -110,7 +110,9 @@ async def test_bulk_cancel_asks_first_then_retry(page: Page, stack: Stack, alice
 async def test_a_paused_tasks_stage_says_paused(alice: Api) -> None:
     task = await alice.create_echo([{"value": i, "sleep_ms": 300} for i in range(30)],
                                    name="pausing", concurrency=1)
-    assert (await alice.command(task["taskId"], "pause")).status_code == 200
+    await alice.wait_until(task["taskId"], lambda t: t["status"] == "running")
+    paused_answer = await alice.command(task["taskId"], "pause")
+    assert paused_answer.status_code == 200, paused_answer.text
     paused = await alice.task(task["taskId"])
     assert [(a["agentType"], a["status"]) for a in paused["agents"]] == [("process", "paused")]
     assert (await alice.command(task["taskId"], "resume")).status_code == 200
