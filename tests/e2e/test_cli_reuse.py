@@ -137,6 +137,7 @@ async def test_an_items_detail_and_a_retrys_link_to_its_parent(
     children = (await alice.http.get("/api/v1/tasks", params={
         "parentTaskId": task["taskId"]})).json()["data"]["tasks"]
     assert [child["taskId"] for child in children] == [retry["newTaskId"]]
-    detail = (await alice.http.get(f"/api/v1/tasks/{retry['newTaskId']}/items/0")).json()
+    # The retry's item keeps its number in the original task.
+    detail = (await alice.http.get(f"/api/v1/tasks/{retry['newTaskId']}/items/1")).json()
     assert detail["data"]["parentTaskId"] == task["taskId"]
     assert detail["data"]["input"]["fail"] == "permanent"

@@ -180,7 +180,8 @@ class TaskService:
             task, created = await _insert_once(conn, creation.NewTask(
                 tenant_id=original.tenant_id, user_id=principal.user_id, kind=KINDS[original.kind],
                 name=f"{original.name} (retry)", params=original.params,
-                items=[creation.NewItem(item.payload or {}, item.group_key) for item in failed],
+                items=[creation.NewItem(item.payload or {}, item.group_key, item.seq)
+                       for item in failed],
                 concurrency=original.concurrency,
                 max_attempts=original.max_attempts, continue_on_error=original.continue_on_error,
                 autostart=True, exclusivity_key=original.exclusivity_key,

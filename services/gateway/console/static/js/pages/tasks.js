@@ -120,11 +120,15 @@ export async function tasksPage(main, query) {
     retrySelected.disabled = !chosen.some((row) => FINISHED.includes(row.dataset.status));
   };
 
+  // Filters change faster than answers come back: only the latest request's answer is shown.
+  let latest = 0;
   async function load() {
     writeQuery(state);
+    const asked = ++latest;
     const body = await get("/api/v1/tasks", { pageNum: state.pageNum, pageSize: PAGE_SIZE,
                                               kind: state.kind, status: state.status,
                                               q: state.q });
+    if (asked !== latest) return;
     const page = body.data;
     rows.clear();
     selected.clear();
