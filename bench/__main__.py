@@ -6,8 +6,10 @@ import uvloop
 
 from bench import (
     bigtask,
+    codegen,
     documents,
     documents_100k,
+    documents_pdf,
     engine,
     kb,
     kb_eval,
@@ -32,6 +34,8 @@ BENCHMARKS = {
                 serving.run),
     "scaling": ("scaling (issue 14): 1 and 2 schedulers, echo workers and docrenders",
                 scaling.run),
+    "codegen": ("code generation (issue 23): 10 requirements of 3-15 entities, offline "
+                "provider, vs the same generations in one process", codegen.run),
 }
 
 
@@ -41,9 +45,15 @@ ON_REQUEST = {
                 bigtask.run),
     "documents_100k": ("documents at scale (issue 13): a 100,000-row batch, memory of every "
                        "service", documents_100k.run),
+    "documents_pdf": ("PDF batches alone (issue 25): merged conversion end to end vs two warm "
+                      "LibreOffice instances one by one", documents_pdf.run),
+    "documents_pdf_10k": ("a 10,000-row PDF batch (issue 25): time and docrender's memory",
+                          documents_pdf.run_10k),
     "kb_eval": ("knowledge-base retrieval quality alone (issue 15)", kb_eval.run),
     "kb_search": ("knowledge-base search alone at 100k chunks (issue 15)", kb.run_search),
 }
+# Takes its own options (`python -m bench soak --minutes 3`): it must be named alone.
+SOAK = "soak"
 
 
 async def main(names: list[str]) -> None:
@@ -58,4 +68,8 @@ async def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == [SOAK]:
+        from bench.soak.__main__ import main as soak_main
+
+        sys.exit(soak_main(sys.argv[2:]))
     uvloop.run(main(sys.argv[1:]))

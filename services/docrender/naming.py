@@ -2,9 +2,10 @@
 
 import re
 import uuid
-from typing import Any
+from collections.abc import Mapping
 
 from libs.storage import task_prefix
+from proto.documents import TemplateRef
 
 _UNSAFE = re.compile(r"[^\w\-. ]+")
 # A template's own extension is no part of its folder's name: `合同模板.docx` holds PDFs too.
@@ -29,7 +30,7 @@ def zip_key(task_id: str) -> str:
     return f"{task_prefix(task_id)}batch_{task_id}.zip"
 
 
-def zip_folders(templates: dict[str, dict[str, Any]]) -> dict[str, str]:
+def zip_folders(templates: Mapping[str, TemplateRef]) -> dict[str, str]:
     """One ZIP folder per template of a task, unique whatever the templates are called: two
     templates with the same name, or names that sanitise alike (`a/b`, `a?b`), get the template
     id appended (then a counter). Compared case-insensitively, as the file systems archives are
@@ -38,7 +39,7 @@ def zip_folders(templates: dict[str, dict[str, Any]]) -> dict[str, str]:
     taken = {MANIFEST}
     folders = {}
     for template_id, template in templates.items():
-        name = _TEMPLATE_EXTENSION.sub("", str(template.get("name") or ""))
+        name = _TEMPLATE_EXTENSION.sub("", template.name or "")
         base = safe_name(name, safe_name(template_id, "template"))
         candidates = [base, f"{base}_{safe_name(template_id, 'template')}"]
         folder = next((c for c in candidates if c.lower() not in taken), None)

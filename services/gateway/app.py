@@ -22,16 +22,20 @@ from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
 from libs.observability import metrics, tracing
 from libs.observability.asgi import new_request_id, observe_http
-from libs.sandbox import Limits, SandboxPool
 from libs.settings import load_settings
+from libs.tasks.relay import OutboxRelay
+from libs.tasks.unit_of_work import TaskUnits
 from proto.auth import TokenRevoked
 from proto.events import TaskEvent
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
 from services.gateway.auth.revocations import Revocations
 from services.gateway.boundary import InputBoundaryMiddleware
+from services.gateway.codegen.routes import CODEGEN_HANDLERS
+from services.gateway.codegen.service import CodegenService
 from services.gateway.console import routes as console
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents.routes import DOCUMENT_HANDLERS
+from services.gateway.documents.sandboxes import UploadSandboxes
 from services.gateway.documents.service import DocumentService
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health.routes import HEALTH_HANDLERS
@@ -52,16 +56,6 @@ from services.gateway.stream.service import StreamService
 from services.gateway.tasks.routes import TASK_HANDLERS
 from services.gateway.tasks.service import TaskService
 from services.gateway.workers import serve_workers, worker_settings
-
-# Checking an uploaded template compiles it and renders it once (the renderer choice); a
-# hostile one must not take the gateway down, nor hold an upload long.
-TEMPLATE_CHECK_LIMITS = Limits(memory_bytes=768 * 2**20, cpu_s=5, wall_s=20.0,
-                               max_output_bytes=1 * 2**20)
-
-
-def _load_template_checks() -> None:
-    """In the sandbox process, at start: imports the checks so the first upload needn't."""
-    import services.gateway.documents.uploads  # noqa: F401
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -106,23 +100,25 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
     token_cache = TokenCache(db)
     url_policy = UrlPolicy.from_setting(settings.server_url_allowlist)
     rpc = await RpcClient.open(runtime.connection)
-    tasks = TaskService(db, runtime.publisher)
-    sandbox = SandboxPool(1, TEMPLATE_CHECK_LIMITS, name="gateway-templates",
-                          initializer=_load_template_checks)
-    runtime.exits.callback(sandbox.shutdown, wait=False, cancel_futures=True)
+    relay = OutboxRelay(db, runtime.publisher, poll_s=settings.outbox_poll_s)
+    tasks = TaskService(TaskUnits(db, relay.kick))
+    sandboxes = UploadSandboxes.start()
+    runtime.exits.callback(sandboxes.shutdown)
     state.update(
         settings=settings, storage=storage, token_cache=token_cache,
         task_service=tasks,
-        document_service=DocumentService(db, storage, tasks, sandbox),
+        document_service=DocumentService(db, storage, tasks, sandboxes),
         kb_service=KnowledgeBaseService(db, storage, rpc, tasks, settings),
         server_service=ServerService(db, storage, tasks, settings, url_policy),
         slide_service=SlideService(db, tasks, hub),
+        codegen_service=CodegenService(db, storage, tasks),
         stream_service=StreamService(hub, tasks),
         health_service=HealthService(db),
         idempotency_keys=IdempotencyKeys(db),  # read by its middleware, not by handlers
     )
     revocations = Revocations(token_cache, hub)
     return Service([
+        relay,  # started first and drained last: what requests commit goes out
         QueueConsumer(runtime.connection, hub.declare, TaskEvent, hub.dispatch, prefetch=500),
         QueueConsumer(runtime.connection, revocations.declare, TokenRevoked,
                       revocations.on_revoked, prefetch=50),
@@ -154,7 +150,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         render_plugins=console.docs_plugins(),
     )
     handlers: list[Any] = [*HEALTH_HANDLERS, *TASK_HANDLERS, *SLIDE_HANDLERS, *STREAM_HANDLERS,
-                           *DOCUMENT_HANDLERS, *SERVER_HANDLERS, *KB_HANDLERS,
+                           *DOCUMENT_HANDLERS, *SERVER_HANDLERS, *KB_HANDLERS, *CODEGEN_HANDLERS,
                            console.console_router(settings)]
     return Litestar(
         route_handlers=handlers,

@@ -45,5 +45,5 @@ DEPENDENCIES = {
        for name in ("settings", "storage", "stream_service", "health_service")},
     **{name: Provide(_after_principal(name), sync_to_thread=False)
        for name in ("task_service", "document_service", "kb_service", "server_service",
-                    "slide_service")},
+                    "slide_service", "codegen_service")},
 }

@@ -11,6 +11,7 @@ from libs.logging import get_logger
 from libs.observability import metrics
 from libs.storage import Storage
 from libs.worker.handler import ItemContext, ItemDone
+from proto.kb import KbSyncParams, KbSyncPayload, KbSyncResult
 from services.ingester import repository as repo
 from services.ingester.embeddings.base import EmbeddingError
 from services.ingester.extract import FORMAT_LABELS, ExtractionError, Limits
@@ -52,9 +53,9 @@ class SyncDocument:
         """What the chunks are a function of: the bytes, the model and the chunking."""
         return hashlib.sha256(f"{content_hash}|{self._recipe}".encode()).hexdigest()
 
-    async def _isolated(self, label: str, func: Any, *args: Any) -> Any:
+    async def _isolated(self, tenant: str, label: str, func: Any, *args: Any) -> Any:
         try:
-            return await self._extraction.run(func, *args)
+            return await self._extraction.run(tenant, func, *args)
         except ExtractionError as exc:
             raise Permanent(str(exc)) from None
         except IsolatedFailure as exc:
@@ -70,7 +71,9 @@ class SyncDocument:
         return "\n\n".join(part for part in texts if part.strip())
 
     async def __call__(self, ctx: ItemContext) -> ItemDone:
-        document_id = str(ctx.payload["document_id"])
+        payload: KbSyncPayload = ctx.payload
+        params: KbSyncParams = ctx.params
+        document_id = payload.document_id
         async with self._db.connect() as conn:
             found = await repo.load_document(conn, document_id)
         if found is None:
@@ -78,10 +81,10 @@ class SyncDocument:
         document, indexed = found
         fingerprint = self.fingerprint(document.content_hash)
         if indexed is not None and indexed.fingerprint == fingerprint:
-            return ItemDone(result={"chunks_created": 0, "skipped": True,
-                                    "chunk_count": indexed.chunk_count},
+            return ItemDone(result=KbSyncResult(chunks_created=0, skipped=True,
+                                                chunk_count=indexed.chunk_count),
                             usage={"skipped_documents": 1})
-        position = f"({ctx.item.seq + 1}/{ctx.params.get('total_documents', '?')})"
+        position = f"({ctx.item.seq + 1}/{params.total_documents or '?'})"
         name = document.filename
         label = FORMAT_LABELS.get(document.format, document.format.upper())
         started = time.perf_counter()
@@ -101,7 +104,7 @@ class SyncDocument:
         await ctx.report_step(f"正在转换{label} {name} {position}")
         extracting = time.perf_counter()
         text, images, chunks = await self._isolated(
-            f"{label}转换", extract_job, data, document.format, self._limits,
+            ctx.tenant_id, f"{label}转换", extract_job, data, document.format, self._limits,
             self._ocr is not None, self._chunking)
         metrics.INGEST_EXTRACT_SECONDS.labels(document.format).observe(
             time.perf_counter() - extracting)
@@ -111,7 +114,7 @@ class SyncDocument:
             raise Permanent(f"{label}转换失败: 未提取到文本（可能是扫描件或空文档）")
         if chunks is None:  # the text grew by what OCR read: chunk it now
             await ctx.report_step(f"正在分块 {name} {position}")
-            chunks = await self._isolated("分块", chunk_job, text, *self._chunking)
+            chunks = await self._isolated(ctx.tenant_id, "分块", chunk_job, text, *self._chunking)
         if len(chunks) > self._settings.max_chunks_per_document:
             raise Permanent(f"分块过多: {len(chunks):,}，上限 "
                             f"{self._settings.max_chunks_per_document:,}")
@@ -129,6 +132,6 @@ class SyncDocument:
         log.info("kb.document_indexed", document_id=document_id, chunks=len(chunks),
                  ms=int((time.perf_counter() - started) * 1000))
         return ItemDone(
-            result={"chunks_created": len(chunks), "skipped": False},
+            result=KbSyncResult(chunks_created=len(chunks), skipped=False),
             usage={"documents": 1, "embedded_chunks": len(chunks), "bytes": len(data)},
         )

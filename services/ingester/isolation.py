@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from libs.lifetime import die_with_parent
 from libs.logging import get_logger
+from libs.tenant_limiter import TenantLimiter
 from services.ingester.extract.base import ExtractionError
 
 log = get_logger(__name__)
@@ -203,17 +204,22 @@ class _Slot:
 
 
 class ExtractionPool:
-    """`await pool.run(func, *args)`: `func(*args)` in the first free worker, callers queued
-    in order. The deadline and the memory limit apply per job and per worker."""
+    """`await pool.run(tenant, func, *args)`: `func(*args)` in the first free worker. The
+    workers are shared by every tenant: one tenant runs at most `per_tenant` jobs at once
+    (libs.tenant_limiter), so a flood of slow documents costs that tenant, not the others.
+    The deadline and the memory limit apply per job and per worker."""
 
     def __init__(self, workers: int, *, timeout_s: float, memory_bytes: int,
-                 max_jobs: int = 200, recycle_rss_bytes: int = 256 * 1024 * 1024) -> None:
+                 per_tenant: int | None = None, max_jobs: int = 200,
+                 recycle_rss_bytes: int = 256 * 1024 * 1024) -> None:
         self._slots = [_Slot(index, timeout_s=timeout_s, memory_bytes=memory_bytes,
                              max_jobs=max_jobs, recycle_rss_bytes=recycle_rss_bytes)
                        for index in range(workers)]
         self._idle: asyncio.Queue[_Slot] = asyncio.Queue()
         for slot in self._slots:
             self._idle.put_nowait(slot)
+        # Default: all but one worker, so one stays free for other tenants.
+        self._tenants = TenantLimiter(workers, per_tenant or max(1, workers - 1))
 
     def pids(self) -> list[int | None]:
         """The worker processes now, by slot (None: not started, or retired)."""
@@ -224,9 +230,13 @@ class ExtractionPool:
         for slot in self._slots:
             await asyncio.to_thread(slot.start)
 
-    async def run(self, func: Callable[..., T], *args: Any) -> T:
+    async def run(self, tenant: str, func: Callable[..., T], *args: Any) -> T:
         """Raises ExtractionError when `func` refused its input, IsolatedFailure when it
         failed, its worker died or it overran the deadline."""
+        async with self._tenants.slot(tenant):
+            return await self._run(func, args)
+
+    async def _run(self, func: Callable[..., T], args: tuple[Any, ...]) -> T:
         slot = await self._idle.get()
         job = asyncio.ensure_future(asyncio.to_thread(slot.run, func, args))
         # The slot is free again only once its thread is done with it, whoever still waits.

@@ -8,6 +8,7 @@ from functools import partial
 import httpx
 
 from libs.lifecycle import Loop, Runtime, Service
+from libs.limiter import SharedLimiter
 from libs.logging import get_logger
 from libs.messaging.parts import QueueConsumer
 from libs.sandbox import Limits, SandboxPool
@@ -24,7 +25,6 @@ from services.slides.handler import SlideHandler
 from services.slides.journal import SlideJournal
 from services.slides.renderers.base import Renderer
 from services.slides.renderers.image_api import ImageApiRenderer
-from services.slides.renderers.limiter import SharedLimiter
 from services.slides.renderers.local import LocalRenderer
 from services.slides.settings import SlidesSettings
 

@@ -41,7 +41,7 @@ def test_prometheus_scrapes_every_conveyor_service() -> None:
     config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
     names = {name for job in config["scrape_configs"] for sd in job.get("dns_sd_configs", [])
              for name in sd["names"]}
-    assert names == {"gateway", "scheduler", "registry", "echo", "docrender", "slides",
+    assert names == {"gateway", "scheduler", "registry", "echo", "docrender", "slides", "codegen",
                      "ingester"}
 
 

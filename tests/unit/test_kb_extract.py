@@ -62,6 +62,45 @@ def test_markdown_loses_its_markup_but_keeps_headings_for_the_chunker() -> None:
     assert text.startswith("# Title\n")  # the one heading form (extract/base.py)
 
 
+def test_markdown_keeps_tables_code_and_html_text() -> None:
+    md = (b"| City | Speed |\n|---|---|\n| Beijing | 350 |\n\n~~old~~ `x < y` &copy;\n\n"
+          b"<div>\nraw <i>html</i> text\n</div>\n\n    # indented code\n")
+    text = extract_text(md, "markdown", LIMITS)
+    assert "City | Speed" in text and "Beijing | 350" in text and "---" not in text
+    assert "old x < y \u00a9" in text and "raw html text" in text and "<" not in text[20:30]
+    assert "\n    # indented code" in text  # code, not a heading
+
+
+MEGABYTE = 1_000_000
+ADVERSARIAL_MARKDOWN = {
+    "emphasis openers": b"*a " * (MEGABYTE // 3),
+    "strong openers": b"**a " * (MEGABYTE // 4),
+    "underscores": b"_a " * (MEGABYTE // 3),
+    "nested brackets": b"[" * (MEGABYTE // 2) + b"]" * (MEGABYTE // 2),
+    "unclosed links": b"[a](" * (MEGABYTE // 4),
+    "unclosed images": b"![" * (MEGABYTE // 2),
+    "backtick runs": b" ".join(b"`" * n for n in range(1, 1400)),
+    "a backtick wall": b"`" * MEGABYTE,
+    "code spans": b"`a` " * (MEGABYTE // 4),
+    "unclosed tags": b"<a" * (MEGABYTE // 2),
+    "unclosed comments": b"<!--\n" * (MEGABYTE // 5),
+    "a long table": b"|a|b|\n|-|-|\n" + b"|x|y|\n" * (MEGABYTE // 6),
+    "entities": b"&#" * (MEGABYTE // 2),
+    "nested quotes and lists": b"> - " * (MEGABYTE // 4),
+}
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL_MARKDOWN)
+def test_adversarial_markdown_extracts_in_linear_time(name: str) -> None:
+    """1 MB built to make a backtracking or quadratic parser stall. CPU time, not wall time:
+    the machine may be busy with other work."""
+    data = ADVERSARIAL_MARKDOWN[name]
+    assert len(data) >= 0.98 * MEGABYTE
+    started = time.process_time()
+    extract_text(data, "markdown", LIMITS)
+    assert time.process_time() - started < 2.0
+
+
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-16", "utf-8-sig", "big5"])
 def test_text_encodings_are_detected(encoding: str) -> None:
     text = samples.TEA if encoding != "big5" else "中國是茶的故鄉，茶文化有數千年的歷史。" * 3

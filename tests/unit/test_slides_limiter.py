@@ -3,7 +3,7 @@ successes, never above the configured limit nor below one."""
 
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.slides.renderers.limiter import SharedLimiter
+from libs.limiter import SharedLimiter
 
 
 def limiter(limit: int) -> SharedLimiter:

@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 
 from libs.docxfast.zipraw import DEFLATED, STORED, RawEntry, ZipWriter, dos_time, read_entries
+from proto.documents import TemplateRef
 from services.docrender.naming import MANIFEST, zip_entry, zip_folders
 
 
@@ -67,11 +68,11 @@ def test_duplicate_names_are_refused() -> None:
 
 
 def test_folders_are_unique_whatever_the_template_names() -> None:
-    templates = {
-        "t1": {"name": "合同"}, "t2": {"name": "合同"}, "t3": {"name": "a/b"},
-        "t4": {"name": "a?b"}, "t5": {"name": "A_B"}, "t6": {"name": "manifest.json"},
-        "t7": {"name": ""}, "t8": {"name": "x" * 100}, "t9": {"name": "x" * 90},
+    names_of = {
+        "t1": "合同", "t2": "合同", "t3": "a/b", "t4": "a?b", "t5": "A_B", "t6": "manifest.json",
+        "t7": "", "t8": "x" * 100, "t9": "x" * 90,
     }
+    templates = {t: TemplateRef(name=name, key=f"templates/{t}") for t, name in names_of.items()}
     folders = zip_folders(templates)
     assert folders["t1"] == "合同" and folders["t3"] == "a_b"
     lowered = [folder.lower() for folder in folders.values()]
@@ -95,5 +96,6 @@ def test_archives_for_people_are_made_on_unix_and_dated() -> None:
 
 
 def test_folders_leave_out_the_templates_extension() -> None:
-    assert zip_folders({"t": {"name": "合同模板.docx"}, "u": {"name": "报价.DOTX"}}) == {
-        "t": "合同模板", "u": "报价"}
+    templates = {"t": TemplateRef(name="合同模板.docx", key="templates/t"),
+                 "u": TemplateRef(name="报价.DOTX", key="templates/u")}
+    assert zip_folders(templates) == {"t": "合同模板", "u": "报价"}

@@ -29,7 +29,6 @@ from services.gateway.tasks.schemas import (
     ActivityResponse,
     ItemDetailResponse,
     ItemPageResponse,
-    MessageResponse,
     RetryCreatedResponse,
     TaskPageResponse,
     TaskStatusResponse,
@@ -157,33 +156,6 @@ class TaskController(Controller):
                    "task": task_summary(task)}, "重试任务已创建")
 
 
-class GenerateController(Controller):
-    """The task API's original paths (`/api/v1/generate`) over the same tasks."""
-
-    path = "/api/v1/generate"
-    tags = ["tasks"]
-
-    @get("/status/{task_id:str}", summary="Task status (seed 002's path)",
-         responses=documented(TaskStatusResponse, errors=(404,)))
-    async def status(self, task_id: str, principal: Principal,
-                     task_service: TaskService) -> dict[str, Any]:
-        return await _status(task_service, principal, task_id)
-
-    @post("/cancel/{task_id:str}", status_code=200, summary="Cancel (seed 002's path)",
-          responses=documented(MessageResponse, errors=(404,)))
-    async def cancel(self, task_id: str, principal: Principal,
-                     task_service: TaskService) -> dict[str, Any]:
-        await task_service.cancel(principal, task_id)
-        return ok("任务已取消")
-
-    @get("/tasks", summary="List the caller's tasks (seed 002's path)",
-         responses=documented(TaskPageResponse))
-    async def list_tasks(self, principal: Principal, task_service: TaskService,
-                         page_num: PageNum = 1, page_size: PageSize = 10,
-                         status: StatusFilter = None) -> dict[str, Any]:
-        return await _list(task_service, principal, page_num, page_size, status, None)
-
-
 def _command(action: Literal["start", "pause", "resume", "cancel"], summary: str,
              message: str | None = None) -> HTTPRouteHandler:
     """`POST /api/v1/tasks/{task_id}/<action>`, answered with the task's summary."""
@@ -205,4 +177,5 @@ TASK_COMMANDS = [
     _command("cancel", "Cancel: unfinished items are cancelled, finished ones stay", "任务已取消"),
 ]
 
-TASK_HANDLERS = [TaskController, *TASK_COMMANDS, GenerateController]
+# Seed 002's own paths (`/api/v1/generate/...`) are the codegen area's.
+TASK_HANDLERS = [TaskController, *TASK_COMMANDS]

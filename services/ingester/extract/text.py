@@ -5,6 +5,7 @@ import codecs
 import re
 
 from charset_normalizer import from_bytes
+from cmarkgfm import cmark
 
 from services.ingester.extract.base import ExtractionError, Limits
 
@@ -34,38 +35,70 @@ def extract_txt(data: bytes, limits: Limits) -> str:
     return decode(data)
 
 
-_FENCE = re.compile(r"^\s*(```|~~~).*$", re.MULTILINE)
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_HEADING = re.compile(r"^[ ]{0,3}(#{1,6})[ \t]+", re.MULTILINE)
-_FENCED_HASH = re.compile(r"^#", re.MULTILINE)
-_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
-_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
-_TABLE_RULE = re.compile(r"^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*$", re.MULTILINE)
+_BLOCK_TAGS = frozenset({"p", "div", "pre", "li", "ul", "ol", "blockquote", "table", "thead",
+                         "tbody", "tr", "hr", "br", "h1", "h2", "h3", "h4", "h5", "h6"})
+_HEADING_LEVELS = {f"h{level}": level for level in range(1, 7)}
+# cmark escapes `<` and `>` in text and attributes, so outside raw HTML every `<` starts a tag;
+# `[^<>]` keeps each match attempt within one stretch between two `<`: linear in any input.
+_HTML_TOKEN = re.compile(r"(<!--|-->|<(/?)([a-zA-Z][a-zA-Z0-9]*)([^<>]*)>)")
+_ALT = re.compile(r'\salt="([^"]*)"')
+_CODE_HASH = re.compile(r"^#", re.MULTILINE)
+_BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n)+")
+_ESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&amp;", "&"))
 
 
-def _unfence(text: str) -> str:
-    """Code blocks without their fences; a `# comment` inside one is indented so that it is
-    not taken for a heading."""
-    parts = _FENCE.split(text)
-    # split() keeps the fence marker group: parts = text, marker, code, marker, text, ...
-    out: list[str] = []
-    inside = False
-    for index, part in enumerate(parts):
-        if index % 2:
-            inside = not inside
+def _markdown_html(text: str) -> str:
+    """CommonMark + GFM tables and strikethrough, parsed by cmark-gfm (C, linear time in its
+    input, checked against pathological inputs upstream). Raw HTML is kept: its text is text
+    the reader sees."""
+    return str(cmark.markdown_to_html_with_extensions(
+        text, options=cmark.Options.CMARK_OPT_UNSAFE, extensions=["table", "strikethrough"]))
+
+
+def _html_text(html: str) -> str:
+    """The text of cmark's HTML: headings as `# Title` lines, table rows as `a | b`, images
+    as their alt text, code as it is (a `# comment` in it indented, not a heading); tags and
+    comments dropped."""
+    parts = _HTML_TOKEN.split(html)
+    out: list[str] = [parts[0]]
+    code = comment = False
+    row_cells = -1  # cells seen in the current table row; -1 outside a row
+    # split() with 4 groups: text, token, closing slash, tag name, attributes, text, ...
+    for index in range(1, len(parts), 5):
+        token, slash, name, attrs, text = parts[index:index + 5]
+        if token == "<!--":
+            comment = True
+        elif token == "-->":
+            comment = False
+        elif not comment:
+            name = name.lower()
+            if name in _HEADING_LEVELS:
+                out.append("\n" if slash else "\n" + "#" * _HEADING_LEVELS[name] + " ")
+            elif name == "pre":
+                code = not slash
+                out.append("\n")
+            elif name == "tr":  # a row is a line: `a | b`
+                row_cells = -1 if slash else 0
+                out.append("" if slash else "\n")
+            elif name in ("td", "th") and not slash:
+                out.append(" | " if row_cells > 0 else "")
+                row_cells += 1
+            elif name in _BLOCK_TAGS:
+                out.append("\n")
+            elif name == "img":
+                alt = _ALT.search(attrs)
+                if alt:
+                    out.append(alt.group(1))
+        if comment or (row_cells >= 0 and not text.strip()):
             continue
-        out.append(_FENCED_HASH.sub("    #", part) if inside else part)
-    return "".join(out)
+        out.append(_CODE_HASH.sub("    #", text) if code else text)
+    plain = "".join(out)
+    for escaped, char in _ESCAPES:
+        plain = plain.replace(escaped, char)
+    return _BLANK_RUNS.sub("\n\n", plain).strip("\n") + "\n"
 
 
 def extract_markdown(data: bytes, limits: Limits) -> str:
     """Markdown without its markup (what a reader sees is what gets embedded), except headings,
     which stay `# Title` lines for the chunker (extract/base.py)."""
-    text = _unfence(decode(data))
-    text = _IMAGE.sub(r"\1", text)
-    text = _LINK.sub(r"\1", text)
-    text = _HEADING.sub(r"\1 ", text)
-    text = _TABLE_RULE.sub("", text)
-    text = _EMPHASIS.sub(r"\2", text)
-    return _TAG.sub("", text)
+    return _html_text(_markdown_html(decode(data)))

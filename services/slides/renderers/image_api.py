@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 
 from libs.errors import Permanent
+from libs.limiter import SharedLimiter
 from libs.observability import metrics
 from proto.slides import RendererName
 from services.slides.drawing.slide import fit_png
 from services.slides.renderers.base import Note, RenderedImage, RenderJob
-from services.slides.renderers.limiter import SharedLimiter
 
 MAX_IMAGE_BYTES = 32 * 1024 * 1024
 MAX_RETRY_AFTER_S = 30.0

@@ -8,6 +8,7 @@ const ZH = {
   // navigation, sign-in, shell
   "Tasks": "任务", "Documents": "文档", "Slides": "幻灯片", "Knowledge bases": "知识库",
   "Servers": "服务器", "Files": "文件", "Health": "健康状态", "Operations": "运维",
+  "Code generation": "代码生成",
   "Sign in": "登录", "Sign out": "退出", "Token": "令牌", "Loading…": "加载中…",
   "Paste an API token (`make up` prints one; more with ": "粘贴 API 令牌（`make up` 会打印一个；更多令牌用 ",
   "That token is not valid.": "该令牌无效。",

@@ -1,4 +1,4 @@
-"""A concurrency limit shared by every slides instance, so the image provider's rate limit holds
+"""A concurrency limit shared by every instance of a service, so a provider's rate limit holds
 however many instances run: N slots, each a PostgreSQL session-level advisory lock.
 
 Why advisory locks rather than a lease table: a lock belongs to its database session, so an
@@ -41,7 +41,7 @@ class SharedLimiter:
         before = self.ceiling
         self._ceiling = max(1.0, self._ceiling / 2)
         if self.ceiling != before:
-            log.info("slides.limiter.decreased", ceiling=self.ceiling, limit=self.limit)
+            log.info("limiter.decreased", ceiling=self.ceiling, limit=self.limit)
 
     def succeeded(self) -> None:
         """One more slot after `ceiling` successes in a row (additive increase)."""

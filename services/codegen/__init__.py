@@ -1,0 +1,1 @@
+"""The code-generation service: seed 002's four agents over one task."""

@@ -1,0 +1,1 @@
+"""The generated Kotlin project: templates, rendering, archive and preview."""

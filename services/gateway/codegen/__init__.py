@@ -1,0 +1,1 @@
+"""Seed 002's code-generation API: `/api/v1/generate/...`."""
