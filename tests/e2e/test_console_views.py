@@ -271,3 +271,18 @@ async def test_the_language_switch(browser: Browser, stack: Stack, alice: Api) -
     await expect(page.locator("#nav a[data-page=tasks]")).to_have_text("Tasks")
     await offline.close()
 
+
+
+async def test_offline_pages_say_so_and_offer_a_retry(browser: Browser, stack: Stack,
+                                                      alice: Api) -> None:
+    offline = await _context(browser)
+    page = await offline.context.new_page()
+    await sign_in(page, stack.url, alice.token or "")
+    await offline.context.set_offline(True)
+    await page.evaluate("location.hash = '#/kb'")
+    error = page.locator(".card.error")
+    await expect(error).to_contain_text("The gateway cannot be reached")
+    await offline.context.set_offline(False)
+    await error.locator("button", has_text="Try again").click()
+    await expect(page.locator("main h1")).to_have_text("Knowledge bases")
+    await offline.close()  # the browser logged the refused requests: expected here
