@@ -22,9 +22,10 @@ STEPS=(packages office slides kustomize venv ingester postgres pgvector rabbitmq
 
 # Debian packages the local stack needs; apt-get runs only when one is missing. Tesseract (with
 # Simplified Chinese and English) is the ingester's OCR for images inside PDF and DOCX files.
-# Chromium is the browser the web console's tests drive (Playwright only talks to it).
+# Chromium is the browser the web console's tests drive (Playwright only talks to it); unzip
+# (Info-ZIP) is what the tests check batch ZIPs with, as a Linux user opens them.
 APT_PACKAGES=(postgresql rabbitmq-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim
-              chromium)
+              chromium unzip)
 
 # pgvector is not packaged for bookworm: it is built from Debian's own source package of the
 # suite below (fetched with a private apt configuration, so the system's sources stay as they

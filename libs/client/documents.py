@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any, Literal
 
+from libs.client.errors import Conflict, NotFound
 from libs.client.models import (
     BatchControl,
     BatchCreated,
@@ -27,6 +29,19 @@ class Documents:
                         template_id: str | None = None) -> Template:
         return self._upload("/api/v2/templates", Template, path, name, template_id)
 
+    def ensure_template(self, path: Path, *, name: str | None = None) -> tuple[Template, bool]:
+        """The template of this content, uploaded only if the tenant has none yet (its id is
+        the content's hash); answers it and whether it was uploaded now."""
+        chosen = content_id("tpl", path)
+        try:
+            return self.template(chosen), False
+        except NotFound:
+            pass
+        try:
+            return self.upload_template(path, name=name, template_id=chosen), True
+        except Conflict:  # uploaded meanwhile by someone else
+            return self.template(chosen), False
+
     def templates(self) -> list[Template]:
         return self._t.call_data("GET", "/api/v2/templates", list[Template])
 
@@ -41,6 +56,19 @@ class Documents:
                            source_id: str | None = None) -> DataSource:
         return self._upload("/api/v2/data-sources", DataSource, path, name, source_id)
 
+    def ensure_data_source(self, path: Path, *,
+                           name: str | None = None) -> tuple[DataSource, bool]:
+        """The data source of this content, uploaded only if the tenant has none yet."""
+        chosen = content_id("ds", path)
+        try:
+            return self.data_source(chosen), False
+        except NotFound:
+            pass
+        try:
+            return self.upload_data_source(path, name=name, source_id=chosen), True
+        except Conflict:
+            return self.data_source(chosen), False
+
     def data_sources(self) -> list[DataSource]:
         return self._t.call_data("GET", "/api/v2/data-sources", list[DataSource])
 
@@ -54,7 +82,9 @@ class Documents:
     def create_batch(self, template_ids: list[str], output_format: Literal["docx", "pdf"], *,
                      data_source_id: str | None = None, rows: list[dict[str, Any]] | None = None,
                      name: str | None = None, parallel: bool = False,
-                     options: dict[str, Any] | None = None) -> BatchCreated:
+                     options: dict[str, Any] | None = None,
+                     row_range: tuple[int, int | None] | None = None) -> BatchCreated:
+        """`row_range`: rows first..last of the source (1-based, inclusive; None: to the end)."""
         body: dict[str, Any] = {"templateIds": template_ids, "outputFormat": output_format,
                                 "mode": "parallel" if parallel else "sequential",
                                 "options": options or {}}
@@ -64,6 +94,9 @@ class Documents:
             body["data"] = rows
         if name:
             body["name"] = name
+        if row_range:
+            body["rowRange"] = {"first": row_range[0], **(
+                {"last": row_range[1]} if row_range[1] is not None else {})}
         return self._t.call_data("POST", "/api/v2/batch/tasks", BatchCreated, json=body)
 
     def control(self, task_id: str, action: str) -> BatchControl:
@@ -88,3 +121,12 @@ class Documents:
             return self._t.call_data("POST", route, type_, data=form,
                                      files={"file": (path.name, handle)},
                                      timeout=UPLOAD_TIMEOUT_S)
+
+
+def content_id(prefix: str, path: Path) -> str:
+    """An upload's id from its bytes (SHA-256, 160 bits): the same file twice is one upload."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return f"{prefix}-{digest.hexdigest()[:40]}"

@@ -79,6 +79,12 @@ class TaskItem(Camel):
     duration_ms: int | None = None
 
 
+class ItemDetail(TaskItem):
+    task_id: str = ""
+    input: dict[str, Any] = {}
+    parent_task_id: str | None = None
+
+
 class ItemPage(Camel):
     total: int
     page_num: int

@@ -32,7 +32,7 @@ from jinja2 import Environment, Template
 from jinja2.exceptions import SecurityError, TemplateError
 from lxml import etree  # type: ignore[import-untyped]
 
-from libs.docxfast.errors import TemplateRejected, Unsupported
+from libs.docxfast.errors import EXPRESSION_ERRORS, TemplateRejected, Unsupported, expression_error
 from libs.docxfast.zipraw import BadZip, Prefix, RawEntry, read_entries
 
 FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
@@ -235,3 +235,5 @@ def _render(template: Template, row: dict[str, Any]) -> str:
         raise TemplateRejected(f"template blocked by the sandbox: {exc}") from exc
     except TemplateError as exc:
         raise TemplateRejected(f"template error: {exc}") from exc
+    except EXPRESSION_ERRORS as exc:
+        raise expression_error(exc) from exc

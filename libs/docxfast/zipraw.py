@@ -14,6 +14,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 STORED, DEFLATED = 0, 8
@@ -28,6 +29,16 @@ _VERSION = 20  # 2.0: deflate; 45 when an entry needs ZIP64
 _VERSION64 = 45
 # 1980-01-01 00:00: a fixed timestamp keeps rendered documents byte-for-byte reproducible.
 DEFAULT_DOS_TIME = (0 << 11, (1 << 5) | 1)
+# "Made by" Unix, with regular-file mode 0644: Info-ZIP's unzip then trusts the UTF-8 flag and
+# shows non-ASCII names as they are (made by MS-DOS, it reads them as a DOS code page).
+_MADE_BY_UNIX = 3 << 8
+_UNIX_FILE_MODE = 0o100644 << 16
+
+
+def dos_time(moment: datetime) -> tuple[int, int]:
+    """(time, date) in DOS format, to the even second DOS keeps."""
+    return ((moment.hour << 11) | (moment.minute << 5) | (moment.second // 2),
+            ((max(moment.year, 1980) - 1980) << 9) | (moment.month << 5) | moment.day)
 
 
 class Readable(Protocol):
@@ -147,8 +158,11 @@ class ZipWriter:
     record is spooled to a temporary file as the entry begins; names are checked for uniqueness
     by a 16-byte digest kept in a set (about 90 bytes an entry: 9 MB for 100,000)."""
 
-    def __init__(self, out: Writable) -> None:
+    def __init__(self, out: Writable, *, unix: bool = False) -> None:
+        """`unix`: entries say they were made on Unix, as files of mode 0644 (archives people
+        unpack; a DOCX package keeps the MS-DOS origin Word writes)."""
         self._out = out
+        self._unix = unix
         self._offset = 0
         self._count = 0
         self._directory = tempfile.TemporaryFile()
@@ -172,7 +186,7 @@ class ZipWriter:
         self._names.add(digest)
         record = _Written(encoded, method, crc & _LIMIT32, compressed_size, size, self._offset,
                           dos_time)
-        self._directory.write(_central_record(record))
+        self._directory.write(_central_record(record, self._unix))
         self._count += 1
         self._emit(_local_header(record))
 
@@ -202,7 +216,7 @@ class ZipWriter:
         self._offset += len(data)
 
 
-def _central_record(record: _Written) -> bytes:
+def _central_record(record: _Written, unix: bool = False) -> bytes:
     extra_fields = []
     size, compressed_size, offset = record.size, record.compressed_size, record.offset
     if size >= _LIMIT32:
@@ -219,9 +233,10 @@ def _central_record(record: _Written) -> bytes:
     version = _VERSION64 if extra_fields else _VERSION
     flags = _UTF8_FLAG if not record.name.isascii() else 0
     return _CENTRAL.pack(
-        b"PK\x01\x02", version, version, flags, record.method, record.dos_time[0],
-        record.dos_time[1], record.crc, compressed_size, size, len(record.name),
-        len(extra), 0, 0, 0, 0, offset) + record.name + extra
+        b"PK\x01\x02", version | (_MADE_BY_UNIX if unix else 0), version, flags, record.method,
+        record.dos_time[0], record.dos_time[1], record.crc, compressed_size, size,
+        len(record.name), len(extra), 0, 0, 0, _UNIX_FILE_MODE if unix else 0,
+        offset) + record.name + extra
 
 
 def _local_header(record: _Written) -> bytes:

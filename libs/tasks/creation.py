@@ -19,6 +19,9 @@ _json = msgspec.json.Encoder()
 class NewItem(msgspec.Struct, frozen=True):
     payload: dict[str, Any]
     group_key: str | None = None
+    # The item's number; by default its position. A retry task keeps its items' original
+    # numbers, so "#17" names the same row in the task and in its retry.
+    seq: int | None = None
 
 
 class NewTask(msgspec.Struct, kw_only=True):
@@ -112,7 +115,7 @@ async def insert_task(conn: AsyncConnection, new: NewTask) -> Task:
         ),
         {
             "task_id": task_id,
-            "seqs": list(range(len(new.items))),
+            "seqs": [i if item.seq is None else item.seq for i, item in enumerate(new.items)],
             "groups": [item.group_key for item in new.items],
             "payloads": [_json.encode(item.payload).decode() for item in new.items],
         },

@@ -135,6 +135,8 @@ def task_from_mapping(values: dict[str, Any]) -> Task:
     for key in ("id", "tenant_id", "user_id", "parent_task_id"):
         if values[key] is not None:
             values[key] = str(values[key])
+    if values["status"] in FINISHED:  # a step a worker reported last is over once the task is
+        values["current_step"] = None
     return msgspec.convert(values, Task, from_attributes=True, strict=False)
 
 

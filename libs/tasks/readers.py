@@ -23,6 +23,7 @@ from libs.tasks.model import (
     task_from_mapping,
     task_from_row,
 )
+from libs.tasks.progress import stage_views
 from libs.tasks.transitions import sql_states
 
 
@@ -36,6 +37,9 @@ class TaskFilter(msgspec.Struct, frozen=True, kw_only=True):
     exclusivity_key: str | None = None
     # (params key, value): tasks whose `params[key]` (an array or object) holds `value`.
     params_hold: tuple[str, str] | None = None
+    # Tasks whose id starts with this (the short ids people copy) or whose name holds it.
+    search: str | None = None
+    parent_task_id: str | None = None  # the retries of this task
     running_stage: str | None = None  # tasks whose stage of this name is running
 
 
@@ -46,6 +50,9 @@ _WHERE = """tenant_id = :tenant_id
     AND (CAST(:exclusivity_key AS text) IS NULL OR exclusivity_key = :exclusivity_key)
     AND (CAST(:params_key AS text) IS NULL
          OR params -> CAST(:params_key AS text) ? CAST(:params_value AS text))
+    AND (CAST(:search AS text) IS NULL OR starts_with(CAST(id AS text), lower(:search))
+         OR strpos(lower(name), lower(:search)) > 0)
+    AND (CAST(:parent AS text) IS NULL OR CAST(parent_task_id AS text) = :parent)
     AND (CAST(:running_stage AS text) IS NULL OR EXISTS (SELECT 1 FROM task_stages rs
          WHERE rs.task_id = tasks.id AND rs.name = :running_stage AND rs.status = 'running'))"""
 
@@ -55,6 +62,7 @@ def _where_params(where: TaskFilter) -> dict[str, Any]:
     return {"tenant_id": where.tenant_id, "user_id": where.user_id, "kind": where.kind,
             "statuses": None if where.statuses is None else sorted(where.statuses),
             "exclusivity_key": where.exclusivity_key, "params_key": key, "params_value": value,
+            "search": where.search or None, "parent": where.parent_task_id,
             "running_stage": where.running_stage}
 
 
@@ -147,19 +155,21 @@ async def get_task_with_stages(
         return None
     values = dict(record)
     stages: list[dict[str, Any]] = values.pop("stages")
-    return task_from_mapping(values), msgspec.convert(stages, list[Stage], strict=False)
+    task = task_from_mapping(values)
+    return task, stage_views(task, msgspec.convert(stages, list[Stage], strict=False))
 
 
-async def get_stages(conn: AsyncConnection, task_id: str) -> list[Stage]:
+async def get_stages(conn: AsyncConnection, task: Task) -> list[Stage]:
     rows = await conn.execute(
         text(
             """SELECT position, name, label, status, progress, started_at, completed_at,
             summary, error_message, metadata FROM task_stages WHERE task_id = :id
             ORDER BY position"""
         ),
-        {"id": task_id},
+        {"id": task.id},
     )
-    return [msgspec.convert(dict(row._mapping), Stage, strict=False) for row in rows]
+    return stage_views(task, [msgspec.convert(dict(row._mapping), Stage, strict=False)
+                              for row in rows])
 
 
 async def get_transitions(conn: AsyncConnection, task_id: str,

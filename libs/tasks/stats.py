@@ -1,6 +1,7 @@
 """Aggregate reads of the task tables for the metrics gauges (sampled by the scheduler)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -58,3 +59,41 @@ async def tenant_shares(conn: AsyncConnection, default_weight: int = 1) -> list[
                         tasks=r.tasks, queued=int(r.queued), inflight=int(r.inflight),
                         share=float(r.share or 0.0), waiting_tasks=r.waiting_tasks,
                         weight=r.weight) for r in rows]
+
+
+@dataclass(frozen=True)
+class MinuteStats:
+    minute: datetime
+    kind: str
+    done: int
+    failed: int
+    waiting: int  # items created but not started by the minute's end
+    running: int  # items started but not finished by the minute's end
+
+
+async def last_hour(conn: AsyncConnection, tenant_id: str) -> list[MinuteStats]:
+    """A tenant's activity per minute and kind over the last hour, from the items themselves:
+    items finished (done, failed) in each minute, and the queue (waiting, running) at its end.
+    Only tasks alive during the hour are read (the owner index, then each task's items)."""
+    rows = await conn.execute(text(
+        """WITH recent AS (
+            SELECT id, kind, created_at FROM tasks WHERE tenant_id = :tenant
+              AND (completed_at IS NULL OR completed_at >= now() - interval '1 hour')),
+          minutes AS (
+            SELECT m, m + interval '1 minute' AS e FROM generate_series(
+                date_trunc('minute', now()) - interval '59 minutes', date_trunc('minute', now()),
+                interval '1 minute') AS m)
+        SELECT minutes.m AS minute, r.kind,
+          count(*) FILTER (WHERE i.status = 'done' AND i.finished_at >= minutes.m
+                           AND i.finished_at < minutes.e) AS done,
+          count(*) FILTER (WHERE i.status = 'failed' AND i.finished_at >= minutes.m
+                           AND i.finished_at < minutes.e) AS failed,
+          count(*) FILTER (WHERE r.created_at < minutes.e AND i.status <> 'cancelled'
+                           AND (i.started_at IS NULL OR i.started_at >= minutes.e)
+                           AND (i.finished_at IS NULL OR i.finished_at >= minutes.e)) AS waiting,
+          count(*) FILTER (WHERE i.started_at < minutes.e
+                           AND (i.finished_at IS NULL OR i.finished_at >= minutes.e)) AS running
+        FROM minutes CROSS JOIN recent r JOIN task_items i ON i.task_id = r.id
+        GROUP BY minutes.m, r.kind ORDER BY minutes.m, r.kind"""), {"tenant": tenant_id})
+    return [MinuteStats(row.minute, row.kind, row.done, row.failed, row.waiting, row.running)
+            for row in rows]

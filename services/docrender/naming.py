@@ -8,6 +8,8 @@ from libs.storage import task_prefix
 from proto.documents import TemplateRef
 
 _UNSAFE = re.compile(r"[^\w\-. ]+")
+# A template's own extension is no part of its folder's name: `合同模板.docx` holds PDFs too.
+_TEMPLATE_EXTENSION = re.compile(r"\.(docx|dotx|docm|doc)$", re.IGNORECASE)
 MANIFEST = "manifest.json"
 
 
@@ -37,7 +39,8 @@ def zip_folders(templates: Mapping[str, TemplateRef]) -> dict[str, str]:
     taken = {MANIFEST}
     folders = {}
     for template_id, template in templates.items():
-        base = safe_name(template.name, safe_name(template_id, "template"))
+        name = _TEMPLATE_EXTENSION.sub("", template.name or "")
+        base = safe_name(name, safe_name(template_id, "template"))
         candidates = [base, f"{base}_{safe_name(template_id, 'template')}"]
         folder = next((c for c in candidates if c.lower() not in taken), None)
         counter = 2

@@ -15,12 +15,13 @@ import json
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import IO, Any
 
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.docxfast.zipraw import DEFLATED, STORED, Writable, ZipWriter, iter_chunks
+from libs.docxfast.zipraw import DEFLATED, STORED, Writable, ZipWriter, dos_time, iter_chunks
 from libs.errors import ArtifactsMissing
 from libs.observability import tracing
 from libs.storage import ObjectMissing, Storage, task_prefix
@@ -122,9 +123,12 @@ class _Archive:
         self._folders = zip_folders(self._templates)
         self._format = params.output_format
         self._counts = counts
+        # Every entry dated when the archive is made (DOS times are local times, as unzip
+        # shows them): what a person unpacking it sees as the files' dates.
+        self._when = dos_time(datetime.now())
 
     def write(self, out: Writable, pages: Iterator[list[Entry]]) -> int:
-        writer = ZipWriter(out)
+        writer = ZipWriter(out, unix=True)
         with tempfile.TemporaryFile() as manifest:
             manifest.write(b"[")
             first = True
@@ -138,7 +142,7 @@ class _Archive:
                         named.append((name, entry.result))
                 self._copy_documents(writer, named)
             manifest.write(b"\n]\n")
-            _add_deflated(writer, MANIFEST, manifest)
+            _add_deflated(writer, MANIFEST, manifest, self._when)
         return writer.close()
 
     def _manifest_line(self, entry: Entry) -> tuple[bytes, str | None]:
@@ -172,7 +176,7 @@ class _Archive:
                     offset, size = result.offset, result.size
                     for _ in iter_chunks(stream, offset - position):
                         pass  # a gap: a document of this pack listed on another page
-                    writer.begin(name, STORED, result.crc or 0, size, size)
+                    writer.begin(name, STORED, result.crc or 0, size, size, self._when)
                     for chunk in iter_chunks(stream, size):
                         writer.write(chunk)
                     position = offset + size
@@ -181,12 +185,12 @@ class _Archive:
         """A document stored as its own object (PDF, or a DOCX rendered before packs)."""
         size, key = result.size, result.key or ""
         if result.crc is not None:
-            writer.begin(name, STORED, result.crc, size, size)
+            writer.begin(name, STORED, result.crc, size, size, self._when)
             self._storage.copy_object_to(key, _Forward(writer))  # type: ignore[arg-type]
             return
         with self._storage.open_range(key, 0, size) as stream:
             data = b"".join(iter_chunks(stream, min(size, MAX_UNINDEXED_BYTES)))
-        writer.begin(name, STORED, zlib.crc32(data), len(data), len(data))
+        writer.begin(name, STORED, zlib.crc32(data), len(data), len(data), self._when)
         writer.write(data)
 
 
@@ -201,7 +205,8 @@ class _Forward:
         return len(chunk)
 
 
-def _add_deflated(writer: ZipWriter, name: str, source: IO[bytes]) -> None:
+def _add_deflated(writer: ZipWriter, name: str, source: IO[bytes],
+                  when: tuple[int, int]) -> None:
     """Deflates a spooled file into a second one (CRC and sizes must precede the data)."""
     source.seek(0)
     compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
@@ -214,6 +219,6 @@ def _add_deflated(writer: ZipWriter, name: str, source: IO[bytes]) -> None:
         packed.write(compressor.flush())
         compressed_size = packed.tell()
         packed.seek(0)
-        writer.begin(name, DEFLATED, crc, compressed_size, size)
+        writer.begin(name, DEFLATED, crc, compressed_size, size, when)
         for chunk in iter_chunks(packed, compressed_size):
             writer.write(chunk)

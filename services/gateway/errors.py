@@ -83,6 +83,10 @@ def task_not_found(task_id: str) -> ApiError:
     return ApiError(404, "TASK_NOT_FOUND", f"task {task_id} does not exist")
 
 
+def item_not_found(task_id: str, seq: int) -> ApiError:
+    return ApiError(404, "ITEM_NOT_FOUND", f"task {task_id} has no item #{seq}")
+
+
 def batch_not_found(batch_id: str) -> ApiError:
     return ApiError(404, "BATCH_NOT_FOUND", f"batch {batch_id} does not exist")
 

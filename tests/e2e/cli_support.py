@@ -28,7 +28,8 @@ class Result:
 
 def cli_env(config_home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
-    env.update(XDG_CONFIG_HOME=str(config_home), COLUMNS="160", **extra)
+    # English unless a test asks otherwise: what a test reads must not follow the machine's locale.
+    env.update(XDG_CONFIG_HOME=str(config_home), COLUMNS="160", CONVEYOR_LANG="en", **extra)
     return env
 
 

@@ -5,6 +5,7 @@ tests stand in for: an OpenAI-compatible embeddings API for the knowledge-base s
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
@@ -27,6 +28,9 @@ REPO = Path(__file__).resolve().parents[2]
 # Every run writes each page here (ignored by git); docs/screenshots/ keeps chosen ones.
 SCREENSHOTS = Path(os.environ.get("CONVEYOR_SCREENSHOTS", REPO / "build" / "screenshots"))
 DIMENSIONS = 384
+# axe-core, vendored (tests/e2e/vendor/README.md): the accessibility rules every page must pass.
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.10.3" / "axe.min.js"
+BLOCKING_IMPACTS = ("critical", "serious")
 # Chromium logs every 4xx answer; the console shows those to the user as messages on purpose.
 EXPECTED_HTTP_ERROR = "Failed to load resource: the server responded with a status of 4"
 
@@ -84,6 +88,17 @@ async def sign_in(page: Page, base_url: str, token: str) -> None:
     await page.fill("#token", token)
     await page.click("#signin button[type=submit]")
     await page.wait_for_selector("#task-list")
+
+
+async def axe_violations(page: Page) -> list[str]:
+    """axe-core's critical and serious violations on the page as it is, one line each (the rule,
+    its help and the first offending elements). Run through the DevTools protocol, so the
+    console's CSP (scripts from its own origin only) stays as it is."""
+    await page.evaluate(await asyncio.to_thread(AXE.read_text, encoding="utf-8"))
+    found = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['impact']} {v['id']}: {v['help']} at "
+            + "; ".join(", ".join(node["target"]) for node in v["nodes"][:3])
+            for v in found["violations"] if v["impact"] in BLOCKING_IMPACTS]
 
 
 async def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:

@@ -197,6 +197,7 @@ async def test_cancel_and_retry_failed_appear_only_when_allowed(page: Page, stac
     task = await alice.create_echo(_items(200, sleep_ms=100), concurrency=2, name="doomed")
     await page.goto(f"{stack.url}/ui/#/tasks/{task['taskId']}")
     await expect(page.locator(".page-head .badge").first).to_have_text("running")
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # "Cancel …?"
     await page.click("#task-actions [data-action=cancel]")
     await expect(page.locator(".page-head .badge").first).to_have_text("cancelled")
     assert await _buttons(page) == []
@@ -292,6 +293,15 @@ async def test_slide_batch_thumbnails(page: Page, stack: Stack, workers: Workers
     assert widths == [1920] * 4, widths
     await expect(page.locator("#thumbs figure .badge")).to_have_text(["done"] * 4)
     await screenshot(page, "08-slides")
+    await page.locator("#thumbs .full-size").first.click()  # the full-size view, downloadable
+    viewer = page.locator("dialog.viewer[open]")
+    await expect(viewer.locator("img")).to_be_visible()
+    assert await viewer.locator("img").evaluate("i => i.naturalWidth") == 1920
+    async with page.expect_download() as download_info:
+        await viewer.locator(".download-slide").click()
+    assert (await download_info.value).suggested_filename == "slide-1.png"
+    await page.keyboard.press("Escape")
+    await expect(viewer).to_have_count(0)
 
 
 async def test_health_and_servers_pages_and_a_workflow_batch(

@@ -3,10 +3,13 @@ matches the entries, and the renderer each template got at upload."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import tempfile
 import zipfile
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import httpx
 import pytest_asyncio
@@ -86,3 +89,39 @@ async def test_a_template_the_fast_path_cannot_prove_renders_through_docxtpl(
     rendered = docx.Document(io.BytesIO(archive.read("fallback/00002.docx")))
     assert rendered.core_properties.title == "Report for 李四"
     assert "Hello 李四" in docx_text(archive.read("fallback/00002.docx"))
+
+
+async def test_info_zip_lists_chinese_names_with_todays_date(
+    alice: Api, docx_renderer: None
+) -> None:
+    """Info-ZIP's unzip (what Linux users have) shows the names as written and the dates the
+    archive was made, and a folder is named after the template without its `.docx`."""
+    uploaded = await _upload(alice, template("{{ name }}"), "合同模板.docx")
+    body = {"templateIds": [uploaded["templateId"]], "outputFormat": "docx",
+            "data": [{"name": "张三"}, {"name": "李四"}]}
+    before = datetime.now().date()
+    task_id = (await alice.http.post("/api/v2/batch/tasks", json=body)).json()["data"]["taskId"]
+    await alice.http.post(f"/api/v2/batch/tasks/{task_id}/start")
+    final = await alice.wait_finished(task_id, 120)
+    assert final["status"] == "completed", final
+    # Every row counted in the items' stage, the ZIP's done, and no step left over.
+    assert [(a["agentType"], a["status"], a["resultSummary"]) for a in final["agents"]] == [
+        ("process", "completed", "2 done, 0 failed of 2"), ("finalize", "completed", None)]
+    assert final["currentStep"] is None
+    redirect = await alice.http.get(f"/api/v2/batch/tasks/{task_id}/download/zip")
+    async with httpx.AsyncClient() as plain:
+        download = await plain.get(redirect.headers["location"])
+    after = datetime.now().date()
+    with tempfile.NamedTemporaryFile(suffix=".zip") as file:
+        file.write(download.content)
+        file.flush()
+        unzip = await asyncio.create_subprocess_exec(
+            "unzip", "-l", file.name, stdout=asyncio.subprocess.PIPE,
+            env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+        listing, _ = await unzip.communicate()
+        assert unzip.returncode == 0
+    lines = listing.decode("utf-8").splitlines()
+    names = {line.split()[-1]: line.split()[1] for line in lines if line.endswith(".docx")}
+    assert set(names) == {"合同模板/00001.docx", "合同模板/00002.docx"}, listing.decode()
+    dates = {before.isoformat(), after.isoformat()}
+    assert set(names.values()) <= dates, listing.decode()

@@ -119,7 +119,7 @@ async def test_running_batch_loses_documents_then_retry_failed_renders_exactly_t
     retried = await alice.wait_finished(retry_id, timeout_s=60)
     assert retried["status"] == "completed" and retried["totalItems"] == lost
     names, manifest = await _zip_names(alice, retry_id)
-    assert names == [f"t.docx/{i + 1:05d}.docx" for i in range(ROWS)]  # named by the file
+    assert names == [f"t/{i + 1:05d}.docx" for i in range(ROWS)]  # named by the file
     assert [row["rowIndex"] for row in manifest] == list(range(ROWS))
     assert {row["status"] for row in manifest} == {"done"}
 

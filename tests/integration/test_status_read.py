@@ -45,7 +45,7 @@ async def test_the_status_read_matches_the_readers_and_is_scoped(database_url: s
         task, stages = found
         async with db.connect() as conn:
             assert task == await readers.get_task(conn, task_id, tenant_id=tenant)
-            assert stages == await readers.get_stages(conn, task_id)
+            assert stages == await readers.get_stages(conn, task)
         assert [s.name for s in stages] == ["items", "finalize"] and stages[0].metadata == {}
         assert (await _status(db, task_id, tenant, None)) == found  # an admin: any user
         assert await _status(db, task_id, tenant, str(uuid.uuid4())) is None  # another user

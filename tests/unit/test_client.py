@@ -12,6 +12,7 @@ import pytest
 from libs.client import ApiError, Client, Conflict, NotFound, TransportError
 from libs.client.cli import config
 from libs.client.errors import error_from_response
+from libs.client.tasks import AmbiguousId
 
 ENVELOPE = {"success": False, "code": 404, "message": "task x does not exist", "data": None,
             "detail": "task x does not exist",
@@ -79,3 +80,25 @@ def test_a_broken_config_file_says_what_to_do(tmp_path: Path,
     (tmp_path / "conveyor" / "config.json").write_text("not json")
     with pytest.raises(SystemExit, match="conveyor login"):
         config.load()
+
+
+def test_a_short_id_resolves_to_the_one_task_it_starts() -> None:
+    ids = ["8824abc4-0000-4000-8000-000000000001", "8824abd0-0000-4000-8000-000000000002"]
+    searched: list[str] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        search = request.url.params["q"]
+        searched.append(search)
+        found = [{"taskId": i, "status": "running"} for i in ids if i.startswith(search)]
+        return httpx.Response(200, json={"code": 200, "message": "成功", "timestamp": "x",
+                                         "data": {"total": len(found), "pageNum": 1,
+                                                  "pageSize": 6, "pages": 1, "tasks": found}})
+
+    with Client("http://gw", "secret", transport=httpx.MockTransport(gateway)) as client:
+        assert client.tasks.resolve("8824ABC4") == ids[0]
+        assert client.tasks.resolve(ids[1]) == ids[1]  # a full id: no search
+        assert client.tasks.resolve("not-an-id") == "not-an-id"  # the API will say 404
+        assert client.tasks.resolve("ffff") == "ffff"
+        with pytest.raises(AmbiguousId, match="8824ab matches several tasks"):
+            client.tasks.resolve("8824ab")
+    assert searched == ["8824abc4", "ffff", "8824ab"]

@@ -139,4 +139,16 @@ def test_render_rows_reports_each_row() -> None:
     results = render_rows("fields", source, PARTS, [
         {"name": "a", "age": 50, "email": "e"}, {"name": "b", "age": "x", "email": "e"}])
     assert results[0].data is not None and results[0].crc
-    assert results[1].data is None and results[1].error and "TypeError" in results[1].error
+    assert results[1].data is None and results[1].rejected and "TypeError" in results[1].rejected
+
+
+def test_an_expression_that_raises_is_the_templates_fault_on_both_paths() -> None:
+    """`{{ 1 / 0 }}` fails the same way on every attempt: rejected (permanent), not retried."""
+    document = docx.Document()
+    document.add_paragraph("{{ amount / 0 }}")
+    out = io.BytesIO()
+    document.save(out)
+    for renderer in (PARTS, DOCXTPL):
+        [result] = render_rows(f"divide-{renderer}", out.getvalue(), renderer, [{"amount": 1}])
+        assert result.error is None and result.rejected == (
+            "template error: ZeroDivisionError: division by zero")

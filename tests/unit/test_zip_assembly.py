@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
+from datetime import datetime
 
 import pytest
 
-from libs.docxfast.zipraw import DEFLATED, STORED, RawEntry, ZipWriter, read_entries
+from libs.docxfast.zipraw import DEFLATED, STORED, RawEntry, ZipWriter, dos_time, read_entries
 from proto.documents import TemplateRef
 from services.docrender.naming import MANIFEST, zip_entry, zip_folders
 
@@ -78,3 +80,22 @@ def test_folders_are_unique_whatever_the_template_names() -> None:
     assert folders == zip_folders(templates)  # every process computes the same
     names = {zip_entry(folders[t], row, "docx") for t in templates for row in range(3)}
     assert len(names) == 3 * len(templates)
+
+
+def test_archives_for_people_are_made_on_unix_and_dated() -> None:
+    out = io.BytesIO()
+    writer = ZipWriter(out, unix=True)
+    when = datetime(2026, 12, 7, 21, 5, 30)
+    writer.begin("合同模板/00001.docx", STORED, zlib.crc32(b"x"), 1, 1, dos_time(when))
+    writer.write(b"x")
+    writer.close()
+    [info] = zipfile.ZipFile(out).infolist()
+    assert (info.filename, info.create_system, info.date_time) == (
+        "合同模板/00001.docx", 3, (2026, 12, 7, 21, 5, 30))
+    assert info.external_attr >> 16 == 0o100644
+
+
+def test_folders_leave_out_the_templates_extension() -> None:
+    templates = {"t": TemplateRef(name="合同模板.docx", key="templates/t"),
+                 "u": TemplateRef(name="报价.DOTX", key="templates/u")}
+    assert zip_folders(templates) == {"t": "合同模板", "u": "报价"}

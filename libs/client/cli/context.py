@@ -16,6 +16,8 @@ from rich.table import Table
 
 from libs.client import ApiError, Client, TransportError, Unauthorized
 from libs.client.cli import config
+from libs.client.cli.i18n import tr
+from libs.client.tasks import AmbiguousId
 
 
 class Exit(enum.IntEnum):
@@ -59,13 +61,18 @@ class Cli:
             self._client = Client(profile.url, profile.token)
         return self._client
 
+    def task_id(self, given: str) -> str:
+        """A task id, or the unique prefix of one, as the full id."""
+        return self.client().tasks.resolve(given)
+
     def emit_table(self, value: Any, columns: Sequence[str],
                    rows: Iterable[Sequence[str]]) -> None:
-        """`--json`: the value; otherwise a plain table of `rows`."""
+        """`--json`: the value; otherwise a plain table of `rows` (ids are never cut)."""
+        listed = [list(row) for row in rows]
         table = Table(box=None)
-        for column in columns:
-            table.add_column(column)
-        for row in rows:
+        for index, column in enumerate(columns):
+            add_column(table, column, [row[index] for row in listed])
+        for row in listed:
             table.add_row(*row)
         self.emit(value, lambda: self.out.print(table))
 
@@ -78,8 +85,17 @@ class Cli:
             human()
 
 
+def add_column(table: Table, column: str, values: Sequence[str]) -> None:
+    """An ID column is as wide as its longest id (others give way in a narrow terminal): a
+    cut id cannot be pasted into the next command."""
+    if column == "ID":
+        table.add_column(column, no_wrap=True, min_width=max(map(len, values), default=2))
+    else:
+        table.add_column(column, overflow="fold")
+
+
 def fail(code: Exit, message: str) -> None:
-    click.echo(f"conveyor: {message}", err=True)
+    click.echo(f"conveyor: {tr(message)}", err=True)
     raise SystemExit(int(code))
 
 
@@ -98,10 +114,18 @@ def api_errors() -> Iterator[None]:
     except Unauthorized as exc:
         fail(Exit.AUTH, f"{exc} (run `conveyor login`)")
     except ApiError as exc:
-        detail = f"\n  details: {msgspec.json.encode(exc.details).decode()}" if exc.details else ""
-        fail(Exit.API_ERROR, f"{exc}{detail}")
+        fail(Exit.API_ERROR, one_line(exc))
+    except AmbiguousId as exc:
+        fail(Exit.API_ERROR, str(exc))
     except TransportError as exc:
         fail(Exit.UNREACHABLE, str(exc))
+
+
+def one_line(exc: ApiError) -> str:
+    """The API's message as a person reads it, its status and code after it for scripts:
+    `rows.csv lacks amount, city (400 MISSING_COLUMNS)`."""
+    message = " ".join(exc.message.split())
+    return f"{message} ({exc.status} {exc.code})"
 
 
 pass_cli = click.make_pass_decorator(Cli, ensure=True)

@@ -24,6 +24,7 @@ from rich.text import Text
 
 from libs.client import Client, TransportError
 from libs.client.cli.context import Cli, Exit, fail
+from libs.client.cli.i18n import tr
 from libs.client.models import FINISHED, StreamEvent, Task
 
 # Without any event for this long the task is read once (an event may have been lost) and the
@@ -107,7 +108,9 @@ def follow(cli: Cli, task_id: str, label: str,
     client = cli.client()
     try:
         with progress_bar(cli) as bar:
-            row = bar.add_task(label, total=None, stage="")
+            # The id leads the line: what `tasks watch` / `tasks cancel` need, in full.
+            description = f"{task_id} {tr(label)}".rstrip()
+            row = bar.add_task(description, total=None, stage="")
             for snap in snapshots(client, task_id, on_event):
                 bar.update(row, total=snap.total or None, completed=snap.settled,
                            stage=snap.stage or snap.status)
@@ -118,7 +121,7 @@ def follow(cli: Cli, task_id: str, label: str,
 
 def _interrupted(cli: Cli, client: Client, task_id: str) -> None:
     try:
-        cancel = click.confirm(f"\nCancel task {task_id}?", default=False, err=True)
+        cancel = click.confirm("\n" + tr(f"Cancel task {task_id}?"), default=False, err=True)
     except (click.Abort, EOFError, KeyboardInterrupt):
         cancel = False
     if not cancel:

@@ -1,13 +1,14 @@
-"""`conveyor tasks ls|show|watch|start|pause|resume|cancel|retry`."""
+"""`conveyor tasks ls|show|item|watch|start|pause|resume|cancel|retry`."""
 
 from __future__ import annotations
 
 import sys
 
 import click
+import msgspec
 from rich.table import Table
 
-from libs.client.cli.context import Cli, api_errors, finish, json_option, pass_cli
+from libs.client.cli.context import Cli, add_column, api_errors, finish, json_option, pass_cli
 from libs.client.cli.follow import event_line, follow, outcome
 from libs.client.models import StreamEvent, Task
 
@@ -16,14 +17,15 @@ STATUSES = ["pending", "running", "paused", "completed", "partial_success", "fai
 
 
 def task_table(tasks: list[Task]) -> Table:
+    rows = [[t.task_id, t.kind, t.status, f"{t.progress}%",
+             f"{t.completed_items}/{t.total_items}", str(t.failed_items),
+             t.created_at or "", t.task_name or ""] for t in tasks]
     table = Table(box=None)
-    for column in ("ID", "KIND", "STATUS", "PROGRESS", "DONE/TOTAL", "FAILED", "CREATED",
-                   "NAME"):
-        table.add_column(column)
-    for t in tasks:
-        table.add_row(t.task_id, t.kind, t.status, f"{t.progress}%",
-                      f"{t.completed_items}/{t.total_items}", str(t.failed_items),
-                      t.created_at or "", t.task_name or "")
+    for index, column in enumerate(("ID", "KIND", "STATUS", "PROGRESS", "DONE/TOTAL", "FAILED",
+                                    "CREATED", "NAME")):
+        add_column(table, column, [row[index] for row in rows])
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
@@ -51,12 +53,15 @@ def tasks() -> None:
 @click.option("--kind", help="echo, documents, slides, kb_sync, server_batch, ...")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1))
 @click.option("--page-size", default=20, show_default=True, type=click.IntRange(1, 100))
+@click.option("--search", "-q", help="An id prefix, or part of the name.")
 @json_option
 @pass_cli
-def ls(cli: Cli, status: str | None, kind: str | None, page: int, page_size: int) -> None:
+def ls(cli: Cli, status: str | None, kind: str | None, page: int, page_size: int,
+       search: str | None) -> None:
     """The caller's tasks, newest first."""
     with api_errors():
-        found = cli.client().tasks.list(page=page, page_size=page_size, status=status, kind=kind)
+        found = cli.client().tasks.list(page=page, page_size=page_size, status=status, kind=kind,
+                                        search=search)
 
     def human() -> None:
         cli.out.print(task_table(found.tasks))
@@ -74,6 +79,7 @@ def show(cli: Cli, task_id: str, show_items: bool) -> None:
     """A task's status, stages, usage (and items)."""
     with api_errors():
         client = cli.client()
+        task_id = cli.task_id(task_id)
         task = client.tasks.get(task_id)
         items = client.tasks.items(task_id).items if show_items else []
     if cli.json:
@@ -83,6 +89,32 @@ def show(cli: Cli, task_id: str, show_items: bool) -> None:
     for item in items:
         cli.out.print(f"  #{item.seq} {item.status} attempt {item.attempt}"
                       + (f" error: {item.error}" if item.error else ""))
+
+
+@tasks.command()
+@click.argument("task_id")
+@click.argument("seq", type=click.IntRange(0))
+@json_option
+@pass_cli
+def item(cli: Cli, task_id: str, seq: int) -> None:
+    """One item: its input, status, attempts, result and error."""
+    with api_errors():
+        found = cli.client().tasks.item(cli.task_id(task_id), seq)
+
+    def human() -> None:
+        cli.out.print(f"[bold]{found.task_id} #{found.seq}[/]  {found.status}  "
+                      f"attempt {found.attempt}"
+                      + (f"  {found.duration_ms} ms" if found.duration_ms is not None else ""))
+        if found.parent_task_id:
+            cli.out.print(f"  retry of task {found.parent_task_id}")
+        cli.out.print("  input: " + msgspec.json.encode(found.input).decode(), soft_wrap=True)
+        if found.result is not None:
+            cli.out.print("  result: " + msgspec.json.encode(found.result).decode(),
+                          soft_wrap=True)
+        if found.error:
+            cli.out.print(f"  error: {found.error}", soft_wrap=True)
+
+    cli.emit(found, human)
 
 
 @tasks.command()
@@ -98,7 +130,8 @@ def watch(cli: Cli, task_id: str) -> None:
         sys.stdout.flush()
 
     with api_errors():
-        final = follow(cli, task_id, f"task {task_id}", on_event if cli.json else None)
+        task_id = cli.task_id(task_id)
+        final = follow(cli, task_id, "", on_event if cli.json else None)
     if not cli.json:
         print_task(cli, final)
     finish(final.status, outcome(final))
@@ -111,7 +144,7 @@ def _command(action: str, help_text: str) -> None:
     @pass_cli
     def run(cli: Cli, task_id: str) -> None:
         with api_errors():
-            task = cli.client().tasks.command(task_id, action)
+            task = cli.client().tasks.command(cli.task_id(task_id), action)
         cli.emit(task, lambda: print_task(cli, task))
 
 
@@ -129,11 +162,11 @@ _command("cancel", "Cancel: unfinished items are cancelled; finished ones stay."
 def retry(cli: Cli, task_id: str, wait: bool) -> None:
     """A new task for the failed items of a finished one."""
     with api_errors():
-        created = cli.client().tasks.retry_failed(task_id)
+        created = cli.client().tasks.retry_failed(cli.task_id(task_id))
         if not wait:
             cli.emit(created, lambda: cli.out.print(
                 f"{created.new_task_id}: retrying {created.retry_item_count} items"))
             return
-        final = follow(cli, created.new_task_id, f"retry {created.new_task_id}")
+        final = follow(cli, created.new_task_id, "retry")
     cli.emit(final, lambda: print_task(cli, final))
     finish(final.status, outcome(final))

@@ -22,7 +22,7 @@ from jinja2 import Template
 from jinja2.exceptions import SecurityError, TemplateError
 
 from libs.docxfast.choice import DOCXTPL, PARTS
-from libs.docxfast.errors import TemplateRejected, Unsupported
+from libs.docxfast.errors import EXPRESSION_ERRORS, TemplateRejected, Unsupported, expression_error
 from libs.docxfast.merge import estimate_pages
 from libs.docxfast.parts import CompiledTemplate, compile_template, render_row
 from libs.logging import get_logger
@@ -110,6 +110,8 @@ def render_docx(template: bytes, row: dict[str, Any]) -> bytes:
         raise TemplateRejected(f"output too large: {exc}") from exc
     except TemplateError as exc:
         raise TemplateRejected(f"template error: {exc}") from exc
+    except EXPRESSION_ERRORS as exc:
+        raise expression_error(exc) from exc
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

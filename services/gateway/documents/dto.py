@@ -22,6 +22,13 @@ class BatchOptions(msgspec.Struct, rename="camel", forbid_unknown_fields=True, f
     continue_on_error: bool = False
 
 
+class RowRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Rows `first` to `last` of the source (1-based, inclusive; no `last`: to the end)."""
+
+    first: Annotated[int, Meta(ge=1)] = 1
+    last: Annotated[int, Meta(ge=1)] | None = None
+
+
 class CreateBatchTaskRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     template_ids: Annotated[list[Id], Meta(min_length=1, max_length=20)]
     output_format: Literal["docx", "pdf"]
@@ -30,6 +37,7 @@ class CreateBatchTaskRequest(msgspec.Struct, rename="camel", forbid_unknown_fiel
     data: Annotated[list[dict[str, Any]], Meta(max_length=MAX_INLINE_ROWS)] = []
     options: BatchOptions = BatchOptions()
     name: Annotated[str, Meta(max_length=255)] | None = None
+    row_range: RowRange | None = None  # an addition to seed 000: a part of the rows
 
 
 CreateBatchTaskBody = Annotated[CreateBatchTaskRequest, Body(examples=[

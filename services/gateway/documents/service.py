@@ -22,7 +22,7 @@ from libs.tasks.model import Task, utcnow
 from proto.documents import DocumentParams, DocumentPayload, TemplateRef
 from services.gateway.auth.repository import Principal
 from services.gateway.documents import repository as repo
-from services.gateway.documents.dto import CreateBatchTaskRequest
+from services.gateway.documents.dto import CreateBatchTaskRequest, RowRange
 from services.gateway.documents.sandboxes import UploadSandboxes
 from services.gateway.documents.uploads import (
     MAX_SOURCE_BYTES,
@@ -66,16 +66,44 @@ class Upload:
     chosen_id: str | None
 
 
-def _check_fields(templates: list[repo.Template], rows: list[dict[str, Any]]) -> None:
-    """Every row must carry every field its templates use: refused up front, not per item."""
-    problems = [{"field": f"data[{index}].{field}",
-                 "message": f"required by template {template.id} ({template.name})"}
-                for template in templates for index, row in enumerate(rows)
-                for field in template.fields if field not in row]
-    if problems:
+def _check_fields(templates: list[repo.Template], rows: list[dict[str, Any]],
+                  source: str) -> None:
+    """Every row must carry every field its templates use: refused up front, not per item, in
+    one line that names the columns to add ("rows.csv lacks amount, city"); `details` lists each
+    column with the templates that use it and how many rows lack it."""
+    lacking: dict[str, int] = {}
+    users: dict[str, list[str]] = {}
+    for template in templates:
+        for field in template.fields:
+            users.setdefault(field, []).append(template.name)
+    for field in users:
+        count = sum(1 for row in rows if field not in row)
+        if count:
+            lacking[field] = count
+    if lacking:
+        names = sorted(lacking)
+        raise ApiError(400, "MISSING_COLUMNS", f"{source} lacks {', '.join(names)}",
+                       [{"field": name, "message": f"used by {', '.join(users[name])}; "
+                         f"missing in {lacking[name]} of {len(rows)} rows"}
+                        for name in names[:MAX_REPORTED_PROBLEMS]])
+
+
+def _in_range(rows: list[dict[str, Any]],
+              wanted: RowRange | None) -> list[tuple[int, dict[str, Any]]]:
+    """The rows a batch renders, each with its index in the source (1-based range, inclusive:
+    the row numbers a person sees in a spreadsheet below its header)."""
+    if wanted is None:
+        return list(enumerate(rows))
+    if wanted.first > len(rows):
         raise ApiError(400, "VALIDATION_ERROR",
-                       f"{len(problems)} missing field(s), first: {problems[0]['field']}",
-                       problems[:MAX_REPORTED_PROBLEMS])
+                       f"rowRange: the source has {len(rows)} rows, the range starts at "
+                       f"{wanted.first}", [{"field": "rowRange.first",
+                                            "message": f"at most {len(rows)}"}])
+    if wanted.last is not None and wanted.last < wanted.first:
+        raise ApiError(400, "VALIDATION_ERROR", "rowRange: last comes before first",
+                       [{"field": "rowRange.last", "message": f"at least {wanted.first}"}])
+    end = len(rows) if wanted.last is None else min(wanted.last, len(rows))
+    return [(index, rows[index]) for index in range(wanted.first - 1, end)]
 
 
 def _new_id(upload: Upload, prefix: str) -> str:
@@ -93,9 +121,10 @@ class DocumentService:
     # --- batches --------------------------------------------------------------------------
 
     async def _rows(self, principal: Principal,
-                    body: CreateBatchTaskRequest) -> list[dict[str, Any]]:
+                    body: CreateBatchTaskRequest) -> tuple[list[dict[str, Any]], str]:
+        """The rows, and what to call where they came from in an error."""
         if body.data:
-            return body.data
+            return body.data, "the rows"
         if body.data_source_id is None:
             raise ApiError(400, "VALIDATION_ERROR",
                            "data: give rows in `data` or a `dataSourceId`",
@@ -105,7 +134,7 @@ class DocumentService:
         if not found:
             raise data_source_not_found(body.data_source_id, field="dataSourceId")
         raw = await self._storage.get_bytes(found[0].object_key, MAX_SOURCE_BYTES)
-        return msgspec.json.decode(raw, type=list[dict[str, Any]])
+        return msgspec.json.decode(raw, type=list[dict[str, Any]]), found[0].name
 
     async def _templates(self, principal: Principal, ids: list[str], *,
                          pdf: bool) -> tuple[list[repo.Template], bool]:
@@ -126,14 +155,15 @@ class DocumentService:
         return templates, pdf_ok
 
     async def create(self, principal: Principal, data: CreateBatchTaskRequest) -> CreatedBatch:
-        rows = await self._rows(principal, data)
+        source_rows, source = await self._rows(principal, data)
+        rows = _in_range(source_rows, data.row_range)
         if len(rows) * len(data.template_ids) > MAX_DOCUMENTS:
             raise ApiError(400, "VALIDATION_ERROR",
                            f"data: at most {MAX_DOCUMENTS} documents per task",
                            [{"field": "data", "message": f"rows x templates > {MAX_DOCUMENTS}"}])
         templates, renderer_online = await self._templates(
             principal, data.template_ids, pdf=data.output_format == "pdf")
-        _check_fields(templates, rows)
+        _check_fields(templates, [row for _, row in rows], source)
         if not renderer_online:
             raise ApiError(503, "RENDERER_UNAVAILABLE",
                            "no PDF-capable renderer is online; try docx or retry later")
@@ -152,7 +182,7 @@ class DocumentService:
             name=data.name or " + ".join(t.name for t in templates),
             items=[creation.NewItem(msgspec.to_builtins(
                        DocumentPayload(template_id=t.id, row_index=i, row=row)), t.id)
-                   for t in templates for i, row in enumerate(rows)],
+                   for t in templates for i, row in rows],
             # `concurrency` work messages of `batchSize` documents in flight: the engine's window
             # counts documents. Sequential stays one document at a time, in order.
             params=msgspec.to_builtins(params),

@@ -23,11 +23,19 @@ async def format_available(conn: AsyncConnection, service: str, fmt: str) -> boo
         {"service": service, "fmt": fmt}))
 
 
+# An instance silent for this many heartbeat intervals is gone (the registry's own rule for
+# marking it offline): it leaves the list, so a restarted service is not shown twice.
+GONE_AFTER_BEATS = 3
+
+
 async def instance_list(conn: AsyncConnection) -> list[dict[str, Any]]:
-    """Every instance the registry knows, by service then name, with its last heartbeat."""
+    """The live instances (and ones stopped within their last heartbeat's expiry), by service
+    then name, with their last heartbeat."""
     rows = await conn.execute(text(
         """SELECT id, service, name, host, status, capabilities, interval_s, started_at,
-                  last_seen FROM instances ORDER BY service, name"""))
+                  last_seen FROM instances
+        WHERE last_seen >= now() - :beats * interval_s * interval '1 second'
+        ORDER BY status DESC, service, name"""), {"beats": GONE_AFTER_BEATS})
     return [dict(row._mapping) for row in rows]
 
 

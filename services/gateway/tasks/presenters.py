@@ -125,6 +125,12 @@ def item_view(item: Item) -> dict[str, Any]:
     }
 
 
+def item_detail(task: Task, item: Item) -> dict[str, Any]:
+    """An item with its input (the row, file or slide it was given)."""
+    return {**item_view(item), "taskId": task.id, "input": item.payload or {},
+            "parentTaskId": task.parent_task_id}
+
+
 def page(total: int, page_num: int, page_size: int, key: str, rows: list[Any]) -> dict[str, Any]:
     return {
         "total": total,
@@ -142,3 +148,13 @@ def timeline(task: Task, transitions: list[Transition]) -> dict[str, Any]:
         "transitions": [{"action": t.action, "status": t.status, "error": t.error,
                          "at": iso(t.at)} for t in transitions],
     }
+
+
+def activity(minutes: list[Any]) -> dict[str, Any]:
+    """Per kind, one point a minute (oldest first): done, failed, waiting, running."""
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for row in minutes:
+        kinds.setdefault(row.kind, []).append({
+            "minute": iso(row.minute), "done": row.done, "failed": row.failed,
+            "waiting": row.waiting, "running": row.running})
+    return {"windowMinutes": 60, "kinds": kinds}

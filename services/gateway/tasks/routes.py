@@ -16,6 +16,8 @@ from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.openapi import documented
 from services.gateway.tasks.dto import CreateTaskBody, CreateTaskRequest
 from services.gateway.tasks.presenters import (
+    activity,
+    item_detail,
     item_view,
     ok,
     page,
@@ -24,6 +26,8 @@ from services.gateway.tasks.presenters import (
     timeline,
 )
 from services.gateway.tasks.schemas import (
+    ActivityResponse,
+    ItemDetailResponse,
     ItemPageResponse,
     RetryCreatedResponse,
     TaskPageResponse,
@@ -45,9 +49,11 @@ async def _status(task_service: TaskService, principal: Principal,
 
 
 async def _list(task_service: TaskService, principal: Principal, page_num: int, page_size: int,
-                status: TaskStatus | None, kind: str | None) -> dict[str, Any]:
+                status: TaskStatus | None, kind: str | None,
+                search: str | None = None, parent: str | None = None) -> dict[str, Any]:
     where = readers.TaskFilter(tenant_id=principal.tenant_id, user_id=principal.owner_filter,
-                               statuses=(status.value,) if status else None, kind=kind)
+                               statuses=(status.value,) if status else None, kind=kind,
+                               search=search, parent_task_id=parent)
     total, tasks = await task_service.page(where, offset=(page_num - 1) * page_size,
                                            limit=page_size)
     return ok(page(total, page_num, page_size, "tasks", [task_summary(t) for t in tasks]))
@@ -93,8 +99,22 @@ class TaskController(Controller):
                          page_num: PageNum = 1, page_size: PageSize = 10,
                          status: StatusFilter = None,
                          kind: Annotated[str | None, Parameter(max_length=64)] = None,
+                         q: Annotated[str | None, Parameter(
+                             max_length=200, description="An id prefix, or part of the name",
+                         )] = None,
+                         parent_task_id: Annotated[str | None, Parameter(
+                             query="parentTaskId", max_length=36,
+                             description="Only the retries of this task")] = None,
                          ) -> dict[str, Any]:
-        return await _list(task_service, principal, page_num, page_size, status, kind)
+        return await _list(task_service, principal, page_num, page_size, status, kind, q,
+                           parent_task_id)
+
+    @get("/activity", summary="The caller's tenant over the last hour: items done and failed "
+         "per minute and the queue (waiting, running) per kind, from the task tables",
+         responses=documented(ActivityResponse))
+    async def tenant_activity(self, principal: Principal,
+                              task_service: TaskService) -> dict[str, Any]:
+        return ok(activity(await task_service.last_hour(principal)))
 
     @get("/{task_id:str}", summary="Task status with stages and usage",
          responses=documented(TaskStatusResponse, errors=(404,)))
@@ -120,6 +140,12 @@ class TaskController(Controller):
             principal, task_id, statuses=(status,) if status else None,
             offset=(page_num - 1) * page_size, limit=page_size)
         return ok(page(task.total, page_num, page_size, "items", [item_view(i) for i in items]))
+
+    @get("/{task_id:str}/items/{seq:int}", summary="One item: its input, result and error",
+         responses=documented(ItemDetailResponse, errors=(404,)))
+    async def item(self, task_id: str, seq: int, principal: Principal,
+                   task_service: TaskService) -> dict[str, Any]:
+        return ok(item_detail(*await task_service.item(principal, task_id, seq)))
 
     @post("/{task_id:str}/retry-failed", status_code=200,
           summary="A new task for the failed items only, linked to this one",

@@ -97,6 +97,12 @@ class ItemView(msgspec.Struct, rename="camel"):
     duration_ms: int | None
 
 
+class ItemDetail(ItemView):
+    task_id: str
+    input: dict[str, Any]
+    parent_task_id: str | None
+
+
 class Page(msgspec.Struct, rename="camel"):
     total: int
     page_num: int
@@ -135,6 +141,10 @@ class ItemPageResponse(Seed002Envelope):
     data: ItemPage
 
 
+class ItemDetailResponse(Seed002Envelope):
+    data: ItemDetail
+
+
 class TransitionView(msgspec.Struct, rename="camel"):
     action: str  # start, pause, resume, cancel, fail, finish
     status: TaskStatus  # what it led to
@@ -160,3 +170,20 @@ class MessageResponse(Seed002Envelope):
     """Seed 002's cancel route: `data` is the message again."""
 
     data: str
+
+
+class ActivityPoint(msgspec.Struct, rename="camel"):
+    minute: str
+    done: int
+    failed: int
+    waiting: int
+    running: int
+
+
+class Activity(msgspec.Struct, rename="camel"):
+    window_minutes: int
+    kinds: dict[str, list[ActivityPoint]]
+
+
+class ActivityResponse(Seed002Envelope):
+    data: Activity

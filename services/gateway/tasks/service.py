@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.db.driver import DriverConnection
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing
-from libs.tasks import control, creation, fairshare, limits, readers
+from libs.tasks import control, creation, fairshare, limits, readers, stats
 from libs.tasks.events import task_event
 from libs.tasks.kinds import KINDS
 from libs.tasks.limits import TenantDefaults
@@ -21,7 +21,7 @@ from proto.control import TaskAction, TaskChanged
 from proto.events import TaskCreated, TaskPaused, TaskResumed
 from proto.topology import Exchange, Queue
 from services.gateway.auth.repository import Principal
-from services.gateway.errors import ApiError, task_not_found
+from services.gateway.errors import ApiError, item_not_found, task_not_found
 from services.gateway.idempotency import repository as idempotency
 from services.gateway.idempotency.context import current_claim
 
@@ -133,6 +133,19 @@ class TaskService:
             return task, await readers.get_items(conn, task.id, statuses=statuses,
                                                  offset=offset, limit=limit)
 
+    async def last_hour(self, principal: Principal) -> list[stats.MinuteStats]:
+        async with self._db.connect() as conn:
+            return await stats.last_hour(conn, principal.tenant_id)
+
+    async def item(self, principal: Principal, task_id: str, seq: int) -> tuple[Task, Item]:
+        """One item with its input (payload), for the item detail view."""
+        async with self._db.connect() as conn:
+            task = await self.load(conn, principal, task_id)
+            found = await readers.get_items(conn, task.id, seq=seq, with_payload=True)
+        if not found:
+            raise item_not_found(task_id, seq)
+        return task, found[0]
+
     async def create(self, new: creation.NewTask) -> Task:
         async with self._units.begin() as uow:
             task, created = await _insert_once(uow.conn, new, self._defaults)
@@ -186,7 +199,8 @@ class TaskService:
             task, created = await _insert_once(conn, creation.NewTask(
                 tenant_id=original.tenant_id, user_id=principal.user_id, kind=KINDS[original.kind],
                 name=f"{original.name} (retry)", params=original.params,
-                items=[creation.NewItem(item.payload or {}, item.group_key) for item in failed],
+                items=[creation.NewItem(item.payload or {}, item.group_key, item.seq)
+                       for item in failed],
                 concurrency=original.concurrency,
                 max_attempts=original.max_attempts, continue_on_error=original.continue_on_error,
                 autostart=True, exclusivity_key=original.exclusivity_key,

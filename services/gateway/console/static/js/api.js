@@ -26,9 +26,13 @@ function errorMessage(status, body) {
   if (body && typeof body === "object") {
     const error = body.error && typeof body.error === "object" ? body.error : null;
     const text = (error && error.message) || body.message || body.detail;
-    const details = error && Array.isArray(error.details) ? error.details : [];
-    const fields = details.map((d) => `${d.field}: ${d.message}`).join("; ");
-    if (text) return fields && !text.includes(fields) ? `${text} (${fields})` : String(text);
+    // Details add what the message does not say already (a message that names the missing
+    // columns stands alone; one that repeats its detail is said once).
+    const details = error && Array.isArray(error.details) && error.code !== "MISSING_COLUMNS"
+      ? error.details : [];
+    const fields = details.filter((d) => d && !String(text).includes(String(d.message)))
+      .map((d) => (d.field ? `${d.field}: ${d.message}` : String(d.message))).join("; ");
+    if (text) return fields ? `${text} (${fields})` : String(text);
   }
   return `HTTP ${status}`;
 }

@@ -1,3 +1,5 @@
+import { t, tr } from "./i18n.js";
+
 // Small DOM helpers. Text always goes in as text nodes, never as HTML, so nothing the API returns
 // (file names, errors, item results) can inject markup.
 
@@ -9,6 +11,8 @@ export function h(tag, attrs = {}, ...children) {
       element.addEventListener(key.slice(2).toLowerCase(), value);
     } else if (key === "dataset") {
       Object.assign(element.dataset, value);
+    } else if (TRANSLATED.has(key)) {
+      element.setAttribute(key, tr(String(value)));
     } else if (key in element && typeof value !== "string") {
       element[key] = value;
     } else {
@@ -19,10 +23,16 @@ export function h(tag, attrs = {}, ...children) {
   return element;
 }
 
+// Attributes people read (or hear): put in the page's language like text.
+const TRANSLATED = new Set(["placeholder", "title", "aria-label"]);
+
+// Strings become text nodes in the page's language (labels only match: data from the API is
+// not in the dictionary and stays as it is).
 function append(element, children) {
   for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    element.append(child instanceof Node ? child : document.createTextNode(
+      typeof child === "string" ? tr(child) : String(child)));
   }
 }
 
@@ -34,7 +44,8 @@ export function replace(element, ...children) {
 
 export function toast(message, kind = "info") {
   const box = document.getElementById("toast");
-  const line = h("div", { class: `toast ${kind}` }, message);
+  const line = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" },
+    message);
   box.append(line);
   setTimeout(() => line.remove(), kind === "error" ? 8000 : 4000);
 }
@@ -79,14 +90,15 @@ export function formatBytes(bytes) {
 }
 
 export function badge(status) {
-  return h("span", { class: `badge s-${String(status).replace(/[^a-z_]/g, "")}` }, status);
+  return h("span", { class: `badge s-${String(status).replace(/[^a-z_]/g, "")}` },
+    t(`status.${status}`, status));
 }
 
-export function progressBar(percent, label) {
+export function progressBar(percent, label, name = t("Progress")) {
   const value = Math.max(0, Math.min(100, Math.round(percent || 0)));
   const fill = h("div", { class: "fill" });
   fill.style.width = `${value}%`; // CSSOM, which the console's CSP allows (style attributes not)
-  return h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0",
+  return h("div", { class: "bar", role: "progressbar", "aria-label": name, "aria-valuemin": "0",
                     "aria-valuemax": "100", "aria-valuenow": String(value) },
     fill, h("span", { class: "bar-label" }, label ?? `${value}%`));
 }
@@ -98,10 +110,18 @@ export function setProgress(bar, percent, label) {
   bar.querySelector(".bar-label").textContent = label ?? `${value}%`;
 }
 
+// Wide tables scroll inside their card on a phone instead of widening the page.
 export function table(headers, rows, attrs = {}) {
-  return h("table", attrs,
-    h("thead", {}, h("tr", {}, headers.map((title) => h("th", {}, title)))),
-    h("tbody", {}, rows));
+  // Focusable, so the keyboard can scroll it too.
+  return h("div", { class: "table-wrap", tabindex: "0" }, h("table", attrs,
+    h("thead", {}, h("tr", {}, headers.map((title) => h("th", { scope: "col" }, title)))),
+    h("tbody", {}, rows)));
+}
+
+// Asks before an action that cannot be undone (cancel, delete); the native dialog is keyboard-
+// and screen-reader-friendly and needs no markup of ours.
+export function confirmed(question) {
+  return window.confirm(question);
 }
 
 export function field(label, control) {

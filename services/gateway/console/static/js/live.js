@@ -1,6 +1,7 @@
 // One WebSocket to /v2/stream for the whole console, subscribed to every task the user may see.
 // The token travels as a subprotocol pair (Sec-WebSocket-Protocol), never in the URL.
 import { token } from "./api.js";
+import { tr } from "./i18n.js";
 
 const listeners = new Set();
 let socket = null;
@@ -11,7 +12,7 @@ function indicator(state) {
   const element = document.getElementById("live");
   element.hidden = !wanted;
   element.className = `live ${state}`;
-  element.textContent = state === "open" ? "live" : "offline";
+  element.textContent = tr(state === "open" ? "live" : "offline");
 }
 
 function connect() {

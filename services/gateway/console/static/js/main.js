@@ -1,6 +1,7 @@
 // Entry point: sign-in, hash routing (#/tasks, #/tasks/<id>, ...), and the live connection.
 import { get, setToken, token } from "./api.js";
 import { h, replace, toast } from "./dom.js";
+import { lang, setLang, tr } from "./i18n.js";
 import { startLive, stopLive } from "./live.js";
 import { codegenPage, codegenTaskPage } from "./pages/codegen.js";
 import { documentsPage } from "./pages/documents.js";
@@ -10,10 +11,14 @@ import { serversPage } from "./pages/servers.js";
 import { slidesPage, slideBatchPage } from "./pages/slides.js";
 import { taskPage } from "./pages/task.js";
 import { tasksPage } from "./pages/tasks.js";
+import { filesPage } from "./pages/files.js";
+import { opsPage } from "./pages/ops.js";
 
 const ROUTES = [
   [/^#\/tasks\/([\w-]+)$/, taskPage, "tasks"],
-  [/^#\/tasks$/, tasksPage, "tasks"],
+  [/^#\/tasks(?:\?(.*))?$/, tasksPage, "tasks"],
+  [/^#\/files(?:\?(.*))?$/, filesPage, "files"],
+  [/^#\/ops$/, opsPage, "ops"],
   [/^#\/documents$/, documentsPage, "documents"],
   [/^#\/slides\/([\w-]+)$/, slideBatchPage, "slides"],
   [/^#\/slides$/, slidesPage, "slides"],
@@ -85,13 +90,27 @@ async function route() {
     try {
       leave = (await page(main, ...match.slice(1))) || null;
     } catch (error) {
-      replace(main, h("div", { class: "card error" }, h("h2", {}, "Could not load this page"),
-        h("p", {}, error.message || String(error))));
+      // A TypeError from fetch: no answer at all (offline, gateway down), said so with a retry.
+      const offline = error instanceof TypeError;
+      replace(main, h("div", { class: "card error", role: "alert" },
+        h("h2", {}, "Could not load this page"),
+        h("p", {}, offline ? "The gateway cannot be reached. Check the connection and try again."
+          : error.message || String(error)),
+        h("button", { type: "button", onclick: () => route() }, "Try again")));
     }
     return;
   }
   location.hash = "#/tasks";
 }
+
+// The static shell (index.html) in the page's language, and the switch to the other one.
+for (const element of document.querySelectorAll("#nav a, #signout, .skip, #main p")) {
+  element.textContent = tr(element.textContent);
+}
+const switcher = document.getElementById("lang");
+switcher.textContent = lang === "zh-CN" ? "English" : "中文";
+switcher.setAttribute("lang", lang === "zh-CN" ? "en" : "zh-CN");
+switcher.addEventListener("click", () => setLang(lang === "zh-CN" ? "en" : "zh-CN"));
 
 document.getElementById("signout").addEventListener("click", () => {
   setToken(null);

@@ -1,7 +1,8 @@
 // Knowledge bases (seed 003): bases, their documents with per-document sync status, sync now,
 // sync tasks with progress, and search showing each chunk with its document and score.
-import { get, post, upload } from "../api.js";
-import { act, badge, field, formatBytes, formatDate, h, progressBar, replace, section, table,
+import { del, get, post, upload } from "../api.js";
+import { tr } from "../i18n.js";
+import { act, badge, confirmed, field, formatBytes, formatDate, h, progressBar, replace, section, table,
          toast } from "../dom.js";
 import { onLive } from "../live.js";
 
@@ -47,17 +48,30 @@ export async function kbDetailPage(main, kbId) {
   const watched = new Set();
   let timer = null;
 
+  // Deleting a document removes it and its chunks from search (asked first: it cannot be undone).
+  function removeButton(document) {
+    const button = h("button", { type: "button", class: "danger small",
+                                 "aria-label": `${tr("Delete")} ${document.filename}` }, "Delete");
+    button.addEventListener("click", () => act(button, async () => {
+      if (!confirmed(tr(`Delete ${document.filename}?`))) return;
+      await del(`/api/v1/knowledge-bases/${kbId}/documents/${document.id}`);
+      toast(tr(`Deleted ${document.filename}`));
+      await load();
+    }));
+    return button;
+  }
+
   async function load() {
     const [documents, syncs] = await Promise.all([
       get(`/api/v1/knowledge-bases/${kbId}/documents`, { limit: 100 }),
       get(`/api/v1/knowledge-bases/${kbId}/sync-tasks`, { limit: 10 }),
     ]);
     replace(documentsBox, documents.data.length ? table(
-      ["Document", "Format", "Size", "Sync status", "Chunks", "Indexed"],
+      ["Document", "Format", "Size", "Sync status", "Chunks", "Indexed", ""],
       documents.data.map((d) => h("tr", { dataset: { documentId: d.id } },
         h("td", {}, d.filename), h("td", {}, d.format), h("td", {}, formatBytes(d.size_bytes)),
         h("td", {}, badge(d.sync_status)), h("td", {}, d.chunk_count),
-        h("td", {}, formatDate(d.indexed_at)))),
+        h("td", {}, formatDate(d.indexed_at)), h("td", {}, removeButton(d)))),
     ) : h("p", { class: "muted" }, "No documents yet."),
     documents.total > documents.data.length
       ? h("p", { class: "muted" }, `first ${documents.data.length} of ${documents.total}`) : "");
@@ -67,7 +81,7 @@ export async function kbDetailPage(main, kbId) {
       syncs.data.map((task) => {
         watched.add(taskId(task.id));
         return h("tr", {},
-          h("td", {}, h("a", { href: `#/tasks/${taskId(task.id)}` }, task.id.slice(0, 13))),
+          h("td", {}, h("a", { href: `#/tasks/${taskId(task.id)}`, class: "mono" }, task.id)),
           h("td", {}, task.task_type), h("td", {}, badge(task.status)),
           h("td", { class: "progress-cell" }, progressBar(task.progress,
             `${task.processed_documents + task.failed_documents}/${task.total_documents}`)),

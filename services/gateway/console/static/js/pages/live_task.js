@@ -1,5 +1,6 @@
 // What a live `task_progress`-style message says about a task, merged into the shape the REST
 // API uses (camelCase task summary), so pages render both the same way.
+import { tr } from "../i18n.js";
 export const FINISHED = ["completed", "partial_success", "failed", "cancelled"];
 
 export function mergeLive(task, payload) {
@@ -20,7 +21,7 @@ export function countsText(task) {
   const parts = [`${task.completedItems}/${task.totalItems} done`];
   if (task.failedItems) parts.push(`${task.failedItems} failed`);
   if (task.cancelledItems) parts.push(`${task.cancelledItems} cancelled`);
-  return parts.join(" · ");
+  return parts.map(tr).join(" · ");
 }
 
 // Which commands the task's state allows (the same rules as the API's transition table).

@@ -3,6 +3,7 @@
 import { fetchBlob, get, post } from "../api.js";
 import { act, badge, field, formatDate, formatSeconds, h, progressBar, replace, section,
          setProgress, table, toast } from "../dom.js";
+import { tr } from "../i18n.js";
 import { onLive } from "../live.js";
 import { FINISHED } from "./live_task.js";
 
@@ -46,6 +47,27 @@ export async function slidesPage(main) {
       : h("p", { class: "muted" }, "No slide batches yet.")));
 }
 
+// A thumbnail opens the slide at full size in a modal dialog (Escape closes it), with a download.
+function fullSizeButton(url, slide) {
+  const title = slide.title || `slide ${slide.page_num}`;
+  const open = h("button", { type: "button", class: "link-button full-size",
+                             "aria-label": `${tr("Full size")}: ${title}` },
+    h("img", { src: url, alt: title }));
+  open.addEventListener("click", () => {
+    const close = h("button", { type: "button", class: "small" }, "Close");
+    const dialog = h("dialog", { class: "viewer", "aria-label": title },
+      h("div", { class: "page-head" }, h("strong", {}, `${slide.page_num}. ${title}`),
+        h("a", { href: url, download: `slide-${slide.page_num}.png`, class: "download-slide" },
+          "Download"), close),
+      h("img", { src: url, alt: title }));
+    close.addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+  return open;
+}
+
 export async function slideBatchPage(main, batchId) {
   const grid = h("div", { class: "thumbs", id: "thumbs" });
   const head = h("div", { class: "page-head" });
@@ -72,8 +94,7 @@ export async function slideBatchPage(main, batchId) {
       let picture;
       if (slide.image_url) {
         try {
-          picture = h("img", { src: await thumbnail(slide.image_url),
-                               alt: slide.title || `slide ${slide.page_num}` });
+          picture = fullSizeButton(await thumbnail(slide.image_url), slide);
         } catch (error) {
           picture = h("div", { class: "placeholder error-text" }, error.message);
         }

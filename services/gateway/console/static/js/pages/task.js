@@ -1,8 +1,9 @@
 // One task: live progress, the commands its state allows, stages and usage, items, the event
 // timeline, and its download when the kind has one.
 import { download, get, post } from "../api.js";
-import { act, badge, formatDate, formatMs, formatSeconds, h, progressBar, replace, section,
-         setProgress, table, toast } from "../dom.js";
+import { act, badge, confirmed, formatDate, formatMs, formatSeconds, h, progressBar, replace,
+         section, setProgress, table, toast } from "../dom.js";
+import { tr } from "../i18n.js";
 import { onLive, watchItems } from "../live.js";
 import { allowedActions, countsText, FINISHED, TaskView } from "./live_task.js";
 
@@ -67,6 +68,8 @@ export async function taskPage(main, taskId) {
   const itemsBox = h("div", {});
   const itemsPager = h("div", { class: "pager" });
   const timelineBox = h("ol", { class: "timeline", id: "timeline" });
+  const itemBox = h("div", {});
+  const retriesBox = h("span", { id: "retries" });
   const downloadBox = h("div", { class: "download" });
   let refreshTimer = null;
 
@@ -77,12 +80,17 @@ export async function taskPage(main, taskId) {
     replace(summary,
       h("span", { class: "counts", id: "task-counts" }, countsText(task)),
       h("span", {}, `ETA ${eta}`),
-      h("span", {}, `step: ${task.currentStep || "—"}`),
-      h("span", { class: "muted" }, `${task.kind} · ${task.taskId}`));
+      h("span", {}, `step: ${tr(task.currentStep || "—")}`),
+      h("span", { class: "muted" }, `${task.kind} · ${task.taskId}`),
+      task.parentTaskId ? h("span", {}, tr("Retry of"), " ",
+        h("a", { href: `#/tasks/${task.parentTaskId}`, id: "parent-link" }, task.parentTaskId))
+        : "",
+      retriesBox);
     replace(actions, allowedActions(task).map((action) => {
       const button = h("button", { class: action === "cancel" ? "danger" : "",
                                    dataset: { action } }, LABELS[action]);
       button.addEventListener("click", () => act(button, async () => {
+        if (action === "cancel" && !confirmed(tr(`Cancel task ${task.taskName}?`))) return;
         const body = await post(`/api/v1/tasks/${task.taskId}/${action}`);
         if (action === "retry-failed") {
           toast(`Retry task created with ${body.data.retryItemCount} items`);
@@ -99,7 +107,7 @@ export async function taskPage(main, taskId) {
   }
 
   function renderStages() {
-    const stages = (task.agents || []).map((stage) => h("tr", {},
+    const stages = (task.agents || []).map((stage) => h("tr", { dataset: { stage: stage.agentType } },
       h("td", {}, stage.agentName), h("td", {}, badge(stage.status)),
       h("td", {}, `${stage.progress}%`), h("td", {}, formatMs(stage.durationMs)),
       h("td", {}, stage.resultSummary || stage.errorMessage || "")));
@@ -115,8 +123,11 @@ export async function taskPage(main, taskId) {
   async function loadItems() {
     const page = (await get(`/api/v1/tasks/${task.taskId}/items`,
       { pageNum: itemState.pageNum, pageSize: ITEM_PAGE, status: itemState.status })).data;
-    const rows = page.items.map((item) => h("tr", { dataset: { seq: item.seq } },
-      h("td", {}, `#${item.seq}`), h("td", {}, badge(item.status)), h("td", {}, item.attempt),
+    const rows = page.items.map((item) => h("tr", { dataset: { seq: item.seq }, class: "item-row",
+                                                     onclick: () => showItem(item.seq) },
+      h("td", {}, h("button", { type: "button", class: "link-button small",
+                                "aria-label": `${tr("Item detail")} #${item.seq}` },
+        `#${item.seq}`)), h("td", {}, badge(item.status)), h("td", {}, item.attempt),
       h("td", { class: "error-text" }, item.error || ""), h("td", {}, formatMs(item.durationMs)),
       h("td", {}, formatDate(item.startedAt))));
     replace(itemsBox, table(["Item", "Status", "Attempt", "Error", "Duration", "Started"], rows,
@@ -128,6 +139,31 @@ export async function taskPage(main, taskId) {
       h("span", {}, `page ${itemState.pageNum} of ${pages}`),
       h("button", { disabled: itemState.pageNum >= pages,
                     onclick: () => { itemState.pageNum += 1; loadItems(); } }, "›"));
+  }
+
+  // One item: its input (row, file, slide), its result, its error, in a panel under the list.
+  async function showItem(seq) {
+    const item = (await get(`/api/v1/tasks/${task.taskId}/items/${seq}`)).data;
+    const pre = (value) => h("pre", {}, JSON.stringify(value, null, 2));
+    replace(itemBox, h("div", { class: "item-detail", id: "item-detail", role: "region",
+                                "aria-label": `${tr("Item detail")} #${seq}` },
+      h("div", { class: "page-head" }, h("h3", {}, `${tr("Item detail")} #${item.seq}`),
+        badge(item.status), h("span", { class: "muted" },
+          `${tr("Attempt")} ${item.attempt} · ${formatMs(item.durationMs)}`),
+        h("button", { type: "button", class: "small", onclick: () => replace(itemBox) },
+          "Close")),
+      h("h3", {}, "Input"), pre(item.input),
+      item.result != null ? [h("h3", {}, "Result"), pre(item.result)] : "",
+      item.error ? [h("h3", {}, "Error"), h("pre", { class: "error-text" }, item.error)] : ""));
+    itemBox.scrollIntoView({ block: "nearest" });
+  }
+
+  async function loadRetries() {
+    const children = (await get("/api/v1/tasks", { parentTaskId: task.taskId,
+                                                   pageSize: 10 })).data.tasks;
+    replace(retriesBox, children.length ? [tr("Retries"), ": ", children.map((child, i) =>
+      [i ? ", " : "", h("a", { href: `#/tasks/${child.taskId}`, class: "retry-link" },
+        child.taskId)])] : "");
   }
 
   async function loadTimeline() {
@@ -146,7 +182,7 @@ export async function taskPage(main, taskId) {
     task = view.task;
     renderSummary();
     renderStages();
-    await Promise.all([loadItems(), loadTimeline()]);
+    await Promise.all([loadItems(), loadTimeline(), loadRetries()]);
     const link = await downloadLink(task);
     replace(downloadBox, link || "");
   }
@@ -161,9 +197,9 @@ export async function taskPage(main, taskId) {
     }, delay);
   }
 
-  const statusFilter = h("select", { id: "item-status" },
+  const statusFilter = h("select", { id: "item-status", "aria-label": "Item status" },
     ["", "pending", "dispatched", "processing", "done", "failed", "cancelled"].map((value) =>
-      h("option", { value }, value || "any status")));
+      h("option", { value }, value ? tr(badge(value).textContent) : "any status")));
   statusFilter.addEventListener("change", () => {
     itemState.status = statusFilter.value;
     itemState.pageNum = 1;
@@ -174,7 +210,7 @@ export async function taskPage(main, taskId) {
     h("section", { class: "card" }, bar, summary, actions, downloadBox),
     section("Stages and usage", stagesBox),
     h("section", { class: "card" }, h("div", { class: "page-head" }, h("h2", {}, "Items"),
-      statusFilter), itemsBox, itemsPager),
+      statusFilter), itemsBox, itemsPager, itemBox),
     section("Timeline", timelineBox));
   await refresh();
   watchItems(task.taskId);
