@@ -11,8 +11,10 @@ from bench import (
     documents_100k,
     documents_pdf,
     engine,
+    fairness,
     kb,
     kb_eval,
+    markdown,
     scaling,
     servers,
     serving,
@@ -32,10 +34,14 @@ BENCHMARKS = {
            "(vector, keyword, hybrid); hybrid search over 100k chunks", kb.run),
     "serving": ("serving (issue 14): task-status reads, gateway vs minimal Litestar, same SQL",
                 serving.run),
+    "fairness": ("fairness (issue 24): a small tenant's task against another's flood, and "
+                 "weights 3:1, fair share vs first come first served", fairness.run),
     "scaling": ("scaling (issue 14): 1 and 2 schedulers, echo workers and docrenders",
                 scaling.run),
     "codegen": ("code generation (issue 23): 10 requirements of 3-15 entities, offline "
                 "provider, vs the same generations in one process", codegen.run),
+    "markdown": ("Markdown extraction (issue 21): 1 MB ordinary and adversarial inputs vs "
+                 "markdown-it-py", markdown.run),
 }
 
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import msgspec
 
+from libs.tasks.limits import TenantDefaults
 from proto.topology import VHOST
 
 PREFIX = "CONVEYOR_"
@@ -51,6 +52,19 @@ class CommonSettings(msgspec.Struct, kw_only=True):
     # How often a process's outbox relay looks for rows another process committed and left
     # behind (killed before it published them); its own commits wake it at once.
     outbox_poll_s: float = 0.25
+    # Per-tenant defaults of fair share and limits (libs/tasks/limits.py), read by the gateway
+    # (creates) and the scheduler (dispatch); an operator overrides them per tenant with
+    # `python -m services.gateway.cli set-limits`. 0 means no limit.
+    tenant_weight: int = 1
+    tenant_max_running_items: int = 0  # per kind
+    tenant_max_running_tasks: int = 0  # unfinished tasks
+    tenant_tasks_per_hour: int = 0
+
+    @property
+    def tenant_defaults(self) -> TenantDefaults:
+        return TenantDefaults.from_settings(
+            self.tenant_weight, self.tenant_max_running_items, self.tenant_max_running_tasks,
+            self.tenant_tasks_per_hour)
 
     @property
     def json_logs(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from proto.codegen import CodegenParams, CodegenPayload, CodegenResult
 from proto.documents import DocumentParams, DocumentPayload, DocumentResult
 from proto.echo import EchoParams, EchoPayload, EchoResult
 from proto.kb import KbSyncParams, KbSyncPayload, KbSyncResult
@@ -21,6 +22,7 @@ class KindContract(msgspec.Struct, frozen=True):
 
 
 KIND_CONTRACTS: dict[str, KindContract] = {
+    "codegen": KindContract(CodegenParams, CodegenPayload, CodegenResult),
     "documents": KindContract(DocumentParams, DocumentPayload, DocumentResult),
     "echo": KindContract(EchoParams, EchoPayload, EchoResult),
     "kb_sync": KindContract(KbSyncParams, KbSyncPayload, KbSyncResult),

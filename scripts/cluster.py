@@ -156,7 +156,8 @@ class Supervisor:
             self.ensure_bucket()
             return None
         self.s3 = "moto"
-        argv = [str(Path(sys.executable).parent / "moto_server"), "-H", host, "-p", str(port)]
+        argv = [sys.executable, str(Path(__file__).with_name("local_s3.py")), "-H", host,
+                "-p", str(port)]
         return Proc("s3", argv, self.env, after_start=self.ensure_bucket)
 
     def ensure_bucket(self) -> None:
@@ -305,7 +306,8 @@ def cmd_up(env: dict[str, str]) -> int:
               "see `make status`, `make logs`; stop it with `make down`", file=sys.stderr)
         return 1
     token = dev_token(env)
-    s3 = "moto: in-memory, no auth" if read_state().get("s3") == "moto" else "external"
+    s3 = ("moto: in-memory, signatures checked" if read_state().get("s3") == "moto"
+          else "external")
     print(f"""
 Conveyor is up (supervisor pid {pid}).
   Gateway    {base}

@@ -2,9 +2,10 @@
 and each instance's name, ports and environment; and the wait for every one of them to be
 ready (its /readyz answering 200; the reference remote server's /health).
 
-Ports: gateway instance k listens on CONVEYOR_GATEWAY_PORT + k (8000, 8001, ...); every other
-process gets its probe/metrics endpoint on CONVEYOR_METRICS_PORT_BASE + n (9100, 9101, ...),
-in the order below, so `deploy/prometheus` can list them."""
+Ports: gateway instance k listens on CONVEYOR_GATEWAY_PORT + k (8000, 8001, ...); every
+process (each gateway too: its public port serves no metrics) gets its probe/metrics endpoint
+on CONVEYOR_METRICS_PORT_BASE + n (9100, 9101, ...), in the order below, so
+`deploy/prometheus` can list them."""
 
 from __future__ import annotations
 
@@ -53,6 +54,8 @@ def plan(services: Iterable[str], counts: Mapping[str, int],
             if service == "gateway":
                 port = gateway_port + k
                 own["CONVEYOR_GATEWAY_PORT"] = str(port)
+                own["CONVEYOR_METRICS_PORT"] = str(metrics_port)
+                metrics_port += 1
                 probe = f"http://{host}:{port}/readyz"
             elif service == "remote_reference":  # not Conveyor: its own protocol's /health
                 ref_host = env.get("CONVEYOR_REMOTE_REFERENCE_HOST", "127.0.0.2")

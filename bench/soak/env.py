@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.soak.postgres import OwnPostgres
 from bench.stack import _wait_ready
 from tests.harness import Cluster, create_user, infra
 from tests.harness.cluster import ServiceHandle
@@ -42,6 +44,7 @@ class SoakEnv:
     cluster: Cluster
     env: dict[str, str]
     brokers: list[rabbitmq_nodes.Node]
+    postgres: OwnPostgres
     s3: subprocess.Popen[bytes]
     tokens: dict[str, str]  # tenant -> bearer token
     workdir: Path
@@ -68,15 +71,17 @@ class SoakEnv:
 
 
 def _start_s3(workdir: Path, bucket: str) -> tuple[subprocess.Popen[bytes], infra.S3Endpoint]:
-    """moto's S3 server as a process of its own (the tests' in-process one cannot be paused),
-    with the bucket created."""
+    """The local S3 endpoint (scripts/local_s3.py) as a process of its own (the tests'
+    in-process one cannot be paused), with the bucket created."""
     from minio import Minio
 
     port = infra.free_port()
     log = (workdir / "s3.log").open("wb")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [sys.executable, str(infra.ROOT / "scripts" / "local_s3.py"), "-H", "127.0.0.1", "-p",
+         str(port)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "CONVEYOR_S3_ACCESS_KEY": infra.S3_ACCESS_KEY,
+             "CONVEYOR_S3_SECRET_KEY": infra.S3_SECRET_KEY})
     endpoint = infra.S3Endpoint(f"127.0.0.1:{port}", infra.S3_ACCESS_KEY, infra.S3_SECRET_KEY,
                                 bucket)
     client = Minio(endpoint.endpoint, endpoint.access_key, endpoint.secret_key, secure=False)
@@ -107,7 +112,9 @@ async def soak_env() -> AsyncIterator[SoakEnv]:
     database = f"conveyor_soak_{run}"
     brokers = await asyncio.to_thread(rabbitmq_nodes.start, workdir / "rabbitmq", BROKER_NODES,
                                       _first_port(), VHOST)
-    db_url = await infra.create_database(database)
+    postgres = OwnPostgres(workdir)
+    await asyncio.to_thread(postgres.start)
+    db_url = await postgres.create_database(database)
     s3, endpoint = await asyncio.to_thread(_start_s3, workdir, f"soak-{run}")
     cluster: Cluster | None = None
     try:
@@ -121,7 +128,7 @@ async def soak_env() -> AsyncIterator[SoakEnv]:
             "CONVEYOR_S3_BUCKET": endpoint.bucket, "CONVEYOR_S3_SECURE": "0", **FAST,
         }
         cluster = Cluster(env, workdir)
-        soak = SoakEnv(cluster, env, brokers, s3, {}, workdir)
+        soak = SoakEnv(cluster, env, brokers, postgres, s3, {}, workdir)
         for name, count in SERVICES:
             soak.handles[name] = []
             for index in range(count):
@@ -138,7 +145,7 @@ async def soak_env() -> AsyncIterator[SoakEnv]:
             s3.send_signal(signal.SIGCONT)
             s3.kill()
         await asyncio.to_thread(rabbitmq_nodes.stop, workdir / "rabbitmq")
-        await infra.drop_database(database)
+        await asyncio.to_thread(postgres.stop)
 
 
 __all__ = ["SoakEnv", "rabbitmq_nodes", "soak_env"]

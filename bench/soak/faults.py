@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import httpx
 
 from bench.soak.env import SoakEnv, rabbitmq_nodes
-from tests.harness import postgres_restart
 from tests.harness.cluster import ServiceHandle
 
 KINDS = ("kill", "broker", "postgres", "s3", "freeze")
@@ -32,6 +31,7 @@ class Fault:
     started: float
     ended: float | None = None
     recovered_s: float | None = None  # None: never recovered within the limit
+    error: str | None = None  # why the fault could not be injected as meant
 
 
 class Faults:
@@ -73,6 +73,8 @@ class Faults:
         self._busy.add(target)
         try:
             await action()
+        except (ProcessLookupError, RuntimeError, TimeoutError) as exc:
+            fault.error = f"{type(exc).__name__}: {exc}"  # not injected as meant: reported
         finally:
             self._busy.discard(target)
             fault.ended = time.monotonic()
@@ -100,8 +102,8 @@ class Faults:
         return None
 
     def _instances(self) -> list[ServiceHandle]:
-        return [h for group in self.soak.handles.values() for h in group
-                if h.overrides.get("CONVEYOR_INSTANCE_NAME", h.name) not in self._busy]
+        return [h for group in self.soak.handles.values() for h in group if h.running()
+                and h.overrides.get("CONVEYOR_INSTANCE_NAME", h.name) not in self._busy]
 
     def _kill(self) -> tuple[str, Callable[[], Awaitable[None]]] | None:
         candidates = self._instances()
@@ -131,7 +133,7 @@ class Faults:
     def _postgres(self) -> tuple[str, Callable[[], Awaitable[None]]] | None:
         if "postgres" in self._busy:
             return None
-        return "postgres", postgres_restart
+        return "postgres", lambda: asyncio.to_thread(self.soak.postgres.restart)
 
     def _s3(self) -> tuple[str, Callable[[], Awaitable[None]]] | None:
         if "s3" in self._busy:

@@ -73,7 +73,8 @@ def report(loaded_s: float, settle_s: float, faults: Faults, accepted: list[Acce
     for fault in faults.log:
         took = f"{fault.recovered_s:.1f} s" if fault.recovered_s is not None else "never"
         print(f"  {fault.kind:<8} {fault.target:<28} lasted "
-              f"{(fault.ended or fault.started) - fault.started:5.1f} s, recovered in {took}")
+              f"{(fault.ended or fault.started) - fault.started:5.1f} s, recovered in {took}"
+              + (f" ({fault.error})" if fault.error else ""))
     for line in violations[:50]:
         print(f"  VIOLATION {line}")
 

@@ -48,6 +48,13 @@ ITEMS_LEASE_EXPIRED = Counter(
     "Items whose worker went silent past the timeout (counted as failed attempts)")
 INFLIGHT = Gauge(
     "conveyor_window_inflight_items", "Items in flight over running tasks (sampled)", ["kind"])
+TENANT_ITEMS = Gauge(
+    "conveyor_tenant_items", "Items of running tasks by tenant and kind: queued (waiting in "
+    "PostgreSQL or the broker) and running (claimed by a worker) (sampled)",
+    ["tenant", "kind", "state"])
+TENANT_SHARE = Gauge(
+    "conveyor_tenant_share", "A tenant's share of a kind's items in flight, 0-1 (sampled)",
+    ["tenant", "kind"])
 WINDOW = Gauge(
     "conveyor_window_size_items", "Window (concurrency) summed over running tasks (sampled)",
     ["kind"])
@@ -74,6 +81,10 @@ ITEM_SECONDS = Histogram(
 ITEM_QUEUE_SECONDS = Histogram(
     "conveyor_item_queue_seconds", "Time from dispatch to a worker claiming the message",
     ["kind"], buckets=DURATION_BUCKETS)
+ITEM_WAIT_SECONDS = Histogram(
+    "conveyor_item_wait_seconds",
+    "Time from an item being dispatchable (its task started, or its retry due) to a worker "
+    "starting it, by tenant", ["tenant", "kind"], buckets=DURATION_BUCKETS)
 WORKER_BUSY = Gauge(
     "conveyor_worker_busy_messages", "Work messages this worker is handling now")
 OFFICE_INSTANCES = Gauge(

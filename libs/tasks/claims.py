@@ -23,13 +23,16 @@ _CLAIM = f"""UPDATE task_items i SET status = {item_target(ItemAction.CLAIM)}, s
       AND i.task_id = t.id AND i.seq = m.seq AND i.attempt = m.attempt
       AND (i.status IN {item_sources(ItemAction.CLAIM)}
            OR (i.status IN {item_sources(ItemAction.RECLAIM)} AND :redelivered))
-    RETURNING i.seq"""
+    RETURNING i.seq,
+        extract(epoch FROM now() - greatest(t.started_at, i.finished_at)) AS waited_s"""
 
 
 async def claim(
     conn: AsyncConnection, task_id: str, items: Sequence[WorkItem], *, redelivered: bool
-) -> set[int]:
-    """Mark the items `processing` and return the seqs this worker may run.
+) -> dict[int, float]:
+    """Mark the items `processing` and return the seqs this worker may run, each with the
+    seconds it waited since it could first be dispatched (its task's start, or for a retry
+    its previous attempt's end).
 
     A redelivered message may re-claim items left `processing` by a worker that died; stale
     messages (an older attempt, an item already settled) claim nothing."""
@@ -45,4 +48,4 @@ async def claim(
             "redelivered": redelivered,
         },
     )
-    return {row.seq for row in rows}
+    return {row.seq: max(0.0, float(row.waited_s or 0)) for row in rows}

@@ -40,6 +40,7 @@ class NewTask(msgspec.Struct, kw_only=True):
     task_timeout_s: int | None = None
     finalize: bool | None = None  # the kind's default unless set
     pack_size: int | None = None
+    priority: int = 1  # 0 high, 1 normal, 2 low: orders the tenant's own tasks when it waits
 
 
 class ExclusivityConflict(Exception):
@@ -70,16 +71,18 @@ def _task_values(task_id: str, new: NewTask) -> dict[str, Any]:
         "exclusivity_key": new.exclusivity_key,
         "parent_task_id": new.parent_task_id,
         "total": len(new.items),
+        "priority": new.priority,
     }
 
 
 _INSERT_TASK = text(
     f"""INSERT INTO tasks (id, tenant_id, user_id, kind, name, route, params, concurrency,
         pack_size, max_attempts, continue_on_error, item_timeout_s, task_timeout_s, autostart,
-        exclusivity_key, parent_task_id, total, finalize)
+        exclusivity_key, parent_task_id, total, finalize, priority)
     VALUES (:id, :tenant_id, :user_id, :kind, :name, :route, CAST(:params AS jsonb),
         :concurrency, :pack_size, :max_attempts, :continue_on_error, :item_timeout_s,
-        :task_timeout_s, :autostart, :exclusivity_key, :parent_task_id, :total, :finalize)
+        :task_timeout_s, :autostart, :exclusivity_key, :parent_task_id, :total, :finalize,
+        :priority)
     RETURNING {TASK_COLUMNS}"""
 )
 

@@ -79,6 +79,9 @@ class Task(msgspec.Struct, kw_only=True):
     finalize: bool = False
     finalize_state: str | None = None  # running | done | failed
     finalize_attempt: int = 0
+    priority: int = 1  # 0 high, 1 normal, 2 low (libs/tasks/fairshare.py)
+    waiting_reason: str | None = None  # why a running task has items and none may start
+    waiting_since: datetime | None = None
 
     @property
     def processed(self) -> int:

@@ -138,6 +138,10 @@ class Worker:
             claimed = await claim(
                 conn, work.task_id, work.items, redelivered=bool(message.redelivered)
             )
+        if not message.redelivered:
+            waits = metrics.ITEM_WAIT_SECONDS.labels(work.tenant_id, work.kind)
+            for waited in claimed.values():
+                waits.observe(waited)
         released = [
             ItemResult(task_id=work.task_id, seq=item.seq, attempt=item.attempt,
                        outcome=Outcome.RELEASED)

@@ -23,7 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.errors import Permanent
 from libs.storage import Storage, task_prefix
 from libs.worker.handler import ItemContext, ItemDone
-from proto.codegen import Agent, AppSpec, CodegenParams, CodegenResult, QualityReport
+from proto.codegen import (
+    Agent,
+    AppSpec,
+    CodegenParams,
+    CodegenPayload,
+    CodegenResult,
+    QualityReport,
+)
 from services.codegen import repository as repo
 from services.codegen.project.package import Packaged, package, render_and_check
 from services.codegen.project.paths import UnsafePath
@@ -70,12 +77,9 @@ class CodegenHandler:
             raise Permanent(f"AppSpec不符合模式：{exc}") from exc
 
     async def __call__(self, ctx: ItemContext) -> ItemDone:
-        try:
-            params = msgspec.convert(ctx.params, CodegenParams)
-        except msgspec.ValidationError as exc:
-            raise Permanent(f"invalid codegen params: {exc}") from exc
-        caller = Caller(tenant_id=ctx.tenant_id, user_id=str(ctx.payload.get("user_id", "")),
-                        task_id=ctx.task_id)
+        params, payload = ctx.params, ctx.payload  # decoded by the runtime (proto/contracts.py)
+        assert isinstance(params, CodegenParams) and isinstance(payload, CodegenPayload)
+        caller = Caller(tenant_id=ctx.tenant_id, user_id=payload.user_id, task_id=ctx.task_id)
         timeline = AgentTimeline(self._db, ctx.task_id)
         provider = self._provider.name.value
 
@@ -137,7 +141,7 @@ class CodegenHandler:
             "previewKey": result.preview_key, "files": packaged.files,
             **_usage_meta(describe_usage, started)})
         total = plan_usage + execute_usage + describe_usage
-        return ItemDone(result=msgspec.to_builtins(result),
+        return ItemDone(result=result,
                         usage={"tokens": float(total.tokens), "cost": total.cost})
 
     async def _generate(self, task_id: str, spec: AppSpec, spec_json: bytes,

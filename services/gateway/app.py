@@ -15,18 +15,20 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from libs.heap import map_large_blocks
 from libs.lifecycle import Runtime, Service, running
 from libs.logging import configure_logging
 from libs.messaging.parts import QueueConsumer
 from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
-from libs.observability import metrics, tracing
+from libs.observability import endpoint, metrics, tracing
 from libs.observability.asgi import new_request_id, observe_http
 from libs.settings import load_settings
 from libs.tasks.relay import OutboxRelay
 from libs.tasks.unit_of_work import TaskUnits
 from proto.auth import TokenRevoked
 from proto.events import TaskEvent
+from services.gateway.auth.failures import FailedTokens
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
 from services.gateway.auth.revocations import Revocations
 from services.gateway.boundary import InputBoundaryMiddleware
@@ -45,6 +47,7 @@ from services.gateway.idempotency.service import IdempotencyKeys
 from services.gateway.kb.routes import KB_HANDLERS
 from services.gateway.kb.service import KnowledgeBaseService
 from services.gateway.openapi import COMPONENTS, SECURITY
+from services.gateway.security_headers import security_headers
 from services.gateway.servers.routes import SERVER_HANDLERS
 from services.gateway.servers.service import ServerService
 from services.gateway.settings import GatewaySettings
@@ -101,11 +104,12 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
     url_policy = UrlPolicy.from_setting(settings.server_url_allowlist)
     rpc = await RpcClient.open(runtime.connection)
     relay = OutboxRelay(db, runtime.publisher, poll_s=settings.outbox_poll_s)
-    tasks = TaskService(TaskUnits(db, relay.kick))
+    tasks = TaskService(TaskUnits(db, relay.kick), settings.tenant_defaults)
     sandboxes = UploadSandboxes.start()
     runtime.exits.callback(sandboxes.shutdown)
     state.update(
         settings=settings, storage=storage, token_cache=token_cache,
+        failed_tokens=FailedTokens(settings.failed_tokens_per_minute),
         task_service=tasks,
         document_service=DocumentService(db, storage, tasks, sandboxes),
         kb_service=KnowledgeBaseService(db, storage, rpc, tasks, settings),
@@ -113,7 +117,7 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
         slide_service=SlideService(db, tasks, hub),
         codegen_service=CodegenService(db, storage, tasks),
         stream_service=StreamService(hub, tasks),
-        health_service=HealthService(db),
+        health_service=HealthService(db, settings.tenant_defaults),
         idempotency_keys=IdempotencyKeys(db),  # read by its middleware, not by handlers
     )
     revocations = Revocations(token_cache, hub)
@@ -130,8 +134,11 @@ def create_app(settings: GatewaySettings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # No pre-ping: status polls are the gateway's hot path (one statement each).
         try:
-            async with running(settings, "gateway", partial(build, settings, app.state),
-                               pre_ping=False):
+            # Metrics only on the observability port (shared by the workers), never the public.
+            async with endpoint.serving(settings.metrics_host, settings.metrics_port,
+                                        reuse_port=settings.workers > 1), \
+                    running(settings, "gateway", partial(build, settings, app.state),
+                            pre_ping=False):
                 # What exists now (the app, its routes and schemas, the libraries: ~150,000
                 # objects) lives as long as the process: out of the collector's sight, a full
                 # collection no longer pauses requests for tens of milliseconds.
@@ -182,10 +189,11 @@ def _server_options(settings: GatewaySettings) -> dict[str, Any]:
 
 
 def _observed_app(settings: GatewaySettings) -> Any:
+    map_large_blocks()  # uploads of several MB leave no grown heap behind (libs/heap.py)
     configure_logging("gateway", json_logs=settings.json_logs, level=settings.log_level)
     tracing.configure("gateway", settings)
     app: Any = create_app(settings)  # an ASGI app, typed by Litestar more narrowly
-    return observe_http(app)
+    return observe_http(security_headers(app))
 
 
 def worker_app() -> Any:

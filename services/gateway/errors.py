@@ -21,6 +21,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 
 from libs.logging import get_logger
 from libs.tasks.creation import ExclusivityConflict
+from libs.tasks.limits import TenantLimitExceeded
 from libs.tasks.model import utcnow
 from libs.tasks.transitions import InvalidTransition
 from services.gateway import outages
@@ -312,8 +313,31 @@ def handle_conflict(request: Request[Any, Any, Any], exc: ExclusivityConflict) -
     ))
 
 
+# The knowledge-base family numbers its errors (seed 003); the others read TOO_MANY_REQUESTS.
+_KB_PATHS = ("/api/v1/knowledge-bases", "/api/v1/sync-tasks")
+KB_LIMIT_CODE = "7007"
+
+
+def tenant_limit(path: str, exc: TenantLimitExceeded) -> ApiError:
+    """429 with Retry-After: the tenant created too many tasks (per hour, or unfinished)."""
+    what = ("tasks created in the last hour" if exc.limit == "tasks_per_hour"
+            else "unfinished tasks")
+    code = KB_LIMIT_CODE if path.startswith(_KB_PATHS) else "TOO_MANY_REQUESTS"
+    return ApiError(429, code, f"tenant limit reached: {exc.allowed} {what}; retry in "
+                    f"{exc.retry_after_s}s",
+                    {"limit": exc.limit, "allowed": exc.allowed,
+                     "retry_after_s": exc.retry_after_s},
+                    headers={"Retry-After": str(exc.retry_after_s)})
+
+
+def handle_tenant_limit(request: Request[Any, Any, Any],
+                        exc: TenantLimitExceeded) -> Response[Any]:
+    return _respond(request, tenant_limit(request.url.path, exc))
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: handle_api_error,
+    TenantLimitExceeded: handle_tenant_limit,
     InvalidTransition: handle_invalid_transition,
     ExclusivityConflict: handle_conflict,
     ValidationException: handle_validation,

@@ -18,6 +18,7 @@ from proto.control import TaskChanged
 from proto.work import Report, WorkMessage
 from services.scheduler.control import ControlHandler
 from services.scheduler.dead_letters import DeadLetterSettler
+from services.scheduler.dispatching import CreditSettings, Dispatcher
 from services.scheduler.engine import Engine
 from services.scheduler.gauges import GaugeSampler
 from services.scheduler.sweeper import Sweeper
@@ -33,13 +34,26 @@ class SchedulerSettings(CommonSettings, kw_only=True):
     results_batch: int = 100
     gauges_interval_s: float = 5.0
     upkeep_interval_s: float = 2.0  # ANALYZE/VACUUM of the task tables without autovacuum
+    # Credit-based fair share (services/scheduler/dispatching.py): a route gets its workers'
+    # slots (instances x concurrency, from heartbeats) plus this share of them in flight, at
+    # least `credit_min_buffer` more; `default_credit` items while no worker reports. Off:
+    # first come, first served (every task's window topped up), the benchmark's baseline.
+    fair_share: bool = True
+    credit_buffer_ratio: float = 0.25
+    credit_min_buffer: int = 1
+    default_credit: int = 100
 
 
 async def build(settings: SchedulerSettings, runtime: Runtime) -> Service:
     relay = OutboxRelay(runtime.db, runtime.publisher, poll_s=settings.outbox_poll_s)
     units = TaskUnits(runtime.db, relay.kick)
+    dispatcher = Dispatcher(
+        CreditSettings(fair_share=settings.fair_share, buffer_ratio=settings.credit_buffer_ratio,
+                       min_buffer=settings.credit_min_buffer,
+                       default_credit=settings.default_credit),
+        settings.tenant_defaults)
     engine = Engine(units, backoff_base_s=settings.backoff_base_s,
-                    progress_interval_s=settings.progress_interval_s)
+                    progress_interval_s=settings.progress_interval_s, dispatcher=dispatcher)
     sweeper = Sweeper(units, engine, runtime.storage, interval_s=settings.sweep_interval_s,
                       retention_s=settings.retention_s)
     gauges = GaugeSampler(runtime.db, runtime.connection, interval_s=settings.gauges_interval_s)

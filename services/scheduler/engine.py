@@ -11,7 +11,7 @@ from typing import Any
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing
 from libs.observability import metrics, tracing
-from libs.tasks import dispatch, finalization, settlement
+from libs.tasks import finalization, settlement
 from libs.tasks.events import items_settled_event, task_event
 from libs.tasks.kinds import KINDS
 from libs.tasks.model import Task, TaskStatus
@@ -28,6 +28,7 @@ from proto.work import (
     TaskFinalized,
     WorkItem,
 )
+from services.scheduler.dispatching import Dispatcher
 
 log = get_logger(__name__)
 
@@ -37,8 +38,10 @@ MAX_FINALIZE_ATTEMPTS = 3
 class Engine:
     def __init__(
         self, units: TaskUnits, *, backoff_base_s: float, progress_interval_s: float,
+        dispatcher: Dispatcher,
     ) -> None:
         self._units = units
+        self._dispatcher = dispatcher
         self._backoff_base_s = backoff_base_s
         self._progress_interval_s = progress_interval_s
         self._last_progress: dict[str, float] = {}
@@ -102,9 +105,11 @@ class Engine:
         metrics.SETTLE_SECONDS.observe(time.perf_counter() - started)
 
     async def advance(self, uow: TaskUnitOfWork, tasks: Iterable[Task]) -> None:
-        """Finalise tasks with nothing left; top up the windows of the running ones."""
+        """Finalise tasks with nothing left; top up the windows of the running ones (within
+        their routes' credit, by fair share: see the dispatcher)."""
         conn = uow.conn
         touched: list[Task] = []
+        to_fill: list[Task] = []
         for task in tasks:
             if task.status != TaskStatus.RUNNING:
                 touched.append(task)
@@ -126,16 +131,17 @@ class Engine:
                          done=task.done, failed=task.failed)
                 continue
             touched.append(task)
-            free = task.concurrency - task.inflight
-            if free > 0:
-                with tracing.span("engine.dispatch", attributes={"conveyor.kind": task.kind}):
-                    items = await dispatch.dispatch(conn, task, free)
+            to_fill.append(task)
+            if self._progress_due(task.id):
+                uow.send(task_event(TaskProgressed, task))
+        if to_fill:
+            with tracing.span("engine.dispatch"):
+                filled = await self._dispatcher.fill(conn, to_fill)
+            for task, items in filled:
                 if items:
                     metrics.DISPATCH_BATCH.labels(task.kind).observe(len(items))
                     metrics.ITEMS_DISPATCHED.labels(task.kind).inc(len(items))
                 uow.send(*_work_messages(task, items))
-            if self._progress_due(task.id):
-                uow.send(task_event(TaskProgressed, task))
         await finalization.sync_stages(conn, touched)
 
     def _progress_due(self, task_id: str) -> bool:

@@ -1,5 +1,6 @@
 """Samples what only a query can tell into the metrics gauges every few seconds: unfinished
-tasks by kind and status, in-flight items and window sizes, and the RabbitMQ queue depths
+tasks by kind and status, in-flight items and window sizes, each tenant's queued and
+running items and share per kind, and the RabbitMQ queue depths
 (work queues of every kind, results, control and their dead-letter queues) as this scheduler
 sees them. Each scheduler samples; with several, take max() in queries."""
 
@@ -35,6 +36,7 @@ class GaugeSampler:
         self._connection = connection
         self._interval_s = interval_s
         self._channel: AbstractRobustChannel | None = None
+        self._tenants_seen: set[tuple[str, str]] = set()
 
     async def run(self) -> None:
         while True:
@@ -59,7 +61,23 @@ class GaugeSampler:
             if row.status == "running":
                 metrics.INFLIGHT.labels(row.kind).set(row.inflight)
                 metrics.WINDOW.labels(row.kind).set(row.window)
+        await self._sample_tenants()
         await self._sample_queues()
+
+    async def _sample_tenants(self) -> None:
+        async with self._db.connect() as conn:
+            shares = await stats.tenant_shares(conn)
+        now = set()
+        for row in shares:
+            now.add((row.tenant_id, row.kind))
+            metrics.TENANT_ITEMS.labels(row.tenant_id, row.kind, "queued").set(row.queued)
+            metrics.TENANT_ITEMS.labels(row.tenant_id, row.kind, "running").set(row.inflight)
+            metrics.TENANT_SHARE.labels(row.tenant_id, row.kind).set(row.share)
+        for tenant, kind in self._tenants_seen - now:  # a tenant that went idle reads 0
+            for state in ("queued", "running"):
+                metrics.TENANT_ITEMS.labels(tenant, kind, state).set(0)
+            metrics.TENANT_SHARE.labels(tenant, kind).set(0)
+        self._tenants_seen |= now
 
     async def _sample_queues(self) -> None:
         for name in watched_queues():

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest_asyncio
 
+from services.gateway.documents.sandboxes import TEMPLATE_CHECK_LIMITS
 from tests.e2e.conftest import Api, Stack
 from tests.e2e.docs_fixtures import template
 from tests.harness import ServiceHandle
@@ -51,12 +52,20 @@ async def _upload_template(api: Api, data: bytes) -> httpx.Response:
                                files={"file": ("t.docx", data)})
 
 
+async def _timed_upload(api: Api, data: bytes) -> float:
+    started = time.perf_counter()
+    response = await _upload_template(api, data)
+    assert response.status_code == 201, response.text
+    return time.perf_counter() - started
+
+
 async def test_template_bombs_cost_the_tenant_that_sent_them(stack: Stack) -> None:
     bomber = await stack.user(f"bombs-{secrets.token_hex(3)}", "b")
     calm = await stack.user(f"calm-{secrets.token_hex(3)}", "c")
     ordinary = template("Dear {{ name }},")
     # The first upload may wait for the sandbox processes to finish starting.
     assert (await _upload_template(calm, ordinary)).status_code == 201
+    quiet = min([await _timed_upload(calm, ordinary) for _ in range(3)])
     gateway = stack.cluster.gateway.pid
     before = _children_cpu_s(gateway)
     bombs = [asyncio.create_task(_upload_template(bomber, template(CPU_BOMB)))
@@ -65,14 +74,14 @@ async def test_template_bombs_cost_the_tenant_that_sent_them(stack: Stack) -> No
     while _children_cpu_s(gateway) - before < 1.0:  # a bomb is burning a sandbox process
         assert time.monotonic() < deadline, "no bomb started"
         await asyncio.sleep(0.1)
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        response = await _upload_template(calm, ordinary)
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 201, response.text
-    assert max(times) < 1.0, times
-    assert not all(bomb.done() for bomb in bombs)  # they were still queued behind each other
+    took = await _timed_upload(calm, ordinary)
+    # Queued behind the bombs, it took 41-45 s. Now it waits for none: it is done before the
+    # first bomb is (under 1 s on a quiet machine; on a busy one the bomb's own CPU still
+    # slows it, never by a bomb's allowance).
+    assert not any(bomb.done() for bomb in bombs), (quiet, took)
+    assert took < max(1.0, TEMPLATE_CHECK_LIMITS.cpu_s * 0.5), (quiet, took)
+    for _ in range(2):  # and again, while the bombs still queue
+        assert await _timed_upload(calm, ordinary) < TEMPLATE_CHECK_LIMITS.cpu_s
     for response in await asyncio.gather(*bombs):
         assert response.status_code == 400, response.text
         assert response.json()["error"]["code"] == "INVALID_TEMPLATE"
@@ -139,7 +148,8 @@ def _spreadsheets() -> list[tuple[bytes, str]]:
     return [(_xlsx(eight), "more than 100000 rows"),
             (_xlsx([f"c{i}" for i in range(250)]), "more than 200 columns"),
             (_xlsx(eight, "<row>" + _cell("y" * 20_000) + "</row>"), "longer than 10000"),
-            (_xlsx(eight[::-1]), "more than 100000 rows")]
+            (_xlsx(eight, '<row><c r="KZ2" t="inlineStr"><is><t>far</t></is></c></row>'),
+             "more than 200 columns")]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -165,7 +175,7 @@ async def test_four_big_spreadsheets_at_once_leave_the_gateway_s_memory_alone(
     assert all(8.5 * MIB < len(data) < 9.5 * MIB for data, _ in files)
 
     async def upload(api: Api, data: bytes) -> httpx.Response:
-        return await api.http.post("/api/v2/data-sources", timeout=120,
+        return await api.http.post("/api/v2/data-sources", timeout=300,
                                    files={"file": ("rows.xlsx", data)})
 
     small = _xlsx(["name"], "<row>" + _cell("Ada") + "</row>", size=0)

@@ -33,7 +33,7 @@ class ServiceHandle:
     log: Path
     overrides: dict[str, str] = field(default_factory=dict)  # what restart() starts it with
     port: int | None = None  # the gateway's HTTP port
-    metrics_port: int | None = None  # the others' probe/metrics endpoint
+    metrics_port: int | None = None  # the probe/metrics endpoint
 
     @property
     def pid(self) -> int:
@@ -47,8 +47,9 @@ class ServiceHandle:
 
     @property
     def probe_url(self) -> str:
-        """Where /metrics, /livez and /readyz answer (the gateway: on its HTTP port)."""
-        if self.port is not None:
+        """Where /metrics, /livez and /readyz answer (the gateway's public port answers the
+        probes but not /metrics)."""
+        if self.metrics_port is None:
             return self.url
         return f"http://127.0.0.1:{self.metrics_port}"
 
@@ -92,8 +93,7 @@ class Cluster:
         port = metrics_port = None
         if name == "gateway":
             port = int(overrides.setdefault("CONVEYOR_GATEWAY_PORT", str(free_port())))
-        else:
-            metrics_port = int(overrides.setdefault("CONVEYOR_METRICS_PORT", str(free_port())))
+        metrics_port = int(overrides.setdefault("CONVEYOR_METRICS_PORT", str(free_port())))
         index = sum(h.name == name for h in self.handles)
         log = self.workdir / f"{name}-{index}.log"
         with log.open("wb") as out:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 if TYPE_CHECKING:
-    from moto.server import ThreadedMotoServer
+    from local_s3 import LocalS3
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
@@ -151,14 +151,18 @@ class S3Endpoint:
     bucket: str
 
 
-def start_s3(bucket: str) -> tuple[ThreadedMotoServer, S3Endpoint]:
-    """A moto S3 server in this process (it checks no credentials), with `bucket` created."""
+def start_s3(bucket: str) -> tuple[LocalS3, S3Endpoint]:
+    """The local S3 endpoint (scripts/local_s3.py: moto behind a SigV4 check of every
+    request) in this process, with `bucket` created."""
     from minio import Minio
-    from moto.server import ThreadedMotoServer
+
+    if str(ROOT / "scripts") not in sys.path:
+        sys.path.insert(0, str(ROOT / "scripts"))
+    from local_s3 import LocalS3
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one INFO line per request
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = LocalS3("127.0.0.1", port, S3_ACCESS_KEY, S3_SECRET_KEY)
     server.start()
     s3 = S3Endpoint(f"127.0.0.1:{port}", S3_ACCESS_KEY, S3_SECRET_KEY, bucket)
     Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False).make_bucket(bucket)

@@ -168,7 +168,6 @@ DICT_READ = re.compile(r"\.(params|payload)(\[|\.get\()")
 UNTYPED_WORKERS = {
     "services/docrender/workflows.py": "server_batch",
     "services/registry/servers/remote_batch.py": "server_batch",
-    "services/codegen/handler.py": "codegen",
 }
 
 

@@ -85,3 +85,8 @@ async def revoke_token(conn: AsyncConnection, token: str) -> bool:
         {"hash": token_hash(token)},
     )
     return result.first() is not None
+
+
+async def tenant_id(conn: AsyncConnection, tenant: str) -> str | None:
+    found = await conn.scalar(text("SELECT id FROM tenants WHERE name = :name"), {"name": tenant})
+    return None if found is None else str(found)

@@ -21,6 +21,7 @@ from proto.codegen import (
     MAX_REQUIREMENT_CHARS,
     RUNNING_STATUS,
     CodegenParams,
+    CodegenPayload,
     valid_package,
 )
 from services.gateway.auth.repository import Principal
@@ -83,7 +84,8 @@ class CodegenService:
         return await self._tasks.create(creation.NewTask(
             tenant_id=principal.tenant_id, user_id=principal.user_id, kind=CODEGEN,
             name=task_name(params.user_requirement),
-            items=[creation.NewItem({"user_id": principal.user_id})],
+            items=[creation.NewItem(msgspec.to_builtins(
+                CodegenPayload(user_id=principal.user_id)))],
             params=msgspec.to_builtins(params), autostart=True, stages=AGENTS,
         ))
 
@@ -100,7 +102,8 @@ class CodegenService:
             task, stages = await self._tasks.status(principal, task_id)
             if task.kind == CODEGEN.name:
                 status = presenters.codegen_status(task, stages)
-                if status not in CANCELLABLE:
+                # Seed 002's table, plus `paused` (a pause through the generic task API).
+                if status not in CANCELLABLE and status != "paused":
                     raise ApiError(400, "INVALID_TASK_STATE", f"任务无法取消（当前状态：{status}）",
                                    {"task_id": task.id, "current_status": status})
         await self._tasks.cancel(principal, task_id)

@@ -9,7 +9,7 @@ from litestar import Request
 from libs.tasks.model import Task, TaskStatus
 from services.gateway.documents.repository import DataSource, Template
 from services.gateway.errors import iso_now
-from services.gateway.tasks.presenters import iso
+from services.gateway.tasks.presenters import iso, queue_view
 
 API_VERSION = "2.0.0"
 
@@ -84,7 +84,8 @@ def _group_status(task: Task, counts: dict[str, int], total: int) -> str:
 
 
 def progress_view(task: Task, templates: dict[str, dict[str, Any]],
-                  counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+                  counts: dict[str, dict[str, int]], position: int | None = None
+                  ) -> dict[str, Any]:
     groups = []
     current = None
     for template_id, template in templates.items():
@@ -114,6 +115,7 @@ def progress_view(task: Task, templates: dict[str, dict[str, Any]],
         "estimatedTimeRemaining": task.eta_seconds(),
         "currentItem": current,
         "items": groups,
+        "queue": queue_view(task, position),
         "completedDocuments": task.done,
         "failedDocuments": task.failed,
         "zipReady": bool(task.result.get("zipKey")),

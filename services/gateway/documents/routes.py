@@ -39,6 +39,7 @@ from services.gateway.errors import ApiError, validation_error
 from services.gateway.idempotency.context import IDEMPOTENT_CREATE
 from services.gateway.openapi import documented, redirect_errors
 from services.gateway.settings import GatewaySettings
+from services.gateway.tasks.service import TaskService
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 MAX_DATA_BYTES = 20 * 1024 * 1024
@@ -95,9 +96,11 @@ class BatchTaskController(Controller):
     @get("/{task_id:str}/progress", summary="Progress per template, ETA, ZIP readiness",
          responses=documented(BatchProgressResponse, errors=(404,)))
     async def progress(self, request: Req, task_id: str, principal: Principal,
-                       document_service: DocumentService) -> dict[str, Any]:
+                       document_service: DocumentService,
+                       task_service: TaskService) -> dict[str, Any]:
         task, counts = await document_service.progress(principal, task_id)
-        return ok(request, progress_view(task, task.params["templates"], counts))
+        return ok(request, progress_view(task, task.params["templates"], counts,
+                                         await task_service.queue_position(task)))
 
     @get("/{task_id:str}/download/zip", status_code=302,
          summary="Redirects to a short-lived presigned URL of the batch's ZIP",

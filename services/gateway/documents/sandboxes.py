@@ -17,7 +17,7 @@ TEMPLATE_CHECK_LIMITS = Limits(memory_bytes=768 * 2**20, cpu_s=5, wall_s=20.0,
                                max_output_bytes=1 * 2**20)
 # Reading a data source: a full sheet (10,000 rows x 200 columns) takes seconds of CPU; a
 # spreadsheet whose shared strings or rows would not fit is stopped by the memory cap.
-DATA_SOURCE_LIMITS = Limits(memory_bytes=768 * 2**20, cpu_s=30, wall_s=60.0)
+DATA_SOURCE_LIMITS = Limits(memory_bytes=768 * 2**20, cpu_s=30, wall_s=120.0)
 
 
 def _load_template_checks() -> None:

@@ -5,6 +5,7 @@ from typing import Literal
 import msgspec
 
 from libs.tasks.model import TaskStatus
+from services.gateway.tasks.schemas import QueueView
 
 
 class ResponseMeta(msgspec.Struct, rename="camel"):
@@ -114,6 +115,8 @@ class BatchProgress(msgspec.Struct, rename="camel"):
     estimated_time_remaining: int | None
     current_item: CurrentItem | None
     items: list[TemplateProgress]
+    # While the batch waits for workers (its status stays running): docs/api/task-api.md.
+    queue: QueueView | None
     completed_documents: int
     failed_documents: int
     zip_ready: bool

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.docxfast.choice import DOCXTPL, RendererChoice
 from libs.docxfast.merge_safety import SINGLE, PdfModeChoice
+from libs.heap import release_free_memory
 from libs.sandbox import ResourceLimitExceeded
 from libs.storage import Storage
 from libs.tasks import creation, readers
@@ -26,6 +27,7 @@ from services.gateway.documents.sandboxes import UploadSandboxes
 from services.gateway.documents.uploads import (
     MAX_SOURCE_BYTES,
     BadUpload,
+    ParsedSource,
     read_data_source,
     template_fields,
     template_pdf_mode,
@@ -43,6 +45,7 @@ from services.gateway.tasks.service import TaskService
 MAX_DOCUMENTS = DOCUMENTS.max_items
 Action = Literal["start", "pause", "resume", "cancel"]
 MAX_REPORTED_PROBLEMS = 20
+LARGE_UPLOAD_BYTES = 1024 * 1024
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -244,11 +247,20 @@ class DocumentService:
             raise template_not_found(template_id)
         await self._storage.delete_keys([key])
 
+    async def _read_data_source(self, principal: Principal, upload: Upload) -> ParsedSource:
+        try:
+            return await self._sandboxes.data_sources.run(
+                principal.tenant_id, read_data_source, upload.content, upload.filename)
+        finally:
+            if len(upload.content) > LARGE_UPLOAD_BYTES:
+                # The body and its copies for the sandbox were several MB each: what they left
+                # in the heap goes back now, not at some later peak (libs/heap.py).
+                release_free_memory()
+
     async def add_data_source(self, principal: Principal, upload: Upload) -> repo.DataSource:
         source_id = _new_id(upload, "ds")
         try:
-            parsed = await self._sandboxes.data_sources.run(
-                principal.tenant_id, read_data_source, upload.content, upload.filename)
+            parsed = await self._read_data_source(principal, upload)
         except BadUpload as exc:
             raise ApiError(400, "VALIDATION_ERROR", str(exc),
                            [{"field": "file", "message": str(exc)}]) from exc

@@ -55,6 +55,12 @@ def template_renderer(data: bytes) -> RendererChoice:
     return choose_renderer(data)
 
 
+def template_pdf_mode(data: bytes, renderer: str) -> PdfModeChoice:
+    """How this (already checked) template's PDFs are made: rows merged into one conversion
+    where that gives the pages converting them one by one gives, else one by one."""
+    return choose_pdf_mode(data, renderer)
+
+
 class ParsedSource(msgspec.Struct, frozen=True):
     """A data source read and checked: what is stored (its rows as JSON) and described."""
 
@@ -73,12 +79,6 @@ def read_data_source(data: bytes, filename: str) -> ParsedSource:
         raise BadUpload(f"file: the rows take more than {MAX_SOURCE_BYTES // 2**20} MiB "
                         "as JSON")
     return ParsedSource(fmt, len(rows), sorted({key for row in rows for key in row}), encoded)
-
-
-def template_pdf_mode(data: bytes, renderer: str) -> PdfModeChoice:
-    """How this (already checked) template's PDFs are made: rows merged into one conversion
-    where that gives the pages converting them one by one gives, else one by one."""
-    return choose_pdf_mode(data, renderer)
 
 
 def parse_rows(data: bytes, filename: str) -> tuple[str, list[dict[str, Any]]]:
@@ -120,37 +120,71 @@ def _csv_rows(data: bytes) -> Iterator[dict[str, Any]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[dict[str, Any]]:
-    """Streamed (openpyxl's read-only mode), at most MAX_COLUMNS + 1 cells of each row and
-    MAX_SCANNED_ROWS rows, blank ones included: a sheet claiming a million rows or columns
-    is refused after reading what the limits allow, never read whole."""
-    from openpyxl import load_workbook  # only XLSX uploads pay for importing it
+    """The first sheet's rows, streamed: openpyxl's read-only reader parts, without the
+    read-only worksheet, which parses a whole sheet up front when it has no <dimension>.
+    A cell past column MAX_COLUMNS or a line past MAX_SCANNED_ROWS is refused when reached:
+    a sheet claiming a million rows or columns is never read whole."""
+    lines = _xlsx_lines(data)
+    header = [str(cell) if cell is not None else "" for cell in next(lines, [])]
+    if not any(header):
+        raise BadUpload("file: the first sheet has no header row")
+    for values in lines:
+        if any(value is not None for value in values):
+            yield {name: _cell(value) for name, value in zip(header, values, strict=False)
+                   if name}
+
+
+def _xlsx_lines(data: bytes) -> Iterator[list[Any]]:
+    """The first MAX_COLUMNS values of each row of the first sheet, from row 1, blank rows
+    included (at most MAX_SCANNED_ROWS in all)."""
+    from openpyxl.reader.excel import ExcelReader  # only XLSX uploads pay for importing it
+    from openpyxl.styles.stylesheet import apply_stylesheet
+    from openpyxl.worksheet._reader import WorkSheetParser
 
     try:
         inspect_zip(data, required="xl/workbook.xml", what="XLSX")
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
+        sheets = [rel.target for _, rel in reader.parser.find_sheets()
+                  if rel.target in reader.valid_files and "chartsheet" not in rel.Type]
     except UnsafeArchive as exc:
         raise BadUpload(str(exc)) from exc
     except Exception as exc:
         raise BadUpload(f"not a readable XLSX: {type(exc).__name__}: {exc}") from exc
-    try:
-        lines = workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)
-        header = [str(cell) if cell is not None else "" for cell in next(lines, ())]
-        if not any(header):
-            raise BadUpload("file: the first sheet has no header row")
-        if any(header[MAX_COLUMNS:]):
-            raise BadUpload(f"file: more than {MAX_COLUMNS} columns")
-        for line, values in enumerate(lines, start=2):
-            if any(value is not None for value in values[MAX_COLUMNS:]):
-                raise BadUpload(f"file: more than {MAX_COLUMNS} columns")
-            if line > MAX_SCANNED_ROWS:
-                raise BadUpload(f"file: the first sheet has more than {MAX_SCANNED_ROWS} "
-                                "lines (blank ones included)")
-            if all(value is None for value in values):
-                continue
-            yield {name: _cell(value) for name, value in zip(header, values, strict=False)
-                   if name}
-    finally:
-        workbook.close()
+    if not sheets:
+        raise BadUpload("file: the workbook has no worksheet")
+    workbook = reader.wb
+    blank: list[Any] = [None] * MAX_COLUMNS
+    number = scanned = 0
+
+    def counted(values: list[Any]) -> list[Any]:
+        nonlocal scanned
+        scanned += 1
+        if scanned > MAX_SCANNED_ROWS:
+            raise BadUpload(f"file: the first sheet has more than {MAX_SCANNED_ROWS} lines "
+                            "(blank ones included)")
+        return values
+
+    with reader.archive.open(sheets[0]) as source:
+        rows = WorkSheetParser(source, reader.shared_strings, data_only=True,
+                               epoch=workbook.epoch, date_formats=workbook._date_formats,
+                               timedelta_formats=workbook._timedelta_formats).parse()
+        for index, cells in rows:
+            while number + 1 < index:  # rows the sheet leaves out are blank
+                number += 1
+                yield counted(blank)
+            values = list(blank)
+            for cell in cells:
+                if cell["value"] is None:
+                    continue
+                if cell["column"] > MAX_COLUMNS:
+                    raise BadUpload(f"file: more than {MAX_COLUMNS} columns")
+                values[cell["column"] - 1] = cell["value"]
+            number = index
+            yield counted(values)
 
 
 def _cell(value: Any) -> Any:

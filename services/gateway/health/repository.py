@@ -29,3 +29,8 @@ async def instance_list(conn: AsyncConnection) -> list[dict[str, Any]]:
         """SELECT id, service, name, host, status, capabilities, interval_s, started_at,
                   last_seen FROM instances ORDER BY service, name"""))
     return [dict(row._mapping) for row in rows]
+
+
+async def tenant_id(conn: AsyncConnection, name: str) -> str | None:
+    found = await conn.scalar(text("SELECT id FROM tenants WHERE name = :name"), {"name": name})
+    return None if found is None else str(found)

@@ -29,6 +29,8 @@ from services.gateway.kb.schemas import (
 )
 from services.gateway.kb.service import KnowledgeBaseService
 from services.gateway.openapi import documented
+from services.gateway.tasks.presenters import queue_view
+from services.gateway.tasks.service import TaskService
 
 Limit = Annotated[int, Parameter(ge=1, le=100)]
 Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]
@@ -162,10 +164,13 @@ class SyncTaskController(Controller):
 
     @get("/", summary="A sync task with per-document status",
          responses=documented(SyncTaskDetailsResponse, errors=(404,)))
-    async def details(self, task_id: str, principal: Principal, kb_service: KB) -> dict[str, Any]:
+    async def details(self, task_id: str, principal: Principal, kb_service: KB,
+                      task_service: TaskService) -> dict[str, Any]:
         task, items = await kb_service.sync_task(principal, task_id)
+        queue = queue_view(task, await task_service.queue_position(task), snake=True)
         return {"data": {**presenters.sync_task(task),
-                         "documents": [presenters.sync_document(item) for item in items]}}
+                         "documents": [presenters.sync_document(item) for item in items],
+                         **({"queue": queue} if queue else {})}}
 
     @post("/cancel", status_code=200,
           summary="Cancel: no further document starts; processed documents stay indexed",

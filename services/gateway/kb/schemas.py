@@ -7,6 +7,7 @@ import msgspec
 
 from libs.tasks.model import TaskStatus
 from proto.kb import SearchMode
+from services.gateway.tasks.schemas import QueueViewSnake
 
 
 class KnowledgeBaseView(msgspec.Struct):
@@ -76,6 +77,8 @@ class SyncDocumentView(msgspec.Struct, omit_defaults=True):
 
 class SyncTaskDetails(SyncTaskView, omit_defaults=True):
     documents: list[SyncDocumentView] = []
+    # While the task waits for workers (its status stays running): docs/api/task-api.md.
+    queue: QueueViewSnake | None = None
 
 
 class SyncCancelled(msgspec.Struct):

@@ -7,7 +7,7 @@ from libs.servers.model import Server, ServerStatus, ServerType
 from libs.tasks.model import Task, TaskStatus
 from services.gateway.auth.repository import Principal
 from services.gateway.servers.planner import visible_task
-from services.gateway.tasks.presenters import iso
+from services.gateway.tasks.presenters import iso, queue_view
 
 # The seed knows pending, running, completed and failed; the engine's status stays readable
 # in `engine_status`.
@@ -60,8 +60,9 @@ def _message(task: Task) -> str:
             return f"任务失败：{task.error_message or f'{task.failed} 个文件失败'}"
 
 
-def batch_task_view(task: Task) -> dict[str, Any]:
+def batch_task_view(task: Task, position: int | None = None) -> dict[str, Any]:
     return {
+        "queue": queue_view(task, position, snake=True),
         "task_id": task.id,
         "status": SEED_STATUS[task.status],
         "message": _message(task),

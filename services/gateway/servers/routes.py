@@ -39,6 +39,7 @@ from services.gateway.servers.schemas import (
 from services.gateway.servers.service import ServerService
 from services.gateway.settings import GatewaySettings
 from services.gateway.tasks.presenters import iso
+from services.gateway.tasks.service import TaskService
 
 
 class ServerController(Controller):
@@ -107,9 +108,10 @@ class BatchController(Controller):
 
     @get("/tasks/{task_id:str}", summary="A batch task's status",
          responses=documented(BatchTaskView, errors=(404,)))
-    async def status(self, task_id: str, principal: Principal,
-                     server_service: ServerService) -> dict[str, Any]:
-        return batch_task_view(await server_service.batch_task(principal, task_id))
+    async def status(self, task_id: str, principal: Principal, server_service: ServerService,
+                     task_service: TaskService) -> dict[str, Any]:
+        task = await server_service.batch_task(principal, task_id)
+        return batch_task_view(task, await task_service.queue_position(task))
 
     @get("/tasks", summary="The caller's batch tasks, newest first",
          responses=documented(list[BatchTaskView]))

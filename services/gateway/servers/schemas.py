@@ -7,6 +7,7 @@ import msgspec
 
 from libs.servers.model import ServerStatus
 from libs.tasks.model import TaskStatus
+from services.gateway.tasks.schemas import QueueViewSnake
 
 
 class ServerView(msgspec.Struct):
@@ -67,6 +68,8 @@ class BatchTaskView(msgspec.Struct):
     current_step: str | None
     output_root: str | None
     batch_size: int
+    # While the batch waits for workers (its status stays running): docs/api/task-api.md.
+    queue: QueueViewSnake | None = None
 
 
 class StoredFile(msgspec.Struct):

@@ -4,7 +4,7 @@ from typing import Any
 
 from libs.tasks.model import Item, Task, TaskStatus, utcnow
 from services.gateway.slides.repository import LogLine
-from services.gateway.tasks.presenters import iso
+from services.gateway.tasks.presenters import iso, queue_view
 
 # Seed 001 knows `completed` (partial success included: its example has completed with
 # failed=1) and `failed`; its polling loop stops on exactly those two, so a cancelled batch
@@ -68,7 +68,7 @@ def batch_result(task: Task, slides: list[Item]) -> dict[str, Any]:
     }
 
 
-def batch_status(task: Task, slides: list[Item]) -> dict[str, Any]:
+def batch_status(task: Task, slides: list[Item], position: int | None = None) -> dict[str, Any]:
     """The status route's answer: the generate shape plus progress and the estimate."""
     finished = task.status.finished
     return {
@@ -76,6 +76,7 @@ def batch_status(task: Task, slides: list[Item]) -> dict[str, Any]:
         "progress": round(task.progress / 100, 4),
         "completed_slides": task.done + task.failed,
         "estimated_remaining_time": None if finished else task.eta_seconds(),
+        "queue": queue_view(task, position, snake=True),
         "parent_batch_id": task.parent_task_id,
         "created_at": iso(task.created_at),
         "completed_at": iso(task.completed_at),

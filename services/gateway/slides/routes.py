@@ -29,6 +29,7 @@ from services.gateway.slides.schemas import (
     SlideBatchView,
 )
 from services.gateway.slides.service import SlideService
+from services.gateway.tasks.service import TaskService
 
 MAX_LOG_LINES = 1000
 
@@ -72,8 +73,9 @@ class SlideBatchController(Controller):
     @post("/status", status_code=200, summary="Progress, estimate and per-slide results",
           responses=documented(SlideBatchStatus, errors=(404,)))
     async def status(self, data: BatchStatusRequest, principal: Principal,
-                     slide_service: SlideService) -> dict[str, Any]:
-        return batch_status(*await slide_service.batch(principal, data.batch_id))
+                     slide_service: SlideService, task_service: TaskService) -> dict[str, Any]:
+        task, slides = await slide_service.batch(principal, data.batch_id)
+        return batch_status(task, slides, await task_service.queue_position(task))
 
     @get("/active-count", summary="The caller's batches not finished yet",
          responses=documented(ActiveCount))

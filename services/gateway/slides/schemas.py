@@ -5,6 +5,7 @@ from typing import Any, Literal
 import msgspec
 
 from libs.tasks.model import TaskStatus
+from services.gateway.tasks.schemas import QueueViewSnake
 
 # Seed 001's statuses: a partial success is `completed`, a cancelled batch `failed`.
 SeedStatus = Literal["pending", "running", "paused", "completed", "failed"]
@@ -60,6 +61,8 @@ class SlideBatchStatus(msgspec.Struct):
     progress: float  # 0.0-1.0
     completed_slides: int
     estimated_remaining_time: int | None
+    # While the batch waits for workers (its status stays running): docs/api/task-api.md.
+    queue: QueueViewSnake | None
     parent_batch_id: str | None
     created_at: str
     completed_at: str | None

@@ -1,6 +1,6 @@
 """Request bodies of the generic task API."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar.openapi.spec import Example
@@ -20,6 +20,9 @@ class CreateTaskRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=Tr
     timeout_seconds: Annotated[int, Meta(ge=1, le=7 * 24 * 3600)] | None = None
     finalize: bool = False  # echo: run the kind's finalize step once items settle
     params: Annotated[dict[str, Any], Meta(max_length=32)] = {}
+    # Orders the tenant's own tasks when its share of the kind's workers is less than they
+    # want; never ahead of another tenant's share.
+    priority: Literal["high", "normal", "low"] = "normal"
 
 
 CreateTaskBody = Annotated[CreateTaskRequest, Body(

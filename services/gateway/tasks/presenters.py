@@ -79,10 +79,29 @@ def task_summary(task: Task, stages: list[Stage] | None = None) -> dict[str, Any
     }
 
 
-def task_status(task: Task, stages: list[Stage]) -> dict[str, Any]:
+QUEUED_DESCRIPTION = "排队中"
+
+
+def queue_view(task: Task, position: int | None, *, snake: bool = False) -> dict[str, Any] | None:
+    """Why a running task has items to start and none started: `fair_share` (other tenants
+    hold their share of the kind's workers), `tenant_limit` (the tenant's own limit of running
+    items) or `capacity` (the workers are busy with the tenant's other work); its position
+    among the kind's waiting tasks, and since when it waits. None when it does not wait."""
+    if task.waiting_reason is None or task.status.value != "running":
+        return None
+    return {"state": "queued", "reason": task.waiting_reason, "position": position,
+            "waiting_since" if snake else "waitingSince": iso(task.waiting_since)}
+
+
+def task_status(task: Task, stages: list[Stage], position: int | None = None) -> dict[str, Any]:
     tokens = task.usage.get("tokens")
+    queue = queue_view(task, position)
+    summary = task_summary(task, stages)
+    if queue is not None:
+        summary["statusDescription"] = QUEUED_DESCRIPTION
     return {
-        **task_summary(task, stages),
+        **summary,
+        "queue": queue,
         "agents": [_stage(stage) for stage in stages],
         "estimatedRemainingSeconds": task.eta_seconds(),
         "concurrency": task.concurrency,

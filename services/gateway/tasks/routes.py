@@ -7,7 +7,7 @@ from litestar import Controller, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
 
-from libs.tasks import creation, readers
+from libs.tasks import creation, fairshare, readers
 from libs.tasks.kinds import KINDS
 from libs.tasks.model import TaskStatus
 from services.gateway.auth.repository import Principal
@@ -40,7 +40,8 @@ StatusFilter = Annotated[TaskStatus | None, Parameter(query="status")]
 
 async def _status(task_service: TaskService, principal: Principal,
                   task_id: str) -> dict[str, Any]:
-    return ok(task_status(*await task_service.status(principal, task_id)))
+    task, stages = await task_service.status(principal, task_id)
+    return ok(task_status(task, stages, await task_service.queue_position(task)))
 
 
 async def _list(task_service: TaskService, principal: Principal, page_num: int, page_size: int,
@@ -70,6 +71,7 @@ def _new_task(principal: Principal, data: CreateTaskRequest) -> creation.NewTask
         item_timeout_s=data.item_timeout_seconds, task_timeout_s=data.timeout_seconds,
         finalize=data.finalize, params=data.params,
         stages=(*spec.stages, ("finalize", "Finalizing")) if data.finalize else None,
+        priority=fairshare.PRIORITIES[data.priority],
     )
 
 

@@ -2,7 +2,7 @@
 timestamp}`, camelCase). The presenters build exactly these shapes; tests validate real
 answers against the OpenAPI document generated from them."""
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -57,7 +57,26 @@ class TokenUsage(msgspec.Struct, rename="camel"):
     total_tokens: int
 
 
+class QueueView(msgspec.Struct, rename="camel"):
+    """A running task waiting for its kind's workers: its status stays `running`."""
+
+    state: Literal["queued"]
+    reason: Literal["fair_share", "tenant_limit", "capacity"]
+    position: int | None  # 1 = the next of the kind's waiting tasks to be considered
+    waiting_since: str
+
+
+class QueueViewSnake(msgspec.Struct):
+    """QueueView for the families that spell their fields in snake_case."""
+
+    state: Literal["queued"]
+    reason: Literal["fair_share", "tenant_limit", "capacity"]
+    position: int | None
+    waiting_since: str
+
+
 class TaskStatusView(TaskSummary):
+    queue: QueueView | None  # set while the task waits (see QueueView)
     agents: list[StageView]
     estimated_remaining_seconds: int | None
     concurrency: int

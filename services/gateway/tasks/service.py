@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.db.driver import DriverConnection
 from libs.logging import get_logger
 from libs.messaging.publisher import Outgoing
-from libs.tasks import control, creation, readers
+from libs.tasks import control, creation, fairshare, limits, readers
 from libs.tasks.events import task_event
 from libs.tasks.kinds import KINDS
+from libs.tasks.limits import TenantDefaults
 from libs.tasks.model import Item, Stage, Task, Transition
 from libs.tasks.unit_of_work import TaskUnitOfWork, TaskUnits
 from proto.control import TaskAction, TaskChanged
@@ -54,10 +55,12 @@ _COMMANDS: dict[TaskAction, Callable[[TaskUnitOfWork, Task], Awaitable[Task]]] =
 }
 
 
-async def _insert_once(conn: AsyncConnection, new: creation.NewTask) -> tuple[Task, bool]:
+async def _insert_once(conn: AsyncConnection, new: creation.NewTask,
+                       defaults: TenantDefaults) -> tuple[Task, bool]:
     """Insert the task, unless the request's Idempotency-Key already created one: then that
     task (and False). The key's row is locked first, so a concurrent repeat waits for this
-    transaction and then finds the task it created."""
+    transaction and then finds the task it created. A new task must fit the tenant's limits
+    (`TenantLimitExceeded` otherwise); a repeat is answered even past them."""
     claim = current_claim.get()
     if claim is not None:
         existing = await idempotency.locked_resource(conn, claim)
@@ -65,6 +68,7 @@ async def _insert_once(conn: AsyncConnection, new: creation.NewTask) -> tuple[Ta
             task = await readers.get_task(conn, existing, tenant_id=new.tenant_id)
             if task is not None:
                 return task, False
+    await limits.check_create(conn, new.tenant_id, defaults)
     task = await creation.insert_task(conn, new)
     if claim is not None:
         await idempotency.record_resource(conn, claim, task.id)
@@ -72,9 +76,10 @@ async def _insert_once(conn: AsyncConnection, new: creation.NewTask) -> tuple[Ta
 
 
 class TaskService:
-    def __init__(self, units: TaskUnits) -> None:
+    def __init__(self, units: TaskUnits, defaults: TenantDefaults | None = None) -> None:
         self._units = units
         self._db: AsyncEngine = units.db
+        self._defaults = defaults or TenantDefaults()
 
     @staticmethod
     async def load(conn: AsyncConnection, principal: Principal, task_id: str, *,
@@ -101,6 +106,13 @@ class TaskService:
             raise task_not_found(task_id)
         return found
 
+    async def queue_position(self, task: Task) -> int | None:
+        """Its place among the tasks waiting for its kind's workers; None unless it waits."""
+        if task.waiting_reason is None:
+            return None
+        async with self._db.connect() as conn:
+            return await fairshare.queue_position(conn, task)
+
     async def transitions(self, principal: Principal,
                           task_id: str) -> tuple[Task, list[Transition]]:
         async with self._db.connect() as conn:
@@ -123,7 +135,7 @@ class TaskService:
 
     async def create(self, new: creation.NewTask) -> Task:
         async with self._units.begin() as uow:
-            task, created = await _insert_once(uow.conn, new)
+            task, created = await _insert_once(uow.conn, new, self._defaults)
             if created:
                 uow.send(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         if created:
@@ -180,7 +192,7 @@ class TaskService:
                 autostart=True, exclusivity_key=original.exclusivity_key,
                 parent_task_id=original.id, route=original.route,
                 item_timeout_s=original.item_timeout_s, task_timeout_s=original.task_timeout_s,
-            ))
+            ), self._defaults)
             if created:
                 uow.send(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task, [item.seq for item in failed]
