@@ -56,9 +56,10 @@ async def killable(run_id: str, s3: S3Endpoint,
             await db.dispose()
 
 
-async def _restart(cluster: Cluster, handle: ServiceHandle, attempts: int = 3) -> None:
-    """Start the killed scheduler again until it is ready: on a machine whose PostgreSQL is
-    shared, a start can find every connection taken and exit; that is not what is tested."""
+async def _restart(cluster: Cluster, handle: ServiceHandle, attempts: int = 10) -> None:
+    """Start the killed scheduler again until it is ready: on a machine whose PostgreSQL and
+    RabbitMQ are shared (other runs' fault drills restart them), a start can find every
+    connection taken or the broker away, and exit; that is not what is tested."""
     for attempt in range(attempts):
         restarted = await cluster.restart(handle)
         try:
