@@ -7,6 +7,7 @@ status is counted, and a 5xx other than a 503 with `Retry-After` is recorded as 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +19,11 @@ from tests.e2e.docs_fixtures import template
 
 KINDS = ("echo", "docx", "pdf", "slides", "kb")
 RETRY_LIMIT_S = 120.0  # a request retried through an outage gives up after this
+# Closed-loop load, as a real client's: a tenant submits again once fewer than this many of
+# its tasks are unfinished, so the backlog follows what the cluster can do (an open loop on
+# two cores would measure only the backlog).
+MAX_OPEN_TASKS = 3
+TERMINAL = ("completed", "partial_success", "failed", "cancelled")
 
 
 @dataclass
@@ -54,6 +60,9 @@ class Tenant:
         self.kb_id: str | None = None
         self.templates: list[str] = []
         self._steering: set[asyncio.Task[None]] = set()
+        self._open: set[str] = set()  # this tenant's unfinished tasks
+        self._watchers: set[asyncio.Task[None]] = set()
+        self._changed = asyncio.Event()  # a task of this tenant ended
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send, retrying transport errors and 503s after their Retry-After, as a client of
@@ -82,11 +91,39 @@ class Tenant:
     def remember(self, kind: str, task_id: str, items: int) -> Accepted:
         accepted = Accepted(self.name, kind, task_id, items)
         self.accepted.append(accepted)
+        self._open.add(task_id)
+        watcher = asyncio.create_task(self._watch(task_id))
+        self._watchers.add(watcher)
+        watcher.add_done_callback(self._watchers.discard)
         return accepted
+
+    async def _watch(self, task_id: str) -> None:
+        """Until the task ends (every kind answers on the task API)."""
+        try:
+            while True:
+                await asyncio.sleep(1)
+                with contextlib.suppress(httpx.TransportError):
+                    response = await self.request("GET", f"/api/v1/tasks/{task_id}")
+                    data = response.json().get("data") or {}
+                    if response.status_code == 404 or data.get("status") in TERMINAL:
+                        return
+        finally:
+            self._open.discard(task_id)
+            self._changed.set()
+
+    async def _room(self, until: float) -> None:
+        loop = asyncio.get_running_loop()
+        while len(self._open) >= MAX_OPEN_TASKS and loop.time() < until:
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), max(0.1, until - loop.time()))
 
     async def run(self, until: float) -> None:
         loop = asyncio.get_running_loop()
         while loop.time() < until:
+            await self._room(until)
+            if loop.time() >= until:
+                break
             kind = self.rng.choice(KINDS)
             try:
                 await getattr(self, f"submit_{kind}")()
@@ -97,6 +134,8 @@ class Tenant:
                 self.answers.violations.append(f"{kind}: unreadable answer: {exc!r}")
             await asyncio.sleep(self.rng.uniform(0.5, 2.0))
         await asyncio.gather(*self._steering)
+        for watcher in self._watchers:  # the verifier waits for the tasks to end
+            watcher.cancel()
 
     async def submit_echo(self) -> None:
         count = self.rng.randint(20, 200)
