@@ -47,6 +47,8 @@ from services.gateway.idempotency.service import IdempotencyKeys
 from services.gateway.kb.routes import KB_HANDLERS
 from services.gateway.kb.service import KnowledgeBaseService
 from services.gateway.openapi import COMPONENTS, SECURITY
+from services.gateway.openapi_contract import complete_on_startup
+from services.gateway.options_allow import allow_header
 from services.gateway.security_headers import security_headers
 from services.gateway.servers.routes import SERVER_HANDLERS
 from services.gateway.servers.service import ServerService
@@ -171,6 +173,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             DefineMiddleware(IdempotencyMiddleware, max_body_bytes=settings.max_body_bytes),
         ],
         lifespan=[lifespan],
+        on_startup=[complete_on_startup],  # the document states what the server enforces
         before_request=console.redirect_root,
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
@@ -192,8 +195,7 @@ def _observed_app(settings: GatewaySettings) -> Any:
     map_large_blocks()  # uploads of several MB leave no grown heap behind (libs/heap.py)
     configure_logging("gateway", json_logs=settings.json_logs, level=settings.log_level)
     tracing.configure("gateway", settings)
-    app: Any = create_app(settings)  # an ASGI app, typed by Litestar more narrowly
-    return observe_http(security_headers(app))
+    return observe_http(security_headers(allow_header(create_app(settings))))
 
 
 def worker_app() -> Any:

@@ -255,7 +255,8 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         return _respond(request, ApiError(400, "VALIDATION_ERROR", f"body: {exc.detail}",
                                           [{"field": "body", "message": exc.detail}]))
     code = _CODES.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
-    return _respond(request, ApiError(status, code, exc.detail))
+    # The framework's own headers stay: a 405's `Allow` lists the methods the path takes.
+    return _respond(request, ApiError(status, code, exc.detail, headers=exc.headers or None))
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

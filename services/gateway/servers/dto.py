@@ -8,6 +8,7 @@ from litestar.params import Body
 from msgspec import Meta
 
 from libs.tasks.kinds import SERVER_BATCH
+from services.gateway.servers.paths import FILE_PATH_PATTERN, MAX_PATH
 
 # A server's name is part of its queue's name and its exclusivity key.
 ServerName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$",
@@ -51,7 +52,8 @@ class BatchRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class UploadUrlRequest(msgspec.Struct, forbid_unknown_fields=True):
-    path: FolderPath
+    # a stored file's path, as `PUT /files/<path>` takes it (a leading '/' allowed)
+    path: Annotated[str, Meta(max_length=MAX_PATH, pattern=FILE_PATH_PATTERN)]
 
 
 RegisterServerBody = Annotated[RegisterServerRequest, Body(examples=[

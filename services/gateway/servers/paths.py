@@ -1,12 +1,33 @@
 """Users' files: folders are prefixes under the tenant's own root in the bucket,
 `files/<tenant id>/<path>`. Paths are given as `/a/b/c.docx` and kept as `a/b/c.docx`."""
 
+import re
+
 MAX_PATH = 1024
 MAX_SEGMENT = 255
 
 
+# A stored file's path as a route names it (`PUT /files/<this>`): '/'-separated names, none
+# `.` or `..`, of allowed characters. The OpenAPI document states this very pattern. Repeated,
+# leading and trailing slashes are admitted: the router collapses them before anyone sees them.
+_CHAR = r"[^/\\\x00-\x1f\x7f]"
+_NAME = rf"(?:[^/\\\x00-\x1f\x7f.]{_CHAR}{{0,{MAX_SEGMENT - 1}}}" \
+        rf"|\.{{1,2}}[^/\\\x00-\x1f\x7f.]{_CHAR}{{0,{MAX_SEGMENT - 3}}})"
+FILE_PATH_PATTERN = rf"^/*{_NAME}(?:/+{_NAME})*/*$"
+_FILE_PATH = re.compile(FILE_PATH_PATTERN)
+
+
 class BadPath(ValueError):
     pass
+
+
+def route_file_path(raw: str) -> str:
+    """A route's file path, refused unless the documented pattern admits it, normalized."""
+    bare = raw.lstrip("/")
+    if len(bare) > MAX_PATH or not _FILE_PATH.fullmatch(bare):
+        normalize(raw)  # names what is wrong when it can
+        raise BadPath("'/'-separated names of 1-255 characters, none '.' or '..'")
+    return normalize(bare)
 
 
 def tenant_root(tenant_id: str) -> str:

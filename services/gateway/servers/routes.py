@@ -23,7 +23,7 @@ from services.gateway.servers.dto import (
     UpdateServerRequest,
     UploadUrlRequest,
 )
-from services.gateway.servers.paths import BadPath, normalize, shown, tenant_root
+from services.gateway.servers.paths import BadPath, normalize, route_file_path, shown, tenant_root
 from services.gateway.servers.presenters import batch_task_view, server_view
 from services.gateway.servers.schemas import (
     BatchTaskView,
@@ -141,6 +141,14 @@ def _path(raw: str | Path, field: str = "path") -> str:
         raise validation_error(field, str(exc)) from None
 
 
+def _file(raw: str | Path) -> str:
+    """A route's file path: exactly what the OpenAPI document's pattern admits."""
+    try:
+        return route_file_path(str(raw))
+    except BadPath as exc:
+        raise validation_error("file_path", str(exc)) from None
+
+
 def _not_found(path: str) -> ApiError:
     return ApiError(404, "FILE_NOT_FOUND", f"{shown(path)} does not exist")
 
@@ -153,7 +161,7 @@ class FileController(Controller):
          responses=documented(StoredFile, 201, errors=(413,)))
     async def upload(self, request: Request[Any, Any, Any], file_path: Path,
                      principal: Principal, storage: Storage) -> dict[str, Any]:
-        path = _path(file_path)
+        path = _file(file_path)
         content = await request.body()
         sent = request.headers.get("content-type", "").split(";")[0].strip()
         # curl -T/--data-binary label everything as a form or as octet-stream: the file's
@@ -169,7 +177,7 @@ class FileController(Controller):
           responses=documented(UploadUrl))
     async def upload_url(self, data: UploadUrlRequest, principal: Principal, storage: Storage,
                          settings: GatewaySettings) -> dict[str, Any]:
-        path = _path(data.path)
+        path = _file(data.path)
         ttl = settings.presign_ttl_s
         return {"path": shown(path), "method": "PUT", "expires_in": ttl,
                 "url": storage.presigned_put(tenant_root(principal.tenant_id) + path)}
@@ -191,7 +199,7 @@ class FileController(Controller):
          summary="Download: redirects to a short-lived presigned URL",
          responses=redirect_errors(404))
     async def download(self, file_path: Path, principal: Principal, storage: Storage) -> Redirect:
-        path = _path(file_path)
+        path = _file(file_path)
         key = tenant_root(principal.tenant_id) + path
         url = await storage.download_url(key, filename=Path(path).name)
         if url is None:
@@ -202,7 +210,7 @@ class FileController(Controller):
             responses=documented(FileDeleted, errors=(404,)))
     async def remove(self, file_path: Path, principal: Principal,
                      storage: Storage) -> dict[str, Any]:
-        path = _path(file_path)
+        path = _file(file_path)
         key = tenant_root(principal.tenant_id) + path
         if not await storage.exists(key):
             raise _not_found(path)

@@ -96,7 +96,9 @@ class SlideBatchController(Controller):
     @get("/{batch_id:str}/slides/{seq:int}/image", status_code=302,
          summary="The slide's image: a redirect to a short-lived presigned URL",
          responses=redirect_errors(404, 410))
-    async def image(self, batch_id: str, seq: int, principal: Principal, storage: Storage,
+    async def image(self, batch_id: str,
+                    seq: Annotated[int, Parameter(ge=0, le=2**31 - 1)],  # a slide's number
+                    principal: Principal, storage: Storage,
                     slide_service: SlideService) -> Redirect:
         _, slides = await slide_service.batch(principal, batch_id, seq=seq)
         if not slides or slides[0].status != "done" or not slides[0].result:
@@ -116,7 +118,7 @@ class SlideBatchController(Controller):
 async def session_logs(
     session_id: str, principal: Principal, slide_service: SlideService,
     batch_id: Annotated[str | None, Parameter(max_length=64)] = None,
-    after_id: Annotated[int, Parameter(ge=0)] = 0,
+    after_id: Annotated[int, Parameter(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Parameter(ge=1, le=MAX_LOG_LINES)] = 500,
     output: Annotated[str, Parameter(query="format", pattern="^(json|jsonl)$")] = "json",
 ) -> Response[Any]:
