@@ -184,9 +184,12 @@ class OfficePool:
         await asyncio.gather(*(instance.stop() for instance in self._instances))
         shutil.rmtree(self._workdir, ignore_errors=True)
 
-    async def to_pdf(self, docx: bytes, *, pages: int = 1, destinations: bool = False) -> bytes:
+    async def to_pdf(self, docx: bytes, *, pages: int = 1, documents: int = 1,
+                     destinations: bool = False) -> bytes:
         """`pages`: how many pages the document is expected to have (the wall and CPU time
-        limits grow with them); `destinations`: bookmarks become named destinations."""
+        limits grow with them); `documents`: how many rows it holds (each counts towards the
+        instance's recycling, as a conversion of its own would); `destinations`: bookmarks
+        become named destinations."""
         extra = SECONDS_PER_EXTRA_PAGE * max(pages - 1, 0)
         wall_s = self._limits.wall_s + extra
         cpu_s = self._limits.cpu_s + int(extra + 0.999)
@@ -200,6 +203,7 @@ class OfficePool:
             if not instance.running:  # a restart that failed earlier: try again now
                 await instance.start()
             await instance.convert(src, dst, wall_s, cpu_s=cpu_s, destinations=destinations)
+            instance.conversions += max(documents, 1) - 1
             metrics.OFFICE_SECONDS.observe(time.perf_counter() - started)
             if instance.conversions >= self._max_conversions:
                 await self._restart(instance, "recycle")

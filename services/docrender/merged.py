@@ -112,7 +112,8 @@ class MergedPdf(RowGatherer):
             loop = asyncio.get_running_loop()
             try:
                 merged = await loop.run_in_executor(self._renderers, merge_rows, documents)
-                pdf = await self._office.to_pdf(merged, pages=pages, destinations=True)
+                pdf = await self._office.to_pdf(merged, pages=pages, documents=len(documents),
+                                                destinations=True)
                 split: list[bytes] = await loop.run_in_executor(
                     self._renderers, split_rows, pdf, len(documents))
                 return list(split)

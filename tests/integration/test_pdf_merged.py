@@ -54,7 +54,7 @@ _TEMPLATES: dict[str, tuple[Callable[[], bytes], Callable[[int], list[dict[str, 
 
 @pytest.fixture(scope="module")
 async def office() -> AsyncIterator[OfficePool]:
-    pool = OfficePool(2, max_conversions=300,
+    pool = OfficePool(2, max_conversions=10_000,  # never recycled while the module runs
                       limits=dataclasses.replace(OFFICE_LIMITS, wall_s=120))
     await pool.start()
     try:
@@ -169,11 +169,14 @@ async def test_rows_of_a_group_are_split_at_their_own_pages(office: OfficePool) 
     source = PDF_CORPUS["page_numbers"]()
     data = paged_rows(5)
     bucket = _Bucket()
+    converted = sum(instance.conversions for instance in office._instances)
     with ThreadPoolExecutor(2) as renderers:
         merged = MergedPdf(bucket, renderers, 2, office, 1, linger_s=0.05)  # type: ignore[arg-type]
         placed = await asyncio.gather(*(merged.render("t2", "tpl", source, PARTS, row)
                                         for row in data))
     assert len({where.pack for where in placed}) == 1, "one group, one pack"
+    # Each row counts towards recycling the instance, as a conversion of its own would.
+    assert sum(i.conversions for i in office._instances) == converted + len(data)
     for row, where in zip(data, placed, strict=True):
         pdf = bucket.objects[where.pack][where.offset: where.offset + where.length]
         pages = _pages(pdf)
