@@ -42,16 +42,25 @@ class Client:
         self.http = httpx.AsyncClient(base_url=url, timeout=120,
                                       headers={"Authorization": f"Bearer {token}"})
 
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """As a client should: a 503 (the shared database out of connections) is retried after
+        its Retry-After, for up to a minute."""
+        deadline = time.monotonic() + 60
+        while True:
+            response = await self.http.request(method, path, **kwargs)
+            if response.status_code != 503 or time.monotonic() > deadline:
+                response.raise_for_status()
+                return response
+            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+
     async def echo(self, items: int, *, concurrency: int = 200, sleep_ms: int = ITEM_MS) -> str:
         body = {"kind": "echo", "concurrency": concurrency,
                 "items": [{"value": i, "sleep_ms": sleep_ms} for i in range(items)]}
-        response = await self.http.post("/api/v1/tasks", json=body)
-        response.raise_for_status()
+        response = await self._send("POST", "/api/v1/tasks", json=body)
         return str(response.json()["data"]["taskId"])
 
     async def task(self, task_id: str) -> dict[str, Any]:
-        response = await self.http.get(f"/api/v1/tasks/{task_id}")
-        response.raise_for_status()
+        response = await self._send("GET", f"/api/v1/tasks/{task_id}")
         return dict(response.json()["data"])
 
     async def wait(self, task_id: str, timeout_s: float = 900) -> dict[str, Any]:
@@ -63,7 +72,7 @@ class Client:
         return task
 
     async def cancel(self, task_ids: list[str]) -> None:
-        await asyncio.gather(*(self.http.post(f"/api/v1/tasks/{t}/cancel") for t in task_ids))
+        await asyncio.gather(*(self._send("POST", f"/api/v1/tasks/{t}/cancel") for t in task_ids))
 
     async def completed(self, task_ids: list[str]) -> int:
         return sum(t["completedItems"] for t in
