@@ -72,7 +72,12 @@ class Client:
         return task
 
     async def cancel(self, task_ids: list[str]) -> None:
-        await asyncio.gather(*(self._send("POST", f"/api/v1/tasks/{t}/cancel") for t in task_ids))
+        """Cancel what is still unfinished (a task that already ended answers 400)."""
+        for task_id in task_ids:
+            if (await self.task(task_id))["status"] not in FINISHED:
+                response = await self.http.post(f"/api/v1/tasks/{task_id}/cancel")
+                if response.status_code not in (200, 400):
+                    response.raise_for_status()
 
     async def completed(self, task_ids: list[str]) -> int:
         return sum(t["completedItems"] for t in
