@@ -6,12 +6,15 @@ import uvloop
 
 from bench import (
     bigtask,
+    codegen,
     documents,
     documents_100k,
+    documents_pdf,
     engine,
     fairness,
     kb,
     kb_eval,
+    markdown,
     scaling,
     servers,
     serving,
@@ -27,14 +30,19 @@ BENCHMARKS = {
                slides.run),
     "servers": ("servers (issue 6): docx-to-pdf batches on a local and a remote server vs "
                 "direct", servers.run),
-    "kb": ("knowledge bases (issues 5, 15): ingest vs the model alone; retrieval quality "
-           "(vector, keyword, hybrid); hybrid search over 100k chunks", kb.run),
+    "kb": ("knowledge bases (issues 5, 15, 28): ingest vs the model alone; retrieval quality "
+           "on two question sets (vector, keyword, hybrid); hybrid search over 100k chunks",
+           kb.run),
     "serving": ("serving (issue 14): task-status reads, gateway vs minimal Litestar, same SQL",
                 serving.run),
     "fairness": ("fairness (issue 24): a small tenant's task against another's flood, and "
                  "weights 3:1, fair share vs first come first served", fairness.run),
     "scaling": ("scaling (issue 14): 1 and 2 schedulers, echo workers and docrenders",
                 scaling.run),
+    "codegen": ("code generation (issue 23): 10 requirements of 3-15 entities, offline "
+                "provider, vs the same generations in one process", codegen.run),
+    "markdown": ("Markdown extraction (issue 21): 1 MB ordinary and adversarial inputs vs "
+                 "markdown-it-py", markdown.run),
 }
 
 
@@ -44,9 +52,16 @@ ON_REQUEST = {
                 bigtask.run),
     "documents_100k": ("documents at scale (issue 13): a 100,000-row batch, memory of every "
                        "service", documents_100k.run),
-    "kb_eval": ("knowledge-base retrieval quality alone (issue 15)", kb_eval.run),
+    "documents_pdf": ("PDF batches alone (issue 25): merged conversion end to end vs two warm "
+                      "LibreOffice instances one by one", documents_pdf.run),
+    "documents_pdf_10k": ("a 10,000-row PDF batch (issue 25): time and docrender's memory",
+                          documents_pdf.run_10k),
+    "kb_eval": ("knowledge-base retrieval quality alone, both question sets (issues 15, 28)",
+                kb_eval.run),
     "kb_search": ("knowledge-base search alone at 100k chunks (issue 15)", kb.run_search),
 }
+# Takes its own options (`python -m bench soak --minutes 3`): it must be named alone.
+SOAK = "soak"
 
 
 async def main(names: list[str]) -> None:
@@ -61,4 +76,8 @@ async def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == [SOAK]:
+        from bench.soak.__main__ import main as soak_main
+
+        sys.exit(soak_main(sys.argv[2:]))
     uvloop.run(main(sys.argv[1:]))

@@ -1,8 +1,8 @@
 """Documents (seed 000): a 1,000-row x 2-template batch end to end (create -> ZIP ready) against
 the Celery peer (bench/peer.py: 2 prefork workers, late acks, docxtpl, the same RabbitMQ)
 rendering the same 2,000 documents, and PDF end to end against two warm LibreOffice instances
-converting the same files directly; same run. Also the resident memory of docrender and the
-scheduler after a small and after the large batch."""
+converting the same files directly (bench/documents_pdf.py); same run. Also the resident memory
+of docrender and the scheduler after a small and after the large batch."""
 
 from __future__ import annotations
 
@@ -14,14 +14,12 @@ from typing import Any
 
 import docx
 import httpx
-from docxtpl import DocxTemplate
 
+from bench.documents_pdf import PDF_ROWS, direct_office, pdf_batch, report
 from bench.peer import celery_docs_per_s
 from bench.stack import isolated_stack
-from libs.office.pool import OfficePool
 
 ROWS = 1_000
-PDF_ROWS = 200
 
 
 def _template(title: str) -> bytes:
@@ -59,7 +57,7 @@ def _rss_mb(pid: int) -> float:
 async def _batch(client: httpx.AsyncClient, templates: list[str], rows: list[dict[str, Any]],
                  fmt: str) -> float:
     body = {"templateIds": templates, "outputFormat": fmt, "data": rows, "mode": "parallel",
-            "options": {"concurrency": 8, "batchSize": 32 if fmt == "docx" else 1}}
+            "options": {"concurrency": 8, "batchSize": 32}}
     started = time.perf_counter()
     created = (await client.post("/api/v2/batch/tasks", json=body)).json()
     task_id = created["data"]["taskId"]
@@ -74,25 +72,6 @@ async def _batch(client: httpx.AsyncClient, templates: list[str], rows: list[dic
     zipped = await client.get(f"/api/v2/batch/tasks/{task_id}/download/zip")
     assert zipped.status_code == 302
     return len(rows) * len(templates) / elapsed
-
-
-async def _direct_office(template: bytes, rows: list[dict[str, Any]]) -> float:
-    files = []
-    for row in rows:
-        document = DocxTemplate(io.BytesIO(template))
-        document.render(row, autoescape=True)
-        out = io.BytesIO()
-        document.save(out)
-        files.append(out.getvalue())
-    pool = OfficePool(2, max_conversions=300)
-    await pool.start()
-    try:
-        await asyncio.gather(pool.to_pdf(files[0]), pool.to_pdf(files[1]))  # both warm
-        started = time.perf_counter()
-        await asyncio.gather(*(pool.to_pdf(f) for f in files))
-        return len(files) / (time.perf_counter() - started)
-    finally:
-        await pool.stop()
 
 
 async def run() -> dict[str, float]:
@@ -113,22 +92,19 @@ async def run() -> dict[str, float]:
             small = (_rss_mb(docrender.pid), _rss_mb(scheduler.pid))
             docx_rate = await _batch(client, ids, _rows(ROWS), "docx")
             large = (_rss_mb(docrender.pid), _rss_mb(scheduler.pid))
-            pdf_rate = await _batch(client, ids[:1], _rows(PDF_ROWS), "pdf")
+            pdf_rate = await pdf_batch(client, ids[0], _rows(PDF_ROWS))
     peer_rate = await celery_docs_per_s(sources, _rows(ROWS))
-    office_rate = await _direct_office(sources[0], _rows(PDF_ROWS))
+    office_rate = await direct_office(sources[0], _rows(PDF_ROWS))
     figures = {
         "docx_e2e_docs_per_s": docx_rate, "docx_celery_docs_per_s": peer_rate,
         "docx_ratio_vs_celery": docx_rate / peer_rate,
-        "pdf_e2e_docs_per_s": pdf_rate, "pdf_direct_2_instances_docs_per_s": office_rate,
-        "pdf_ratio": pdf_rate / office_rate,
         "docrender_rss_mb_100_rows": small[0], "docrender_rss_mb_1000_rows": large[0],
         "scheduler_rss_mb_100_rows": small[1], "scheduler_rss_mb_1000_rows": large[1],
     }
     print(f"docx: {docx_rate:.1f} docs/s end to end ({ROWS} rows x 2 templates, ZIP included); "
           f"Celery peer (2 prefork workers, docxtpl) {peer_rate:.1f} docs/s; "
           f"ratio {figures['docx_ratio_vs_celery']:.2f}")
-    print(f"pdf: {pdf_rate:.1f} docs/s end to end ({PDF_ROWS} rows); two warm LibreOffice "
-          f"instances directly {office_rate:.1f} docs/s; ratio {figures['pdf_ratio']:.2f}")
+    figures.update(report(pdf_rate, office_rate))
     print(f"memory (RSS incl. children): docrender {small[0]:.0f} MB after 100 rows, "
           f"{large[0]:.0f} MB after {ROWS}; scheduler {small[1]:.0f} MB -> {large[1]:.0f} MB")
     return figures

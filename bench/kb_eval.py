@@ -10,6 +10,9 @@ counted once each, in result order): hit@1, hit@3 and the mean reciprocal rank (
 document is not in the top 10), for each mode of `POST /search`: vector only, keyword only and
 hybrid (both fused).
 
+A second, held-out set (bench/kb_eval_held_out.py) asks other questions about other
+documents, each set in a knowledge base of its own; both are reported.
+
 Run alone: `.venv/bin/python -m bench.kb_eval` (starts its own stack)."""
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import uvloop
 
+from bench import kb_eval_held_out
 from bench.kb_corpus import synced_knowledge_base
 from bench.stack import isolated_stack
 
@@ -69,14 +74,33 @@ ENGLISH = {
 }
 
 
+class QuestionSet(msgspec.Struct, frozen=True):
+    """Documents (zh/ and en/ under `directory`) and the questions they answer."""
+
+    name: str
+    directory: Path
+    chinese: dict[str, str]
+    english: dict[str, str]
+
+    def corpus(self) -> list[tuple[str, bytes]]:
+        return [(path.name, path.read_bytes()) for language in ("zh", "en")
+                for path in sorted((self.directory / language).glob("*.md"))]
+
+
+FIRST = QuestionSet("first", CORPUS, CHINESE, ENGLISH)
+HELD_OUT = QuestionSet("held-out", CORPUS / "held_out", kb_eval_held_out.CHINESE,
+                       kb_eval_held_out.ENGLISH)
+SETS = (FIRST, HELD_OUT)
+
+
 def corpus() -> list[tuple[str, bytes]]:
-    return [(path.name, path.read_bytes())
-            for language in ("zh", "en") for path in sorted((CORPUS / language).glob("*.md"))]
+    return FIRST.corpus()
 
 
-async def build(client: httpx.AsyncClient, name: str = "eval") -> str:
-    """A knowledge base holding the corpus, synced; returns its id."""
-    kb_id, _, _ = await synced_knowledge_base(client, name, corpus())
+async def build(client: httpx.AsyncClient, name: str = "eval",
+                questions: QuestionSet = FIRST) -> str:
+    """A knowledge base holding the set's corpus, synced; returns its id."""
+    kb_id, _, _ = await synced_knowledge_base(client, name, questions.corpus())
     return kb_id
 
 
@@ -96,25 +120,49 @@ def _scores(ranks: list[int | None]) -> dict[str, float]:
             "mrr": sum(1 / rank for rank in ranks if rank) / len(ranks)}
 
 
-async def evaluate(client: httpx.AsyncClient, kb_id: str) -> dict[str, dict[str, float]]:
+async def evaluate(client: httpx.AsyncClient, kb_id: str,
+                   questions: QuestionSet = FIRST) -> dict[str, dict[str, float]]:
     """{"zh/hybrid": {"hit@1": ..., "hit@3": ..., "mrr": ...}, ...}"""
     figures: dict[str, dict[str, float]] = {}
-    for language, questions in (("zh", CHINESE), ("en", ENGLISH)):
+    for language, asked in (("zh", questions.chinese), ("en", questions.english)):
         for mode in MODES:
             ranks = [await _rank(client, kb_id, question, answer, mode)
-                     for question, answer in questions.items()]
+                     for question, answer in asked.items()]
             figures[f"{language}/{mode}"] = _scores(ranks)
     return figures
 
 
-def report(figures: dict[str, dict[str, float]]) -> None:
-    print(f"retrieval: {len(CHINESE)} Chinese and {len(ENGLISH)} English questions over "
-          f"{len(corpus())} documents (document of the first matching chunk, top {TOP_K})")
+def report(figures: dict[str, dict[str, float]], questions: QuestionSet = FIRST) -> None:
+    """The table of one set, and whether hybrid is at least the better single signal."""
+    print(f"retrieval, {questions.name} set: {len(questions.chinese)} Chinese and "
+          f"{len(questions.english)} English questions over {len(questions.corpus())} "
+          f"documents (document of the first matching chunk, top {TOP_K})")
     print("  questions  mode     hit@1  hit@3  MRR")
     for key, scores in figures.items():
         language, mode = key.split("/")
         print(f"  {language:<9}  {mode:<7}  {scores['hit@1']:.2f}   {scores['hit@3']:.2f}   "
               f"{scores['mrr']:.2f}")
+    for language in ("zh", "en"):
+        hybrid = figures[f"{language}/hybrid"]
+        for measure in ("hit@1", "mrr"):
+            best = max(figures[f"{language}/vector"][measure],
+                       figures[f"{language}/keyword"][measure])
+            verdict = "ok" if hybrid[measure] >= best - 1e-9 else "BELOW"
+            print(f"  {language} hybrid {measure} {hybrid[measure]:.2f} vs the better single "
+                  f"signal {best:.2f}: {verdict}")
+
+
+async def evaluate_all(client: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
+    """Both sets, each in its own knowledge base, reported as they finish: (the first set's
+    knowledge base, {set name: figures})."""
+    results: dict[str, Any] = {}
+    first_kb = ""
+    for questions in SETS:
+        kb_id = await build(client, f"eval-{questions.name}", questions)
+        first_kb = first_kb or kb_id
+        results[questions.name] = await evaluate(client, kb_id, questions)
+        report(results[questions.name], questions)
+    return first_kb, results
 
 
 async def run() -> dict[str, Any]:
@@ -122,8 +170,7 @@ async def run() -> dict[str, Any]:
             _, url, token):
         async with httpx.AsyncClient(base_url=url, timeout=120,
                                      headers={"Authorization": f"Bearer {token}"}) as client:
-            figures = await evaluate(client, await build(client))
-    report(figures)
+            _, figures = await evaluate_all(client)
     return figures
 
 

@@ -19,7 +19,7 @@ READY_WITHIN_S = 300  # an ingester loads torch and its model first
 
 async def _wait_ready(handle: ServiceHandle) -> None:
     deadline = time.monotonic() + READY_WITHIN_S
-    while "ready" not in handle.log.read_text(errors="replace"):
+    while "service.ready" not in handle.log.read_text(errors="replace"):
         if time.monotonic() > deadline or not handle.running():
             raise RuntimeError(f"{handle.name} never became ready:\n{handle.tail()}")
         await asyncio.sleep(0.2)

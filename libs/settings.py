@@ -36,6 +36,11 @@ class CommonSettings(msgspec.Struct, kw_only=True):
     # CIDRs of non-public addresses that remote server URLs may use (libs/netguard.py); read by
     # the gateway (registration) and the registry (every call). Empty: public addresses only.
     server_url_allowlist: str = ""
+    # The admins of this tenant are the operator (the system role): they own the servers
+    # Conveyor's own instances register, may adopt them and may share their remote servers
+    # with every tenant. Read by the gateway (who sees a server) and the registry (whose
+    # batches a remote server may be handed).
+    operator_tenant: str = "operator"
     # The probe/metrics endpoint of processes without an HTTP API (/metrics, /livez, /readyz);
     # 0 = none. Each instance on one host needs its own port (`make up` assigns them).
     metrics_port: int = 0
@@ -44,6 +49,9 @@ class CommonSettings(msgspec.Struct, kw_only=True):
     otlp_endpoint: str = ""
     trace_sample_ratio: float = 1.0
     trace_file: str = ""  # spans as JSON lines (debugging, tests)
+    # How often a process's outbox relay looks for rows another process committed and left
+    # behind (killed before it published them); its own commits wake it at once.
+    outbox_poll_s: float = 0.25
     # Per-tenant defaults of fair share and limits (libs/tasks/limits.py), read by the gateway
     # (creates) and the scheduler (dispatch); an operator overrides them per tenant with
     # `python -m services.gateway.cli set-limits`. 0 means no limit.

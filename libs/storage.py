@@ -21,6 +21,7 @@ from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from opentelemetry.trace import SpanKind
 
+from libs.downloads import content_disposition, served_type
 from libs.errors import Permanent, Retryable
 from libs.multipart import PART_SIZE, MultipartWriter
 from libs.observability import tracing
@@ -198,16 +199,33 @@ class Storage:
             await asyncio.to_thread(delete)
 
     def presigned_get(
-        self, key: str, *, filename: str | None = None, ttl_s: int | None = None
+        self, key: str, *, filename: str | None = None, ttl_s: int | None = None,
+        content_type: str | None = None,
     ) -> str:
-        headers: dict[str, str | list[str] | tuple[str]] | None = (
-            {"response-content-disposition": f'attachment; filename="{filename}"'}
-            if filename
-            else None
-        )
+        """A URL to fetch this one object; given a `filename` it downloads as an attachment of
+        that (sanitized) name, given a `content_type` it is served as that."""
+        headers: dict[str, str | list[str] | tuple[str]] = {}
+        if filename:
+            headers["response-content-disposition"] = content_disposition(filename)
+        if content_type:
+            headers["response-content-type"] = content_type
         return self._signer.presigned_get_object(
-            self.bucket, key, expires=self._expiry(ttl_s), response_headers=headers
+            self.bucket, key, expires=self._expiry(ttl_s), response_headers=headers or None
         )
+
+    async def download_url(self, key: str, *, filename: str | None = None) -> str | None:
+        """A presigned URL that serves a stored file to a browser safely (its type only when
+        it is a safe one, libs/downloads.py); None when it is not stored."""
+
+        def stored_type() -> str | None:
+            with _s3_errors(key):
+                return self._client.stat_object(self.bucket, key).content_type
+
+        try:
+            stored = await asyncio.to_thread(stored_type)
+        except ObjectMissing:
+            return None
+        return self.presigned_get(key, filename=filename, content_type=served_type(stored))
 
     def presigned_put(self, key: str, *, ttl_s: int | None = None) -> str:
         """A URL that lets its holder upload this one object (e.g. a remote server's output)."""

@@ -10,7 +10,11 @@ each tenant's own callers are served in order.
 import asyncio
 import contextlib
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class TenantLimiter:
@@ -86,3 +90,25 @@ class TenantLimiter:
                 self._waiting.move_to_end(tenant)  # its next caller waits its turn again
             self._running[tenant] = self.running(tenant) + 1
             granted.set_result(None)
+
+
+class TenantBoundPool:
+    """An executor of `capacity` workers (a libs.sandbox.SandboxPool) shared by every tenant:
+    `await pool.run(tenant, fn, *args)`. A tenant's slot is held until its job has really
+    ended, not merely until its caller stopped waiting, so callers that give up cannot take
+    more than their share of the workers."""
+
+    def __init__(self, executor: Executor, capacity: int, per_tenant: int) -> None:
+        self.executor = executor
+        self.limiter = TenantLimiter(capacity, per_tenant)
+
+    async def run(self, tenant: str, fn: Callable[..., T], /, *args: Any) -> T:
+        await self.limiter.acquire(tenant)
+        loop = asyncio.get_running_loop()
+        try:
+            job = self.executor.submit(fn, *args)
+        except BaseException:
+            self.limiter.release(tenant)
+            raise
+        job.add_done_callback(lambda _: loop.call_soon_threadsafe(self.limiter.release, tenant))
+        return await asyncio.wrap_future(job)

@@ -84,6 +84,12 @@ class CodegenParams(msgspec.Struct, frozen=True, kw_only=True):
     generate_preview: bool = False
 
 
+class CodegenPayload(msgspec.Struct, frozen=True, kw_only=True):
+    """The task's one item: whose generation it is (the hourly AI-call limit is per user)."""
+
+    user_id: str
+
+
 # An entity or field name as the generated code spells it (PascalCase / camelCase); anything
 # else (paths, dots, spaces) is refused before it reaches a template.
 EntityName = Annotated[str, Meta(pattern=r"^[A-Z][A-Za-z0-9]{0,39}$")]

@@ -33,9 +33,32 @@ class ChunkHit(msgspec.Struct, frozen=True, kw_only=True):
     keyword_score: float | None = None  # ts_rank of the query's terms in the chunk
     keyword_rank: int | None = None
     rerank_score: float | None = None
+    # The weight each matched fused signal had for this query ("vector", "keyword"): the
+    # configured weight scaled by how much of the query the model reads and by how far the
+    # signal's best candidate stood above the rest (services/ingester/fusion.py).
+    weights: dict[str, float] = {}
 
 
 class ChunksFound(msgspec.Struct, frozen=True, kw_only=True, tag="chunks_found"):
     hits: list[ChunkHit] = []
     took_ms: float = 0.0
     error: str | None = None  # set when the search could not run; hits is then empty
+
+
+class KbSyncParams(msgspec.Struct, frozen=True, kw_only=True):
+    """A knowledge-base sync task's params."""
+
+    kb_id: str
+    task_type: str
+    total_documents: int = 0  # workers show "(i/n)" in the current step
+
+
+class KbSyncPayload(msgspec.Struct, frozen=True, kw_only=True):
+    document_id: str
+    filename: str = ""
+
+
+class KbSyncResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    chunks_created: int
+    skipped: bool
+    chunk_count: int | None = None  # an unchanged document: the chunks it already has

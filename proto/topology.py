@@ -31,9 +31,12 @@ class Queue(StrEnum):
     DEAD_WORK = "scheduler.dead-work"
 
 
+WORK_QUEUE_SUFFIX = ".items"
+
+
 def work_queue(route: str) -> str:
     """Work queue of a worker kind (`echo`) or of one registered server (`server.<name>`)."""
-    return f"{route}.items"
+    return f"{route}{WORK_QUEUE_SUFFIX}"
 
 
 def server_route(server: str) -> str:

@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import rabbitmq_nodes
-from cluster_plan import http_status, parse_scale, plan, wait_ready
+from cluster_plan import host_port, http_status, parse_scale, plan, port_open, wait_ready
 
 # Adding a service is one line here (compose.yaml has one block per service as well).
 SERVICES = ("gateway", "scheduler", "registry", "echo", "docrender", "slides", "codegen",
@@ -64,17 +63,6 @@ READY_TIMEOUT_S = 120.0  # the ingester loads its embedding model before it is r
 
 def say(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
-
-
-def host_port(endpoint: str, default_port: int) -> tuple[str, int]:
-    host, _, port = endpoint.rpartition(":") if ":" in endpoint else (endpoint, "", "")
-    return host, int(port or default_port)
-
-
-def port_open(host: str, port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
-        return True
-    return False
 
 
 def gateway_url(env: dict[str, str]) -> str:
@@ -168,7 +156,8 @@ class Supervisor:
             self.ensure_bucket()
             return None
         self.s3 = "moto"
-        argv = [str(Path(sys.executable).parent / "moto_server"), "-H", host, "-p", str(port)]
+        argv = [sys.executable, str(Path(__file__).with_name("local_s3.py")), "-H", host,
+                "-p", str(port)]
         return Proc("s3", argv, self.env, after_start=self.ensure_bucket)
 
     def ensure_bucket(self) -> None:
@@ -294,22 +283,9 @@ def wait_all_ready(supervisor: int) -> list[str]:
     return wait_ready(targets, http_status, lambda: alive(supervisor), READY_TIMEOUT_S)
 
 
-def broker_cluster(env: dict[str, str]) -> str:
-    """With RABBITMQ_NODES above 1, start (or find) that many local broker nodes, joined in
-    one cluster, and point the services at all of them; a line for the summary."""
-    count = int(env.get("RABBITMQ_NODES") or 1)
-    if count <= 1:
-        return "the machine's broker"
-    vhost = env["CONVEYOR_AMQP_URL"].rsplit("/", 1)[-1] or "conveyor"
-    say(f"starting a {count}-node RabbitMQ cluster in {BROKER_DIR} ...")
-    nodes = rabbitmq_nodes.start(BROKER_DIR, count, BROKER_FIRST_PORT, vhost)
-    env["CONVEYOR_AMQP_URL"] = rabbitmq_nodes.urls(nodes, vhost)
-    return f"{count} nodes on ports {nodes[0].port}-{nodes[-1].port} (quorum queues on each)"
-
-
 def cmd_up(env: dict[str, str]) -> int:
     base = gateway_url(env)
-    broker = broker_cluster(env)
+    broker = rabbitmq_nodes.for_make_up(env, BROKER_DIR, BROKER_FIRST_PORT, say)
     pid = running_supervisor()
     if pid is None:
         if port_open(*host_port(base.removeprefix("http://"), 80)):
@@ -330,7 +306,8 @@ def cmd_up(env: dict[str, str]) -> int:
               "see `make status`, `make logs`; stop it with `make down`", file=sys.stderr)
         return 1
     token = dev_token(env)
-    s3 = "moto: in-memory, no auth" if read_state().get("s3") == "moto" else "external"
+    s3 = ("moto: in-memory, signatures checked" if read_state().get("s3") == "moto"
+          else "external")
     print(f"""
 Conveyor is up (supervisor pid {pid}).
   Gateway    {base}

@@ -2,12 +2,15 @@
 and each instance's name, ports and environment; and the wait for every one of them to be
 ready (its /readyz answering 200; the reference remote server's /health).
 
-Ports: gateway instance k listens on CONVEYOR_GATEWAY_PORT + k (8000, 8001, ...); every other
-process gets its probe/metrics endpoint on CONVEYOR_METRICS_PORT_BASE + n (9100, 9101, ...),
-in the order below, so `deploy/prometheus` can list them."""
+Ports: gateway instance k listens on CONVEYOR_GATEWAY_PORT + k (8000, 8001, ...); every
+process (each gateway too: its public port serves no metrics) gets its probe/metrics endpoint
+on CONVEYOR_METRICS_PORT_BASE + n (9100, 9101, ...), in the order below, so
+`deploy/prometheus` can list them."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -51,6 +54,8 @@ def plan(services: Iterable[str], counts: Mapping[str, int],
             if service == "gateway":
                 port = gateway_port + k
                 own["CONVEYOR_GATEWAY_PORT"] = str(port)
+                own["CONVEYOR_METRICS_PORT"] = str(metrics_port)
+                metrics_port += 1
                 probe = f"http://{host}:{port}/readyz"
             elif service == "remote_reference":  # not Conveyor: its own protocol's /health
                 ref_host = env.get("CONVEYOR_REMOTE_REFERENCE_HOST", "127.0.0.2")
@@ -96,3 +101,14 @@ def http_status(url: str, token: str = "") -> int | None:
         return exc.code
     except OSError:
         return None
+
+
+def host_port(endpoint: str, default_port: int) -> tuple[str, int]:
+    host, _, port = endpoint.rpartition(":") if ":" in endpoint else (endpoint, "", "")
+    return host, int(port or default_port)
+
+
+def port_open(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False

@@ -21,6 +21,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -63,6 +64,7 @@ def _env(node: Node) -> dict[str, str]:
         "RABBITMQ_ENABLED_PLUGINS_FILE": str(data / "enabled_plugins"),
         "ERL_EPMD_ADDRESS": "127.0.0.1",
         "ERL_FLAGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        "ERL_CRASH_DUMP_SECONDS": "0",  # rabbitmqctl against a stopped node writes none
     }
 
 
@@ -174,6 +176,20 @@ def queue_leader(node: Node, vhost: str, queue: str) -> str:
 def urls(nodes: list[Node], vhost: str) -> str:
     """CONVEYOR_AMQP_URL for the cluster: every node's address."""
     return ",".join(node.amqp_url(vhost) for node in nodes)
+
+
+def for_make_up(env: dict[str, str], base: Path, first_port: int,
+                say: Callable[[str], None]) -> str:
+    """With RABBITMQ_NODES above 1, start (or find) that many nodes joined in one cluster and
+    point the services at all of them (in `env`); a line for `make up`'s summary."""
+    count = int(env.get("RABBITMQ_NODES") or 1)
+    if count <= 1:
+        return "the machine's broker"
+    vhost = env["CONVEYOR_AMQP_URL"].rsplit("/", 1)[-1] or "conveyor"
+    say(f"starting a {count}-node RabbitMQ cluster in {base} ...")
+    nodes = start(base, count, first_port, vhost)
+    env["CONVEYOR_AMQP_URL"] = urls(nodes, vhost)
+    return f"{count} nodes on ports {nodes[0].port}-{nodes[-1].port} (quorum queues on each)"
 
 
 def main(argv: list[str]) -> int:

@@ -48,7 +48,7 @@ async def amqp_url(run_id: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def s3(run_id: str) -> Iterator[S3Endpoint]:
-    """An in-process moto S3 server with this run's bucket created."""
+    """An in-process S3 endpoint (moto, signatures checked) with this run's bucket created."""
     server, endpoint = infra.start_s3(f"conveyor-test-{run_id}")
     yield endpoint
     server.stop()

@@ -16,6 +16,7 @@ from types import TracebackType
 
 import httpx
 
+from libs.client.codegen import Codegen
 from libs.client.documents import Documents
 from libs.client.errors import (
     ApiError,
@@ -55,6 +56,7 @@ class Client:
         self.batch = Batches(self.transport)
         self.files = Files(self.transport)
         self.stream = Stream(self.transport)
+        self.codegen = Codegen(self.transport)
 
     @property
     def base_url(self) -> str:

@@ -46,6 +46,40 @@ class Outgoing:
         return self.exchange not in (Exchange.EVENTS, Exchange.AUTH)
 
 
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A message encoded where it was decided, with the context of that moment (its trace,
+    correlation and task ids): what the outbox stores and its relay publishes later."""
+
+    exchange: Exchange
+    routing_key: str
+    message_type: str
+    body: bytes
+    headers: dict[str, str]
+    task_id: str | None = None
+    persistent: bool = True
+    mandatory: bool = True
+    correlation_id: str | None = None
+    expiration_s: float | None = None
+
+    @classmethod
+    def of(cls, out: Outgoing) -> "Envelope":
+        context = structlog.contextvars.get_contextvars()
+        headers: dict[str, str] = {"x-type": type(out.message).__name__}
+        tracing.inject(headers)
+        correlation = context.get("correlation_id")
+        task_id = out.task_id or context.get("task_id")
+        if task_id:
+            headers["x-task-id"] = str(task_id)
+        return cls(
+            exchange=out.exchange, routing_key=out.routing_key,
+            message_type=type(out.message).__name__, body=encode(out.message), headers=headers,
+            task_id=str(task_id) if task_id else None, persistent=out.persistent,
+            mandatory=out.mandatory, correlation_id=str(correlation) if correlation else None,
+            expiration_s=out.expiration_s,
+        )
+
+
 class Publisher:
     def __init__(self, channel: AbstractChannel) -> None:
         self._channel = channel
@@ -65,29 +99,27 @@ class Publisher:
         return self._exchanges[name]
 
     async def publish(self, out: Outgoing) -> None:
-        context = structlog.contextvars.get_contextvars()
+        await self.publish_envelope(Envelope.of(out))
+
+    async def publish_envelope(self, envelope: "Envelope") -> None:
         # x-sent-at: the receiver's time-in-queue metric (libs/worker/runtime.py).
-        headers: HeadersType = {"x-type": type(out.message).__name__, "x-sent-at": time.time()}
-        tracing.inject(headers)
-        correlation = context.get("correlation_id")
-        task_id = out.task_id or context.get("task_id")
-        if task_id:
-            headers["x-task-id"] = str(task_id)
+        headers: HeadersType = {**envelope.headers, "x-sent-at": time.time()}
         message = aio_pika.Message(
-            encode(out.message),
+            envelope.body,
             content_type="application/json",
             delivery_mode=(
                 aio_pika.DeliveryMode.PERSISTENT
-                if out.persistent
+                if envelope.persistent
                 else aio_pika.DeliveryMode.NOT_PERSISTENT
             ),
             message_id=uuid.uuid4().hex,
-            correlation_id=str(correlation) if correlation else None,
-            expiration=out.expiration_s,
+            correlation_id=envelope.correlation_id,
+            expiration=envelope.expiration_s,
             headers=headers,
         )
-        exchange = await self._exchange(out.exchange)
-        await exchange.publish(message, routing_key=out.routing_key, mandatory=out.mandatory)
+        exchange = await self._exchange(envelope.exchange)
+        await exchange.publish(message, routing_key=envelope.routing_key,
+                               mandatory=envelope.mandatory)
 
     async def publish_many(self, messages: Iterable[Outgoing]) -> None:
         await asyncio.gather(*(self.publish(out) for out in messages))

@@ -1,6 +1,8 @@
-"""The gateway's outermost ASGI layer: probes and metrics on its own port (`/metrics`,
-`/livez`, `/readyz`, answered before routing, authentication or the framework), one access-log
-line per request and the HTTP metrics, by route template.
+"""The gateway's outermost ASGI layer: probes on its own port (`/livez`, `/readyz`, answered
+before routing, authentication or the framework), one access-log line per request and the HTTP
+metrics, by route template. `/metrics` is not served here: the public port is the users', and
+metrics go to the observability port only (`CONVEYOR_GATEWAY_METRICS_PORT`, libs/observability/
+endpoint.py); on the public port it is an unknown path like any other.
 
 It wraps the whole app so that unmatched paths (404) are logged and counted too; the template
 comes from the router (`scope["path_template"]`), so labels stay bounded: an unmatched path is
@@ -31,7 +33,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = get_logger("conveyor.access")
 
-PROBE_PATHS = frozenset({"/metrics", "/livez", "/readyz"})
+PROBE_PATHS = frozenset({"/livez", "/readyz"})
 UNMATCHED = "<unmatched>"
 
 

@@ -1,5 +1,5 @@
-"""The probe and metrics endpoint of a process without an HTTP API (scheduler, registry,
-workers): `GET /metrics`, `GET /livez`, `GET /readyz` on `CONVEYOR_<SERVICE>_METRICS_PORT`.
+"""The probe and metrics endpoint of every process (the gateway's too: its public port serves
+no metrics): `GET /metrics`, `GET /livez`, `GET /readyz` on `CONVEYOR_<SERVICE>_METRICS_PORT`.
 
 Deliberately tiny (one request per connection, GET only, no body): it serves Prometheus and
 orchestrator probes, never users, and must not pull a web framework into every worker."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 import msgspec
 
@@ -80,10 +81,25 @@ class Endpoint:
             await self._server.wait_closed()
 
 
-async def serve(host: str, port: int) -> Endpoint:
+async def serve(host: str, port: int, *, reuse_port: bool = False) -> Endpoint:
     """Listen on host:port (port 0: any free one). A taken port fails the start, loudly:
-    a process that cannot be probed must not look healthy."""
-    server = await asyncio.start_server(_handle, host, port, limit=MAX_REQUEST_LINE * 2)
+    a process that cannot be probed must not look healthy. `reuse_port`: several processes
+    of one service share the port (the gateway's workers; the kernel spreads the scrapes)."""
+    server = await asyncio.start_server(_handle, host, port, limit=MAX_REQUEST_LINE * 2,
+                                        reuse_port=reuse_port or None)
     endpoint = Endpoint(server)
     log.info("observability.listening", host=host, port=endpoint.port)
     return endpoint
+
+
+@contextlib.asynccontextmanager
+async def serving(host: str, port: int, *, reuse_port: bool = False) -> AsyncIterator[None]:
+    """The endpoint for the block's duration; none when `port` is 0."""
+    if not port:
+        yield
+        return
+    endpoint = await serve(host, port, reuse_port=reuse_port)
+    try:
+        yield
+    finally:
+        await endpoint.close()

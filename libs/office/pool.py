@@ -39,6 +39,9 @@ MEMORY_SCRATCH = "/dev/shm"
 # LibreOffice maps ~0.8 GB of address space idle; 2 GiB leaves room for large documents.
 OFFICE_LIMITS = Limits(memory_bytes=2 * 1024**3, cpu_s=60, wall_s=60.0,
                        max_output_bytes=100 * 1024**2)
+# A document of several rows (services/docrender/merged.py) gets this much more wall and CPU
+# time per page past the first: a warm instance lays out and exports a simple page in ~0.02 s.
+SECONDS_PER_EXTRA_PAGE = 0.25
 
 
 def office_available() -> bool:
@@ -113,10 +116,13 @@ class OfficeInstance:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
 
-    async def convert(self, src: Path, dst: Path, timeout_s: float) -> None:
+    async def convert(self, src: Path, dst: Path, timeout_s: float, *, cpu_s: int | None = None,
+                      destinations: bool = False) -> None:
         process = self._process
         assert process is not None and process.stdin and process.stdout
-        process.stdin.write(json.dumps({"src": str(src), "dst": str(dst)}).encode() + b"\n")
+        request = {"src": str(src), "dst": str(dst), "cpu_s": cpu_s or self._limits.cpu_s,
+                   "destinations": destinations}
+        process.stdin.write(json.dumps(request).encode() + b"\n")
         await process.stdin.drain()
         line = await asyncio.wait_for(process.stdout.readline(), timeout_s)
         if not line:
@@ -178,7 +184,12 @@ class OfficePool:
         await asyncio.gather(*(instance.stop() for instance in self._instances))
         shutil.rmtree(self._workdir, ignore_errors=True)
 
-    async def to_pdf(self, docx: bytes) -> bytes:
+    async def to_pdf(self, docx: bytes, *, pages: int = 1, destinations: bool = False) -> bytes:
+        """`pages`: how many pages the document is expected to have (the wall and CPU time
+        limits grow with them); `destinations`: bookmarks become named destinations."""
+        extra = SECONDS_PER_EXTRA_PAGE * max(pages - 1, 0)
+        wall_s = self._limits.wall_s + extra
+        cpu_s = self._limits.cpu_s + int(extra + 0.999)
         instance = await self._idle.get()
         self._export_occupancy()
         started = time.perf_counter()
@@ -188,7 +199,7 @@ class OfficePool:
             await asyncio.to_thread(src.write_bytes, docx)
             if not instance.running:  # a restart that failed earlier: try again now
                 await instance.start()
-            await instance.convert(src, dst, self._limits.wall_s)
+            await instance.convert(src, dst, wall_s, cpu_s=cpu_s, destinations=destinations)
             metrics.OFFICE_SECONDS.observe(time.perf_counter() - started)
             if instance.conversions >= self._max_conversions:
                 await self._restart(instance, "recycle")
@@ -203,7 +214,7 @@ class OfficePool:
         except TimeoutError as exc:
             await self._restart(instance, "wall")
             raise ResourceLimitExceeded(
-                f"PDF conversion exceeded the time limit of {self._limits.wall_s:g} s") from exc
+                f"PDF conversion exceeded the time limit of {wall_s:g} s") from exc
         except (ConnectionError, json.JSONDecodeError) as exc:
             await self._restart(instance, type(exc).__name__)
             raise Retryable(f"PDF conversion did not finish: {type(exc).__name__}") from exc

@@ -4,6 +4,9 @@ converts documents to PDF over UNO, one JSON request per stdin line, one JSON re
 
     {"src": "/tmp/a.docx", "dst": "/tmp/a.pdf"}  ->  {"ok": true} | {"ok": false, "error": "..."}
 
+(optionally with "cpu_s", this conversion's CPU time, and "destinations": bookmarks exported
+as named destinations).
+
 A warm instance converts a small document in ~0.13 s where a cold `soffice --convert-to` costs
 ~1.2 s. The pool restarts this process (and so LibreOffice) on a timeout and every few hundred
 conversions. Standard library and uno only: nothing of the project is importable here.
@@ -105,15 +108,21 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _convert(desktop: Any, src: str, dst: str) -> None:
+def _convert(desktop: Any, src: str, dst: str, destinations: bool) -> None:
+    """`destinations`: the document's bookmarks become named destinations of the PDF (merged
+    rows are split back at theirs)."""
     document = desktop.loadComponentFromURL(
         uno.systemPathToFileUrl(src), "_blank", 0,
         (_prop("Hidden", True), _prop("ReadOnly", True)))
     if document is None:
         raise RuntimeError("LibreOffice could not open the document")
     try:
-        document.storeToURL(uno.systemPathToFileUrl(dst),
-                            (_prop("FilterName", "writer_pdf_Export"),))
+        options = [_prop("FilterName", "writer_pdf_Export")]
+        if destinations:
+            options.append(_prop("FilterData", uno.Any(
+                "[]com.sun.star.beans.PropertyValue",
+                (_prop("ExportBookmarksToPDFDestination", True),))))
+        uno.invoke(document, "storeToURL", (uno.systemPathToFileUrl(dst), tuple(options)))
     finally:
         document.close(True)
 
@@ -140,9 +149,11 @@ def main() -> None:
         print(json.dumps({"ready": True}), flush=True)
         for line in sys.stdin:
             request = json.loads(line)
-            _allow_cpu(office.pid, cpu_s)
+            # A merged document of many rows is allowed more CPU time (the pool says how much).
+            _allow_cpu(office.pid, int(request.get("cpu_s", cpu_s)))
             try:
-                _convert(desktop, request["src"], request["dst"])
+                _convert(desktop, request["src"], request["dst"],
+                         bool(request.get("destinations")))
                 reply: dict[str, object] = {"ok": True}
             except Exception as exc:
                 reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}

@@ -34,6 +34,7 @@ class Server(msgspec.Struct, kw_only=True):
     created_at: datetime
     updated_at: datetime
     owner_tenant_id: str | None = None  # None: the operator's (self-registered local servers)
+    shared: bool = False  # an operator's remote server that runs every tenant's batches
     current_task_id: str | None = None
     current_task_tenant: str | None = None
     current_task_user: str | None = None
@@ -62,6 +63,15 @@ class NewServer(msgspec.Struct, kw_only=True):
     enabled: bool
     batch_size: int
     owner_tenant_id: str | None  # None: registered by the operator
+    shared: bool = False
+
+
+class Viewer(msgspec.Struct, frozen=True, kw_only=True):
+    """Whose batches are asked about: a tenant, by id; `operator_tenant` names the tenant
+    whose admins are the operator (the owner of servers with no owner tenant)."""
+
+    tenant_id: str
+    operator_tenant: str
 
 
 def exclusivity_key(name: str) -> str:

@@ -1,7 +1,12 @@
 """All SQL of the `servers` table. A local server's status and workflows are read from its
 instance's heartbeats (`instances`), a remote one's from the registry's checks; what a server
 is running is its unfinished task holding `server:<name>` (read through `libs.tasks.readers`,
-which owns the task tables). Nothing here commits."""
+which owns the task tables). Nothing here commits.
+
+Who a server runs for (`_RUNS_FOR`, the one statement of the rule): its owner tenant's
+batches only; a server of the operator (no owner tenant) runs the operator's, and everyone's
+when it is local (one of Conveyor's own instances) or an operator marked it `shared`. A tenant
+sees exactly the servers that run its batches: any other server does not exist for it."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -10,14 +15,14 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.servers.model import NewServer, Server, ServerStatus, exclusivity_key
+from libs.servers.model import NewServer, Server, ServerStatus, Viewer, exclusivity_key
 from libs.tasks import readers
 
 _json = msgspec.json.Encoder()
 
 _SELECT = """
 SELECT s.name, s.type, s.url, s.enabled, s.batch_size, s.auto, s.last_error, s.checked_at,
-    s.created_at, s.updated_at, s.owner_tenant_id,
+    s.created_at, s.updated_at, s.owner_tenant_id, s.shared,
     CASE WHEN s.type = 'remote' THEN s.health
          WHEN i.status = 'online' AND jsonb_typeof(i.capabilities -> 'workflows') = 'array'
              AND jsonb_array_length(i.capabilities -> 'workflows') > 0 THEN 'online'
@@ -30,6 +35,16 @@ LEFT JOIN LATERAL (
     SELECT status, capabilities FROM instances WHERE name = s.name
     ORDER BY status = 'online' DESC, last_seen DESC LIMIT 1) i ON s.type = 'local'
 """
+
+
+_RUNS_FOR = """(s.owner_tenant_id = CAST(:tenant AS uuid)
+    OR (s.owner_tenant_id IS NULL AND (s.type = 'local' OR s.shared
+        OR EXISTS (SELECT 1 FROM tenants t
+                   WHERE t.id = CAST(:tenant AS uuid) AND t.name = :operator))))"""
+
+
+def _viewer(viewer: Viewer) -> dict[str, str]:
+    return {"tenant": viewer.tenant_id, "operator": viewer.operator_tenant}
 
 
 async def _servers(conn: AsyncConnection, rows: Sequence[Any]) -> list[Server]:
@@ -48,25 +63,46 @@ async def _servers(conn: AsyncConnection, rows: Sequence[Any]) -> list[Server]:
     return servers
 
 
-async def list_servers(conn: AsyncConnection) -> list[Server]:
+async def every_server(conn: AsyncConnection) -> list[Server]:
+    """All of them, whoever owns them: for the registry's own bookkeeping, never a tenant."""
     rows = (await conn.execute(text(f"{_SELECT} ORDER BY s.name"))).all()
     return await _servers(conn, rows)
 
 
-async def get_server(conn: AsyncConnection, name: str) -> Server | None:
-    rows = (await conn.execute(text(f"{_SELECT} WHERE s.name = :name"), {"name": name})).all()
+async def list_servers(conn: AsyncConnection, viewer: Viewer) -> list[Server]:
+    """The servers that run `viewer`'s batches."""
+    rows = (await conn.execute(text(f"{_SELECT} WHERE {_RUNS_FOR} ORDER BY s.name"),
+                               _viewer(viewer))).all()
+    return await _servers(conn, rows)
+
+
+async def get_server(conn: AsyncConnection, name: str, viewer: Viewer) -> Server | None:
+    """The server, if it runs `viewer`'s batches (for anyone else it does not exist)."""
+    rows = (await conn.execute(text(f"{_SELECT} WHERE s.name = :name AND {_RUNS_FOR}"),
+                               {"name": name, **_viewer(viewer)})).all()
     found = await _servers(conn, rows)
     return found[0] if found else None
+
+
+async def runs_for(conn: AsyncConnection, name: str, viewer: Viewer) -> bool:
+    """Whether the server may be handed `viewer`'s batch now (asked again by the registry
+    before every submission: a server un-shared or re-owned meanwhile gets nothing)."""
+    found = await conn.scalar(
+        text(f"SELECT 1 FROM servers s WHERE s.name = :name AND {_RUNS_FOR}"),
+        {"name": name, **_viewer(viewer)})
+    return found is not None
 
 
 async def register(conn: AsyncConnection, new: NewServer) -> bool:
     """Insert; or, for the operator only, adopt a local server its own heartbeat added (a
     tenant may not take over a server of the system). False: the name is taken."""
     row = (await conn.execute(text(
-        """INSERT INTO servers (name, type, url, enabled, batch_size, owner_tenant_id)
-        VALUES (:name, :type, :url, :enabled, :batch_size, CAST(:owner_tenant_id AS uuid))
+        """INSERT INTO servers (name, type, url, enabled, batch_size, owner_tenant_id, shared)
+        VALUES (:name, :type, :url, :enabled, :batch_size, CAST(:owner_tenant_id AS uuid),
+            :shared)
         ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, enabled = EXCLUDED.enabled,
-            batch_size = EXCLUDED.batch_size, auto = false, updated_at = now()
+            batch_size = EXCLUDED.batch_size, shared = EXCLUDED.shared, auto = false,
+            updated_at = now()
         WHERE servers.auto AND servers.type = EXCLUDED.type
             AND EXCLUDED.owner_tenant_id IS NULL
         RETURNING name"""), msgspec.structs.asdict(new))).one_or_none()
@@ -78,13 +114,15 @@ _OWNED = "owner_tenant_id IS NOT DISTINCT FROM CAST(:owner AS uuid)"
 
 
 async def update(conn: AsyncConnection, name: str, *, owner_tenant_id: str | None,
-                 enabled: bool | None, batch_size: int | None) -> bool:
+                 enabled: bool | None, batch_size: int | None,
+                 shared: bool | None = None) -> bool:
     """False: no server of that name belongs to `owner_tenant_id` (None: the operator)."""
     row = (await conn.execute(text(
         f"""UPDATE servers SET enabled = coalesce(:enabled, enabled),
-            batch_size = coalesce(:batch_size, batch_size), auto = false, updated_at = now()
+            batch_size = coalesce(:batch_size, batch_size), shared = coalesce(:shared, shared),
+            auto = false, updated_at = now()
         WHERE name = :name AND {_OWNED} RETURNING name"""),
-        {"name": name, "enabled": enabled, "batch_size": batch_size,
+        {"name": name, "enabled": enabled, "batch_size": batch_size, "shared": shared,
          "owner": owner_tenant_id})).one_or_none()
     return row is not None
 

@@ -7,10 +7,16 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.tasks.transitions import ITEMS_START_WHILE, ItemAction, item_sources, sql_states
+from libs.tasks.transitions import (
+    ITEMS_START_WHILE,
+    ItemAction,
+    item_sources,
+    item_target,
+    sql_states,
+)
 from proto.work import WorkItem
 
-_CLAIM = f"""UPDATE task_items i SET status = 'processing', started_at = now(),
+_CLAIM = f"""UPDATE task_items i SET status = {item_target(ItemAction.CLAIM)}, started_at = now(),
         lease_until = now() + t.item_timeout_s * interval '1 second'
     FROM tasks t, unnest(CAST(:seqs AS int[]), CAST(:attempts AS int[])) AS m(seq, attempt)
     WHERE t.id = :task_id AND t.status IN {sql_states(ITEMS_START_WHILE)}

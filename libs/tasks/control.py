@@ -94,7 +94,8 @@ async def stop(
     rules.check_task(task.id, TaskStatus(locked), action)
     cancelled = await conn.scalar(
         text(
-            f"""WITH c AS (UPDATE task_items SET status = 'cancelled', finished_at = now(),
+            f"""WITH c AS (UPDATE task_items
+                SET status = {rules.item_target(ItemAction.CANCEL)}, finished_at = now(),
                 lease_until = NULL
             WHERE task_id = :id AND status IN {rules.item_sources(ItemAction.CANCEL)}
             RETURNING 1) SELECT count(*) FROM c"""

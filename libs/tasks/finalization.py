@@ -9,9 +9,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.tasks.model import FINISHED, TASK_COLUMNS, Task, task_from_row
 from libs.tasks.settlement import jsonb
-from libs.tasks.transitions import ItemAction, item_sources
+from libs.tasks.transitions import (
+    CLOSED_STAGES,
+    FinalizeAction,
+    ItemAction,
+    StageAction,
+    StageStatus,
+    finalize_sources,
+    finalize_target,
+    item_sources,
+    item_target,
+    sql_states,
+    stage_target,
+)
 
-_CLOSED_STAGES = "('completed', 'failed', 'cancelled', 'skipped')"
+_COMPLETED = stage_target(StageAction.CLOSE, StageStatus.COMPLETED)
+_SKIPPED = stage_target(StageAction.CLOSE, StageStatus.SKIPPED)
+_RUNNING = stage_target(StageAction.OPEN)
 
 
 async def sync_stages(conn: AsyncConnection, tasks: Sequence[Task]) -> None:
@@ -23,9 +37,9 @@ async def sync_stages(conn: AsyncConnection, tasks: Sequence[Task]) -> None:
             f"""UPDATE task_stages s SET
                 progress = least(100, v.progress)::int,
                 status = CASE WHEN v.finished THEN
-                        CASE WHEN v.status IN ('completed', 'partial_success') THEN 'completed'
-                             WHEN s.status = 'pending' THEN 'skipped' ELSE v.status END
-                    WHEN v.status = 'running' THEN 'running' ELSE s.status END,
+                        CASE WHEN v.status IN ('completed', 'partial_success') THEN {_COMPLETED}
+                             WHEN s.status = 'pending' THEN {_SKIPPED} ELSE v.status END
+                    WHEN v.status = 'running' THEN {_RUNNING} ELSE s.status END,
                 started_at = coalesce(s.started_at, CASE WHEN v.status <> 'pending'
                     THEN now() END),
                 completed_at = CASE WHEN v.finished THEN now() ELSE s.completed_at END,
@@ -35,7 +49,7 @@ async def sync_stages(conn: AsyncConnection, tasks: Sequence[Task]) -> None:
                         CAST(:summaries AS text[]))
                 AS v(id, progress, status, finished, summary)
             WHERE s.task_id = v.id AND s.name = 'process'
-              AND s.status NOT IN {_CLOSED_STAGES}"""
+              AND s.status NOT IN {sql_states(CLOSED_STAGES)}"""
         ),
         {
             "ids": [t.id for t in tasks],
@@ -52,19 +66,21 @@ async def start_finalize(conn: AsyncConnection, task: Task, timeout_s: int) -> T
     row = (
         await conn.execute(
             text(
-                f"""UPDATE tasks SET finalize_state = 'running',
+                f"""UPDATE tasks SET finalize_state = :state,
                     finalize_attempt = finalize_attempt + 1,
                     finalize_lease = now() + :timeout * interval '1 second',
                     current_step = 'finalizing', updated_at = now()
-                WHERE id = :id AND status = 'running' RETURNING {TASK_COLUMNS}"""
+                WHERE id = :id AND status = 'running'
+                  AND {finalize_sources(FinalizeAction.START)} RETURNING {TASK_COLUMNS}"""
             ),
-            {"id": task.id, "timeout": timeout_s},
+            {"id": task.id, "timeout": timeout_s,
+             "state": str(finalize_target(FinalizeAction.START, "running"))},
         )
     ).one()
     await conn.execute(
         text(
-            """UPDATE task_stages SET
-                status = CASE WHEN name = 'finalize' THEN 'running' ELSE 'completed' END,
+            f"""UPDATE task_stages SET
+                status = CASE WHEN name = 'finalize' THEN {_RUNNING} ELSE {_COMPLETED} END,
                 progress = CASE WHEN name = 'finalize' THEN 0 ELSE 100 END,
                 started_at = coalesce(started_at, now()),
                 completed_at = CASE WHEN name = 'finalize' THEN NULL ELSE now() END
@@ -81,6 +97,8 @@ async def end_finalize(
 ) -> Task | None:
     """Record the outcome of finalize attempt `attempt`; a stale one changes nothing (None).
     `state` None means: not done, send it again."""
+    action = FinalizeAction.RETRY if state is None else FinalizeAction.END
+    finalize_target(action, state)
     row = (await conn.execute(
         text(
             f"""UPDATE tasks SET finalize_state = :state, finalize_lease = NULL,
@@ -88,7 +106,7 @@ async def end_finalize(
                 error_message = coalesce(CAST(:error AS text), error_message),
                 current_step = CASE WHEN :state = 'done' THEN NULL ELSE current_step END,
                 updated_at = now()
-            WHERE id = :id AND finalize_state = 'running' AND finalize_attempt = :attempt
+            WHERE id = :id AND {finalize_sources(action)} AND finalize_attempt = :attempt
             RETURNING {TASK_COLUMNS}"""
         ),
         {"id": task_id, "attempt": attempt, "state": state, "result": jsonb(result),
@@ -104,7 +122,8 @@ async def end_finalize(
                     error_message = CAST(:error AS text)
                 WHERE task_id = :id AND name = 'finalize'"""
             ),
-            {"id": task_id, "status": "completed" if state == "done" else "failed",
+            {"id": task_id,
+             "status": (StageStatus.COMPLETED if state == "done" else StageStatus.FAILED).value,
              "error": error},
         )
     return task_from_row(row)
@@ -116,7 +135,8 @@ async def fail_lost_items(conn: AsyncConnection, task: Task, seqs: Sequence[int]
     row = (await conn.execute(
         text(
             f"""WITH lost AS (
-                UPDATE task_items SET status = 'failed', result = NULL, finished_at = now(),
+                UPDATE task_items SET status = {item_target(ItemAction.LOSE)}, result = NULL,
+                    finished_at = now(),
                     error = 'OBJECT_MISSING: its output is no longer stored'
                 WHERE task_id = :id AND status IN {item_sources(ItemAction.LOSE)}
                   AND seq = ANY(CAST(:seqs AS int[]))

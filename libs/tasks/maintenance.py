@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 # A lock id of the engine's upkeep: one scheduler at a time (the others skip the round).
 _LOCK = 0x636F6E76  # "conv"
-HOT_TABLES = ("task_items", "tasks")
+HOT_TABLES = ("task_items", "tasks", "outbox")  # the outbox: every message inserted, then deleted
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,22 @@ async def get_items(
     return [msgspec.convert(dict(row._mapping), Item, strict=False) for row in rows]
 
 
+async def payload_fields(conn: AsyncConnection, task_id: str, seqs: Collection[int],
+                         keys: Sequence[str]) -> dict[int, dict[str, Any]]:
+    """Some fields of some items' payloads (without the rest, which can be large), by seq."""
+    if not seqs:
+        return {}
+    rows = await conn.execute(
+        text(
+            """SELECT seq, (SELECT jsonb_object_agg(k, payload -> k)
+                FROM unnest(CAST(:keys AS text[])) AS k WHERE payload ? k) AS fields
+            FROM task_items WHERE task_id = :id AND seq = ANY(CAST(:seqs AS int[]))"""
+        ),
+        {"id": task_id, "seqs": sorted(seqs), "keys": list(keys)},
+    )
+    return {row.seq: row.fields or {} for row in rows}
+
+
 async def group_counts(conn: AsyncConnection, task_id: str) -> dict[str, dict[str, int]]:
     """Item counts by group (e.g. per template) and status."""
     rows = await conn.execute(

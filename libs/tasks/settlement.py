@@ -10,8 +10,8 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.tasks.model import TASK_COLUMNS, Task, task_from_row
-from libs.tasks.transitions import ItemAction, item_sources
+from libs.tasks.model import TASK_COLUMNS, ItemStatus, Task, task_from_row
+from libs.tasks.transitions import ItemAction, item_sources, item_target
 from proto.work import ItemResult
 
 _json = msgspec.json.Encoder()
@@ -28,6 +28,9 @@ def _keys(results: Sequence[ItemResult]) -> dict[str, list[Any]]:
         "attempts": [r.attempt for r in results],
     }
 
+
+_SETTLE_TO = {status: item_target(ItemAction.SETTLE, status)
+              for status in (ItemStatus.DONE, ItemStatus.PENDING, ItemStatus.FAILED)}
 
 _MATCH = """unnest(CAST(:task_ids AS uuid[]), CAST(:seqs AS int[]), CAST(:attempts AS int[]))"""
 
@@ -56,9 +59,10 @@ async def settle_items(
     rows = await conn.execute(
         text(
             f"""UPDATE task_items i SET
-                status = CASE WHEN r.outcome = 'done' THEN 'done'
-                    WHEN r.retryable AND i.attempt < t.max_attempts THEN 'pending'
-                    ELSE 'failed' END,
+                status = CASE WHEN r.outcome = 'done' THEN {_SETTLE_TO[ItemStatus.DONE]}
+                    WHEN r.retryable AND i.attempt < t.max_attempts
+                        THEN {_SETTLE_TO[ItemStatus.PENDING]}
+                    ELSE {_SETTLE_TO[ItemStatus.FAILED]} END,
                 not_before = CASE WHEN r.outcome = 'failed' AND r.retryable
                     AND i.attempt < t.max_attempts
                     THEN now() + least(60, :base * power(2, i.attempt - 1)) * interval '1 second'
@@ -96,7 +100,8 @@ async def release_items(
         return []
     rows = await conn.execute(
         text(
-            f"""UPDATE task_items i SET status = 'pending', attempt = i.attempt - 1,
+            f"""UPDATE task_items i SET status = {item_target(ItemAction.RELEASE)},
+                attempt = i.attempt - 1,
                 lease_until = NULL
             FROM {_MATCH} AS r(task_id, seq, attempt)
             WHERE i.task_id = r.task_id AND i.seq = r.seq AND i.attempt = r.attempt

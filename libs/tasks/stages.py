@@ -17,9 +17,10 @@ async def set_stage(
     summary: str | None = None, error: str | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> bool:
-    """Record stage `name` of a running task; `running` (re)starts its clock, a closed status
-    stops it. False when the task is no longer running (cancelled, failed, timed out): its
-    worker should stop, and nothing was written."""
+    """Record stage `name` of an unfinished task; `running` (re)starts its clock, a closed
+    status stops it. False when the task ended (cancelled, failed, timed out): its worker
+    should stop, and nothing was written. A paused task's item in flight carries on, as every
+    kind's does (a pause holds back items not started yet)."""
     row = await conn.execute(
         text(
             """UPDATE task_stages s SET status = :status, progress = :progress,
@@ -32,7 +33,7 @@ async def set_stage(
                     THEN now() END
             FROM tasks t
             WHERE s.task_id = :id AND s.name = :name AND t.id = s.task_id
-              AND t.status = 'running'
+              AND t.status IN ('running', 'paused')
             RETURNING 1"""
         ),
         {"id": task_id, "name": name, "status": status, "progress": progress,

@@ -1,8 +1,9 @@
-"""The one table of allowed state changes, for tasks and for their items.
+"""The one table of allowed state changes: tasks, their items, their finalize step and their
+stages.
 
-Every statement that changes a task's or an item's status takes its source states (and checks
-its target) from here: gateway commands, the scheduler's dispatch, settle and finish, the sweep
-and the workers' claims. A change not in this table cannot be written."""
+Every statement that changes one of these states takes its source states and its target from
+here (`*_sources`, `*_target`): gateway commands, the scheduler's dispatch, settle, finalize
+and finish, the sweep and the workers' claims. A change not in this table cannot be written."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Generic, TypeVar
 
 from libs.tasks.model import UNFINISHED, ItemStatus, TaskStatus
 
-S = TypeVar("S", TaskStatus, ItemStatus)
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,6 @@ class TaskAction(StrEnum):
 
 class ItemAction(StrEnum):
     DISPATCH = "dispatch"
-    UNDISPATCH = "undispatch"  # the dispatch could not be published: as if it never happened
     CLAIM = "claim"  # a worker starts it
     RECLAIM = "reclaim"  # a redelivered message re-claims what a dead worker had claimed
     PROGRESS = "progress"  # a progress report extends the lease
@@ -56,7 +56,6 @@ TASK_TRANSITIONS: Mapping[TaskAction, Transition[TaskStatus]] = {
 
 ITEM_TRANSITIONS: Mapping[ItemAction, Transition[ItemStatus]] = {
     ItemAction.DISPATCH: Transition(frozenset({_I.PENDING}), frozenset({_I.DISPATCHED})),
-    ItemAction.UNDISPATCH: Transition(frozenset({_I.DISPATCHED}), frozenset({_I.PENDING})),
     ItemAction.CLAIM: Transition(frozenset({_I.DISPATCHED}), frozenset({_I.PROCESSING})),
     ItemAction.RECLAIM: Transition(frozenset({_I.PROCESSING}), frozenset({_I.PROCESSING})),
     ItemAction.PROGRESS: Transition(frozenset({_I.PROCESSING}), frozenset({_I.PROCESSING})),
@@ -69,6 +68,54 @@ ITEM_TRANSITIONS: Mapping[ItemAction, Transition[ItemStatus]] = {
     ),
     ItemAction.LOSE: Transition(frozenset({_I.DONE}), frozenset({_I.FAILED})),
 }
+
+class FinalizeState(StrEnum):
+    """A task's last step (`tasks.finalize_state`; NULL: not started, or to be sent again)."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class FinalizeAction(StrEnum):
+    START = "start"
+    END = "end"  # its worker answered, or its lease ran out for the last time
+    RETRY = "retry"  # a retryable failure: sent again by the next advance
+
+
+class StageStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+class StageAction(StrEnum):
+    OPEN = "open"
+    PROGRESS = "progress"
+    CLOSE = "close"
+
+
+_F, _S = FinalizeState, StageStatus
+
+FINALIZE_TRANSITIONS: Mapping[FinalizeAction, Transition[FinalizeState | None]] = {
+    FinalizeAction.START: Transition(frozenset({None}), frozenset({_F.RUNNING})),
+    FinalizeAction.END: Transition(frozenset({_F.RUNNING}), frozenset({_F.DONE, _F.FAILED})),
+    FinalizeAction.RETRY: Transition(frozenset({_F.RUNNING}), frozenset({None})),
+}
+
+STAGE_TRANSITIONS: Mapping[StageAction, Transition[StageStatus]] = {
+    StageAction.OPEN: Transition(frozenset({_S.PENDING}), frozenset({_S.RUNNING})),
+    StageAction.PROGRESS: Transition(frozenset({_S.RUNNING}), frozenset({_S.RUNNING})),
+    StageAction.CLOSE: Transition(
+        frozenset({_S.PENDING, _S.RUNNING}),
+        frozenset({_S.COMPLETED, _S.FAILED, _S.CANCELLED, _S.SKIPPED})),
+}
+
+# A stage in one of these states changes no more.
+CLOSED_STAGES = frozenset(StageStatus) - STAGE_TRANSITIONS[StageAction.CLOSE].sources
 
 # Items start (are dispatched and claimed) only while their task is in one of these states:
 # this is what makes a committed pause or cancel exact.
@@ -96,6 +143,42 @@ def task_sources(action: TaskAction) -> str:
 
 def item_sources(action: ItemAction) -> str:
     return sql_states(ITEM_TRANSITIONS[action].sources)
+
+
+def item_target(action: ItemAction, target: ItemStatus | None = None) -> str:
+    """The SQL literal of the state `action` takes an item to (`target` where there are
+    several), checked against the table."""
+    return _literal(ITEM_TRANSITIONS[action], action, target)
+
+
+def stage_target(action: StageAction, target: StageStatus | None = None) -> str:
+    return _literal(STAGE_TRANSITIONS[action], action, target)
+
+
+def finalize_sources(action: FinalizeAction) -> str:
+    """A SQL condition on `finalize_state` matching the states `action` may start from."""
+    sources = FINALIZE_TRANSITIONS[action].sources
+    states = [state for state in sources if state is not None]
+    conditions = (["finalize_state IS NULL"] if None in sources else []) + (
+        [f"finalize_state IN {sql_states(states)}"] if states else [])
+    return "(" + " OR ".join(conditions) + ")"
+
+
+def finalize_target(action: FinalizeAction, target: str | None) -> FinalizeState | None:
+    """`target` as a finalize state, if `action` may end in it (a programming error
+    otherwise)."""
+    state = FinalizeState(target) if target is not None else None
+    if state not in FINALIZE_TRANSITIONS[action].targets:
+        raise ValueError(f"finalize {action} cannot end in {target}")
+    return state
+
+
+def _literal(transition: Transition[S], action: StrEnum, target: S | None) -> str:
+    if target is None:
+        (target,) = transition.targets
+    if target not in transition.targets or not isinstance(target, StrEnum):
+        raise ValueError(f"{action} cannot end in {target}")
+    return f"'{target.value}'"
 
 
 def check_task(task_id: str, status: TaskStatus, action: TaskAction) -> None:

@@ -4,26 +4,28 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import msgspec
+
 from proto.work import WorkItem
 
 
 @dataclass(frozen=True, slots=True)
 class ItemContext:
+    """`params` and `payload` are the kind's contract structs (proto/contracts.py), decoded
+    before the handler runs; a dict for a kind without one."""
+
     task_id: str
     kind: str
     tenant_id: str
-    params: dict[str, Any]
+    params: Any
     item: WorkItem
     report_step: Callable[[str], Awaitable[None]]
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        return self.item.payload
+    payload: Any = None
 
 
 @dataclass(frozen=True, slots=True)
 class ItemDone:
-    result: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] | msgspec.Struct = field(default_factory=dict)  # the kind's result
     usage: dict[str, float] = field(default_factory=dict)
 
 
@@ -32,7 +34,7 @@ class FinalizeContext:
     task_id: str
     kind: str
     tenant_id: str
-    params: dict[str, Any]
+    params: Any  # the kind's params struct (a dict for a kind without a contract)
     attempt: int
 
 

@@ -25,6 +25,7 @@ from libs.tasks.claims import claim
 from libs.worker.handler import FinalizeContext, FinalizeHandler, ItemContext, ItemHandler
 from libs.worker.reporter import ResultReporter
 from libs.worker.steps import ItemSteps
+from proto import contracts
 from proto.topology import Exchange, Queue
 from proto.work import (
     FinalizeTask,
@@ -108,7 +109,7 @@ class Worker:
         if finalizer is None:
             raise Permanent(f"no finalizer for kind {work.kind!r}")
         ctx = FinalizeContext(task_id=work.task_id, kind=work.kind, tenant_id=work.tenant_id,
-                              params=work.params, attempt=work.attempt)
+                              params=_params(work.kind, work.params), attempt=work.attempt)
         report = TaskFinalized(task_id=work.task_id, attempt=work.attempt,
                                instance_id=self._instance_id)
         try:
@@ -146,7 +147,8 @@ class Worker:
                        outcome=Outcome.RELEASED)
             for item in work.items if item.seq not in claimed
         ]
-        runs = [self._run_item(handler, work, item) for item in work.items
+        params = _params(work.kind, work.params)
+        runs = [self._run_item(handler, work, params, item) for item in work.items
                 if item.seq in claimed]
         outcomes = await asyncio.gather(*runs)
         # One report per message: its items' results travel together and the message is
@@ -154,12 +156,18 @@ class Worker:
         await self._reporter.report([*released, *outcomes])
 
     async def _run_item(
-        self, handler: ItemHandler, work: ProcessItems, item: WorkItem
+        self, handler: ItemHandler, work: ProcessItems, params: Any, item: WorkItem
     ) -> ItemResult:
         steps = ItemSteps(self._reporter, task_id=work.task_id, seq=item.seq,
                           attempt=item.attempt, interval_s=self._step_interval_s)
+        try:
+            payload = contracts.decode(work.kind, "payload", item.payload)
+        except contracts.ContractViolation as exc:
+            steps.close()
+            return ItemResult(task_id=work.task_id, seq=item.seq, attempt=item.attempt,
+                              outcome=Outcome.FAILED, error=str(exc), retryable=False)
         ctx = ItemContext(task_id=work.task_id, kind=work.kind, tenant_id=work.tenant_id,
-                          params=work.params, item=item, report_step=steps.report)
+                          params=params, item=item, report_step=steps.report, payload=payload)
         async with self._slots:
             with (structlog.contextvars.bound_contextvars(item_seq=item.seq, attempt=item.attempt),
                   tracing.span("item.handle", attributes={"conveyor.kind": work.kind,
@@ -193,5 +201,14 @@ class Worker:
         except Exception as exc:
             log.warning("item.failed", error=repr(exc), retryable=True, exc_info=True)
             return outcome(Outcome.FAILED, retryable=True, error=f"{type(exc).__name__}: {exc}")
-        return outcome(Outcome.DONE, result=done.result, usage=done.usage)
+        result = done.result if isinstance(done.result, dict) else msgspec.to_builtins(done.result)
+        return outcome(Outcome.DONE, result=result, usage=done.usage)
 
+
+def _params(kind: str, params: dict[str, Any]) -> Any:
+    """A work message's params as its kind's struct: params that break the contract make the
+    whole message impossible (dead-lettered, and its items fail with the reason)."""
+    try:
+        return contracts.decode(kind, "params", params)
+    except contracts.ContractViolation as exc:
+        raise Permanent(str(exc)) from exc

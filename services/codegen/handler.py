@@ -12,6 +12,7 @@ same objects and the task's one spec row)."""
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
@@ -22,10 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.errors import Permanent
 from libs.storage import Storage, task_prefix
 from libs.worker.handler import ItemContext, ItemDone
-from proto.codegen import Agent, AppSpec, CodegenParams, CodegenResult, QualityReport
+from proto.codegen import (
+    Agent,
+    AppSpec,
+    CodegenParams,
+    CodegenPayload,
+    CodegenResult,
+    QualityReport,
+)
 from services.codegen import repository as repo
-from services.codegen.project.checks import quality_report
-from services.codegen.project.package import Packaged, package, render
+from services.codegen.project.package import Packaged, package, render_and_check
 from services.codegen.project.paths import UnsafePath
 from services.codegen.providers.base import Caller, Provider, Usage
 from services.codegen.spec import default_package
@@ -70,69 +77,60 @@ class CodegenHandler:
             raise Permanent(f"AppSpec不符合模式：{exc}") from exc
 
     async def __call__(self, ctx: ItemContext) -> ItemDone:
-        try:
-            params = msgspec.convert(ctx.params, CodegenParams)
-        except msgspec.ValidationError as exc:
-            raise Permanent(f"invalid codegen params: {exc}") from exc
-        caller = Caller(tenant_id=ctx.tenant_id, user_id=str(ctx.payload.get("user_id", "")),
-                        task_id=ctx.task_id)
+        params, payload = ctx.params, ctx.payload  # decoded by the runtime (proto/contracts.py)
+        assert isinstance(params, CodegenParams) and isinstance(payload, CodegenPayload)
+        caller = Caller(tenant_id=ctx.tenant_id, user_id=payload.user_id, task_id=ctx.task_id)
         timeline = AgentTimeline(self._db, ctx.task_id)
         provider = self._provider.name.value
 
-        async def agent(name: Agent, work: Callable[[], Awaitable[T]]) -> tuple[T, float]:
-            await timeline.start(name)
+        async def step(name: Agent, work: Callable[[], Awaitable[T]]) -> T:
+            """The agent's work; a failure is recorded on the agent before it propagates."""
             try:
-                return await work(), time.perf_counter()
+                return await work()
+            except (TaskStopped, ValidationBelowThreshold):
+                raise
             except Permanent as exc:
-                if not isinstance(exc, TaskStopped):
-                    await _fail_quietly(timeline, name, str(exc))
+                await _fail_quietly(timeline, name, str(exc))
                 raise
 
         started = time.perf_counter()
-        (plan, plan_usage), _ = await agent(
+        await timeline.start(Agent.PLAN)
+        plan, plan_usage = await step(
             Agent.PLAN, lambda: self._provider.plan(params.user_requirement, caller))
         await timeline.done(Agent.PLAN, plan.summary or f"识别{len(plan.entities)}个实体", {
             "provider": provider, "entities": [e.name for e in plan.entities],
-            "features": plan.features, "roles": plan.roles, **_usage_meta(plan_usage, started)})
+            "features": plan.features, "roles": plan.roles, **_usage_meta(plan_usage, started)},
+            then=Agent.EXECUTE)
 
         package_name = params.package_name or default_package(plan.app_name)
         started = time.perf_counter()
-        (spec, execute_usage), _ = await agent(Agent.EXECUTE, lambda: self._provider.execute(
+        spec, execute_usage = await step(Agent.EXECUTE, lambda: self._provider.execute(
             params.user_requirement, plan, package_name, caller))
-        async with self._db.begin() as conn:
-            spec_id = await repo.save_spec(conn, task_id=ctx.task_id, tenant_id=ctx.tenant_id,
-                                           user_id=caller.user_id, spec=spec)
+        spec_id = str(uuid.uuid4())
         await timeline.done(
             Agent.EXECUTE,
             f"AppSpec {spec.version}：{len(spec.entities)}个实体，{len(spec.endpoints)}个API端点",
             {"appSpecId": spec_id, "packageName": spec.package_name,
-             **_usage_meta(execute_usage, started)})
+             **_usage_meta(execute_usage, started)},
+            then=Agent.VALIDATE,
+            also=lambda conn: repo.save_spec(conn, spec_id=spec_id, task_id=ctx.task_id,
+                                             tenant_id=ctx.tenant_id, user_id=caller.user_id,
+                                             spec=spec))
 
         spec_json = msgspec.json.encode(spec)
         started = time.perf_counter()
-        await timeline.start(Agent.VALIDATE)
-        files: dict[str, str] = await self._sandboxed(render, spec_json, *self._caps)
+        files, report = await step(Agent.VALIDATE, lambda: self._sandboxed(
+            render_and_check, spec_json, not params.skip_validation, *self._caps))
         score: int | None = None
-        if params.skip_validation:
-            await timeline.skip(Agent.VALIDATE, "已跳过质量验证")
+        if report is None:
+            await timeline.skip(Agent.VALIDATE, "已跳过质量验证", then=Agent.GENERATE)
         else:
-            score = await self._validate(timeline, spec, files, params, caller, started)
+            score = await step(Agent.VALIDATE, lambda: self._validate(
+                timeline, spec, report, params, caller, started))
 
         started = time.perf_counter()
-        await timeline.start(Agent.GENERATE)
-        try:
-            overview, describe_usage = await self._provider.describe(spec, caller)
-            packaged: Packaged = await self._sandboxed(
-                package, spec_json, files, overview, provider, spec_id, score,
-                params.generate_preview, *self._caps)
-            await self._storage.put_bytes(archive_key(ctx.task_id), packaged.archive,
-                                          "application/zip")
-            if packaged.preview is not None:
-                await self._storage.put_bytes(preview_key(ctx.task_id),
-                                              packaged.preview.encode(), "text/html; charset=utf-8")
-        except Permanent as exc:
-            await _fail_quietly(timeline, Agent.GENERATE, str(exc))
-            raise
+        packaged, describe_usage = await step(Agent.GENERATE, lambda: self._generate(
+            ctx.task_id, spec, spec_json, files, spec_id, score, params, caller))
         result = CodegenResult(
             app_spec_id=spec_id, quality_score=score, archive_key=archive_key(ctx.task_id),
             archive_bytes=len(packaged.archive),
@@ -143,13 +141,26 @@ class CodegenHandler:
             "previewKey": result.preview_key, "files": packaged.files,
             **_usage_meta(describe_usage, started)})
         total = plan_usage + execute_usage + describe_usage
-        return ItemDone(result=msgspec.to_builtins(result),
+        return ItemDone(result=result,
                         usage={"tokens": float(total.tokens), "cost": total.cost})
 
-    async def _validate(self, timeline: AgentTimeline, spec: AppSpec, files: dict[str, str],
+    async def _generate(self, task_id: str, spec: AppSpec, spec_json: bytes,
+                        files: dict[str, str], spec_id: str, score: int | None,
+                        params: CodegenParams, caller: Caller) -> tuple[Packaged, Usage]:
+        overview, usage = await self._provider.describe(spec, caller)
+        packaged: Packaged = await self._sandboxed(
+            package, spec_json, files, overview, self._provider.name.value, spec_id, score,
+            params.generate_preview, *self._caps)
+        puts = [self._storage.put_bytes(archive_key(task_id), packaged.archive,
+                                        "application/zip")]
+        if packaged.preview is not None:
+            puts.append(self._storage.put_bytes(preview_key(task_id), packaged.preview.encode(),
+                                                "text/html; charset=utf-8"))
+        await asyncio.gather(*puts)
+        return packaged, usage
+
+    async def _validate(self, timeline: AgentTimeline, spec: AppSpec, report: QualityReport,
                         params: CodegenParams, caller: Caller, started: float) -> int:
-        report: QualityReport = await self._sandboxed(quality_report, spec, files)
-        await timeline.progress(Agent.VALIDATE, 60)
         notes, usage = await self._provider.review(spec, report, caller)
         metadata = {"qualityScore": report.score, "checks": msgspec.to_builtins(report.checks),
                     "reviewerNotes": notes, "filesChecked": report.files_checked,
@@ -160,7 +171,7 @@ class CodegenHandler:
             raise ValidationBelowThreshold(message)
         passed = sum(check.passed for check in report.checks)
         await timeline.done(Agent.VALIDATE, f"质量评分{report.score}，{passed}/"
-                            f"{len(report.checks)}项检查通过", metadata)
+                            f"{len(report.checks)}项检查通过", metadata, then=Agent.GENERATE)
         return report.score
 
 

@@ -1,8 +1,6 @@
 """All of the codegen service's own SQL: stored app specs and the hourly AI-call counter.
 Functions take a connection and never commit."""
 
-import uuid
-
 import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -10,20 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from proto.codegen import AppSpec
 
 
-async def save_spec(conn: AsyncConnection, *, task_id: str, tenant_id: str, user_id: str,
-                    spec: AppSpec) -> str:
-    """Store the task's spec (replacing one an earlier attempt stored); its id."""
-    spec_id = await conn.scalar(
+async def save_spec(conn: AsyncConnection, *, spec_id: str, task_id: str, tenant_id: str,
+                    user_id: str, spec: AppSpec) -> None:
+    """Store the task's spec as `spec_id` (replacing one an earlier attempt stored)."""
+    await conn.execute(
         text("""INSERT INTO codegen_app_specs (id, task_id, tenant_id, user_id, version, spec)
             VALUES (:id, :task_id, :tenant_id, :user_id, :version, CAST(:spec AS jsonb))
-            ON CONFLICT (task_id) DO UPDATE SET spec = EXCLUDED.spec,
-                version = EXCLUDED.version, created_at = now()
-            RETURNING id"""),
-        {"id": str(uuid.uuid4()), "task_id": task_id, "tenant_id": tenant_id,
+            ON CONFLICT (task_id) DO UPDATE SET id = EXCLUDED.id, spec = EXCLUDED.spec,
+                version = EXCLUDED.version, created_at = now()"""),
+        {"id": spec_id, "task_id": task_id, "tenant_id": tenant_id,
          "user_id": user_id, "version": spec.version,
          "spec": msgspec.json.encode(spec).decode()},
     )
-    return str(spec_id)
 
 
 async def count_call(conn: AsyncConnection, user_id: str, limit: int) -> int | None:

@@ -77,7 +77,8 @@ async def build(settings: DocrenderSettings, runtime: Runtime) -> Service:
     worker = Worker(
         runtime,
         {DOCUMENTS.name: DocumentRenderer(storage, TemplateCache(storage), renderers,
-                                          settings.render_processes, office),
+                                          settings.render_processes, office,
+                                          settings.office_instances),
          SERVER_BATCH.name: files},
         finalizers={DOCUMENTS.name: ZipPackager(runtime.db, storage)},
         concurrency=concurrency, prefetch=settings.prefetch,

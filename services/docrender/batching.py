@@ -15,10 +15,10 @@ import asyncio
 import contextlib
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from libs.errors import Permanent
 from libs.storage import Storage
@@ -26,6 +26,7 @@ from services.docrender.naming import pack_key
 from services.docrender.render.docx import RenderedRow, render_rows
 
 PACK_TYPE = "application/octet-stream"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,7 @@ class Packed:
 
 
 @dataclass(slots=True)
-class _Batch:
+class RowBatch:
     task_id: str
     key: str
     source: bytes
@@ -48,22 +49,25 @@ class _Batch:
     waiters: list[asyncio.Future[Packed]] = field(default_factory=list)
 
 
-class DocxBatcher:
+class RowGatherer:
+    """Rows of one template of one task that arrive within `linger_s` of the first (at most
+    `max_rows`) are handed to `_flush` together; each row's caller waits for its own result."""
+
     def __init__(self, storage: Storage, renderers: Executor, processes: int, *,
-                 linger_s: float = 0.002, max_rows: int = 64) -> None:
+                 linger_s: float, max_rows: int) -> None:
         self._storage = storage
         self._renderers = renderers
         self._processes = max(processes, 1)
         self._linger_s = linger_s
         self._max_rows = max_rows
-        self._open: dict[tuple[str, str], _Batch] = {}
+        self._open: dict[tuple[str, str], RowBatch] = {}
 
     async def render(self, task_id: str, key: str, source: bytes, renderer: str,
                      row: dict[str, Any]) -> Packed:
         """This row's document, stored; raises `Permanent` if the template refuses the row."""
         batch = self._open.get((task_id, key))
         if batch is None:
-            batch = self._open[(task_id, key)] = _Batch(task_id, key, source, renderer)
+            batch = self._open[(task_id, key)] = RowBatch(task_id, key, source, renderer)
             asyncio.get_running_loop().call_later(self._linger_s, self._close, batch)
         waiter: asyncio.Future[Packed] = asyncio.get_running_loop().create_future()
         batch.rows.append(row)
@@ -72,20 +76,37 @@ class DocxBatcher:
             self._close(batch)
         return await waiter
 
-    def _close(self, batch: _Batch) -> None:
+    def _close(self, batch: RowBatch) -> None:
         if self._open.get((batch.task_id, batch.key)) is batch:
             del self._open[(batch.task_id, batch.key)]
             task = asyncio.create_task(self._flush(batch))
             task.add_done_callback(lambda _: None)
 
-    async def _flush(self, batch: _Batch) -> None:
+    async def _flush(self, batch: RowBatch) -> None:
+        raise NotImplementedError
+
+    async def _in_processes(self, function: Callable[..., list[T]], batch: RowBatch) -> list[T]:
+        """`function(key, source, renderer, rows)` with one call per render process, each with
+        an equal share of the rows; the results in row order."""
+        loop = asyncio.get_running_loop()
+        share = -(-len(batch.rows) // self._processes)
+        calls = [loop.run_in_executor(self._renderers, function, batch.key, batch.source,
+                                      batch.renderer, batch.rows[start: start + share])
+                 for start in range(0, len(batch.rows), share)]
+        return [row for chunk in await asyncio.gather(*calls) for row in chunk]
+
+
+class DocxBatcher(RowGatherer):
+    def __init__(self, storage: Storage, renderers: Executor, processes: int, *,
+                 linger_s: float = 0.002, max_rows: int = 64) -> None:
+        super().__init__(storage, renderers, processes, linger_s=linger_s, max_rows=max_rows)
+
+    async def _flush(self, batch: RowBatch) -> None:
         try:
-            results = await self._render(batch)
+            results = await self._in_processes(render_rows, batch)
             placed = await self._store(batch.task_id, results)
         except Exception as exc:  # the executor or the store failed: every row is retried
-            for waiter in batch.waiters:
-                if not waiter.done():
-                    waiter.set_exception(exc)
+            fail(batch.waiters, exc)
             return
         for waiter, result, where in zip(batch.waiters, results, placed, strict=True):
             if waiter.done():
@@ -97,29 +118,36 @@ class DocxBatcher:
             else:
                 waiter.set_exception(RuntimeError(result.error))
 
-    async def _render(self, batch: _Batch) -> list[RenderedRow]:
-        """One call per render process, each with an equal share of the rows."""
-        loop = asyncio.get_running_loop()
-        share = -(-len(batch.rows) // self._processes)
-        calls = [loop.run_in_executor(self._renderers, render_rows, batch.key, batch.source,
-                                      batch.renderer, batch.rows[start: start + share])
-                 for start in range(0, len(batch.rows), share)]
-        return [row for chunk in await asyncio.gather(*calls) for row in chunk]
-
     async def _store(self, task_id: str, results: list[RenderedRow]) -> list[Packed | None]:
-        key = pack_key(task_id)
-        placed: list[Packed | None] = []
-        pieces, offset = [], 0
-        for result in results:
-            if result.data is None:
-                placed.append(None)
-                continue
-            placed.append(Packed(key, offset, len(result.data), result.crc))
-            pieces.append(result.data)
-            offset += len(result.data)
-        if pieces:
-            await self._storage.put_bytes(key, b"".join(pieces), PACK_TYPE)
-        return placed
+        return await store_pack(self._storage, task_id, [
+            None if result.data is None else (result.data, result.crc) for result in results])
+
+
+def fail(waiters: list[asyncio.Future[Packed]], exc: BaseException) -> None:
+    """The rows still waiting get `exc`."""
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_exception(exc)
+
+
+async def store_pack(storage: Storage, task_id: str,
+                     documents: list[tuple[bytes, int] | None]) -> list[Packed | None]:
+    """The documents, each with its CRC-32 (None: a row without one), as one pack: where
+    each one is."""
+    key = pack_key(task_id)
+    placed: list[Packed | None] = []
+    pieces, offset = [], 0
+    for document in documents:
+        if document is None:
+            placed.append(None)
+            continue
+        data, crc = document
+        placed.append(Packed(key, offset, len(data), crc))
+        pieces.append(data)
+        offset += len(data)
+    if pieces:
+        await storage.put_bytes(key, b"".join(pieces), PACK_TYPE)
+    return placed
 
 
 @dataclass(slots=True)

@@ -6,11 +6,14 @@ from concurrent.futures import Executor
 from typing import Any
 
 from libs.docxfast.choice import DOCXTPL
+from libs.docxfast.merge_safety import MERGED
 from libs.errors import Permanent
 from libs.office.pool import OfficePool
 from libs.storage import ObjectMissing, Storage
 from libs.worker.handler import ItemContext, ItemDone
+from proto.documents import DocumentParams, DocumentPayload, DocumentResult
 from services.docrender.batching import DocxBatcher, Packed, PackWriter
+from services.docrender.merged import MergedPdf
 from services.docrender.naming import zip_entry, zip_folders
 from services.docrender.render.docx import render_rows
 
@@ -42,38 +45,45 @@ class TemplateCache:
 
 class DocumentRenderer:
     def __init__(self, storage: Storage, templates: TemplateCache, renderers: Executor,
-                 processes: int, office: OfficePool | None) -> None:
+                 processes: int, office: OfficePool | None, office_instances: int = 1) -> None:
         self._storage = storage
         self._templates = templates
         self._renderers = renderers
         self._office = office
         self._batcher = DocxBatcher(storage, renderers, processes)
         self._pdf_packs = PackWriter(storage)
+        self._merged = (MergedPdf(storage, renderers, processes, office, office_instances)
+                        if office is not None else None)
 
     async def __call__(self, ctx: ItemContext) -> ItemDone:
-        template_id = str(ctx.payload["template_id"])
-        row_index = int(ctx.payload["row_index"])
-        templates: dict[str, dict[str, Any]] = ctx.params["templates"]
-        template = templates[template_id]
-        fmt = ctx.params["outputFormat"]
+        params: DocumentParams = ctx.params
+        payload: DocumentPayload = ctx.payload
+        template_id, row_index = payload.template_id, payload.row_index
+        template = params.templates.get(template_id)
+        if template is None:
+            raise Permanent(f"template {template_id} is not one of the batch's templates")
+        fmt = params.output_format
         # Templates of tasks created before renderers were chosen at upload: docxtpl.
-        renderer = str(template.get("renderer") or DOCXTPL)
+        renderer = template.renderer or DOCXTPL
         try:
-            source = await self._templates.get(template["key"])
+            source = await self._templates.get(template.key)
         except ObjectMissing as exc:
             raise Permanent(f"TEMPLATE_FILE_MISSING: the file of template {template_id} is no "
                             "longer stored") from exc
-        file = zip_entry(zip_folders(templates)[template_id], row_index, fmt)
-        if fmt == "pdf":
-            packed = await self._pdf(ctx.task_id, template["key"], source, renderer,
-                                     ctx.payload["row"])
+        file = zip_entry(zip_folders(params.templates)[template_id], row_index, fmt)
+        # Merged only for templates judged merge-safe at upload (older tasks: one by one).
+        if fmt == "pdf" and self._merged is not None and template.pdf_mode == MERGED:
+            packed = await self._merged.render(ctx.task_id, template.key, source, renderer,
+                                               payload.row)
+        elif fmt == "pdf":
+            packed = await self._pdf(ctx.task_id, template.key, source, renderer, payload.row)
         else:
-            packed = await self._batcher.render(ctx.task_id, template["key"], source, renderer,
-                                                ctx.payload["row"])
+            packed = await self._batcher.render(ctx.task_id, template.key, source, renderer,
+                                                payload.row)
         return ItemDone(
-            result={"pack": packed.pack, "offset": packed.offset, "size": packed.length,
-                    "crc": packed.crc, "file": file, "templateId": template_id,
-                    "rowIndex": row_index},
+            result=DocumentResult(pack=packed.pack, offset=packed.offset, size=packed.length,
+                                  crc=packed.crc, file=file, template_id=template_id,
+                                  row_index=row_index),
             usage={"documents": 1, "bytes": packed.length},
         )
 

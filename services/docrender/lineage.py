@@ -4,12 +4,13 @@ batch). One entry per (template, row) position; the latest batch's outcome wins.
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.tasks import readers
 from libs.tasks.model import Item, Task
+from proto.documents import DocumentParams, DocumentPosition, DocumentResult
 
 PAGE = 1000
 MAX_GENERATIONS = 20  # retries of retries: a bound, not an expectation
@@ -23,14 +24,12 @@ class Entry:
     task_id: str
     seq: int
     error: str | None = None
-    result: dict[str, Any] | None = None  # where the document is stored, when done
+    result: DocumentResult | None = None  # where the document is stored, when done
 
     @property
     def stored_in(self) -> str | None:
         """The object holding the document: its pack, or its own object."""
-        if self.result is None:
-            return None
-        return str(self.result.get("pack") or self.result.get("key") or "") or None
+        return self.result.stored_in if self.result is not None else None
 
 
 async def batch_pages(db: AsyncEngine, task_id: str, tenant_id: str
@@ -51,8 +50,9 @@ async def batch_pages(db: AsyncEngine, task_id: str, tenant_id: str
         while True:
             async with db.connect() as conn:
                 page = await readers.get_items(conn, task.id, offset=offset, limit=PAGE)
+                positions = await _positions(conn, task.id, page)
             yield [_entry(task.id, item, position) for item in page
-                   if (position := _position(task, item, {}, original=True)) is not None]
+                   if (position := _position(item, positions, original=True)) is not None]
             offset += len(page)
             if len(page) < PAGE:
                 break
@@ -74,37 +74,53 @@ async def _chain(conn: AsyncConnection, task_id: str, tenant_id: str) -> list[Ta
 async def _merged(conn: AsyncConnection, chain: list[Task]) -> list[Entry]:
     positions: dict[tuple[str, int], Entry] = {}
     for depth, task in enumerate(reversed(chain)):  # the original batch first
-        failed_rows = {} if depth == 0 else {
-            item.seq: item.payload or {} for item in await readers.get_items(
-                conn, task.id, statuses=("failed",), with_payload=True)}
-        for item in await _items(conn, task.id):
-            position = _position(task, item, failed_rows, original=depth == 0)
+        items = await _items(conn, task.id)
+        where = await _positions(conn, task.id, items)
+        for item in items:
+            position = _position(item, where, original=depth == 0)
             if position is not None:
                 positions[position] = _entry(task.id, item, position)
-    return [positions[p] for p in sorted(positions, key=lambda p: (_order(chain, p[0]), p[1]))]
+    order = _template_order(chain)
+    return [positions[p] for p in sorted(
+        positions, key=lambda p: (order.get(p[0], len(order)), p[1]))]
 
 
-def _position(task: Task, item: Item, failed_rows: dict[int, dict[str, Any]], *,
+_POSITION_FIELDS = DocumentPosition.__struct_fields__
+
+
+def _result(item: Item) -> DocumentResult | None:
+    if item.status != "done" or not item.result:
+        return None
+    return msgspec.convert(item.result, DocumentResult)
+
+
+async def _positions(conn: AsyncConnection, task_id: str,
+                     items: list[Item]) -> dict[int, DocumentPosition]:
+    """Where the items without a result sit in the batch, read from their payloads."""
+    fields = await readers.payload_fields(
+        conn, task_id, [item.seq for item in items if _result(item) is None], _POSITION_FIELDS)
+    return {seq: msgspec.convert(value, DocumentPosition) for seq, value in fields.items()}
+
+
+def _position(item: Item, positions: dict[int, DocumentPosition], *,
               original: bool) -> tuple[str, int] | None:
-    if item.status == "done" and item.result:
-        return str(item.result["templateId"]), int(item.result["rowIndex"])
-    if original:  # the original's items were created template by template, row by row
-        row_count = max(int(task.params.get("rowCount", 1)), 1)
-        return item.group_key or "", item.seq % row_count
-    row = failed_rows.get(item.seq)  # a retry's failure; cancelled ones keep the parent's
-    return (str(row["template_id"]), int(row["row_index"])) if row else None
+    if (result := _result(item)) is not None:
+        return result.template_id, result.row_index
+    if not original and item.status != "failed":
+        return None  # a retry's cancelled items keep the parent's outcome
+    where = positions.get(item.seq)
+    return (where.template_id, where.row_index) if where else None
 
 
 def _entry(task_id: str, item: Item, position: tuple[str, int]) -> Entry:
-    done = item.status == "done" and bool(item.result)
     return Entry(template_id=position[0], row_index=position[1], status=item.status.value,
-                 task_id=task_id, seq=item.seq, error=item.error,
-                 result=item.result if done else None)
+                 task_id=task_id, seq=item.seq, error=item.error, result=_result(item))
 
 
-def _order(chain: list[Task], template_id: str) -> int:
-    templates = list(chain[-1].params.get("templates", {})) if chain else []
-    return templates.index(template_id) if template_id in templates else len(templates)
+def _template_order(chain: list[Task]) -> dict[str, int]:
+    """Templates in the order the batch asked for them."""
+    templates = msgspec.convert(chain[-1].params, DocumentParams).templates if chain else {}
+    return {template_id: index for index, template_id in enumerate(templates)}
 
 
 async def _items(conn: AsyncConnection, task_id: str) -> list[Item]:

@@ -2,9 +2,10 @@
 
 import re
 import uuid
-from typing import Any
+from collections.abc import Mapping
 
 from libs.storage import task_prefix
+from proto.documents import TemplateRef
 
 _UNSAFE = re.compile(r"[^\w\-. ]+")
 MANIFEST = "manifest.json"
@@ -27,7 +28,7 @@ def zip_key(task_id: str) -> str:
     return f"{task_prefix(task_id)}batch_{task_id}.zip"
 
 
-def zip_folders(templates: dict[str, dict[str, Any]]) -> dict[str, str]:
+def zip_folders(templates: Mapping[str, TemplateRef]) -> dict[str, str]:
     """One ZIP folder per template of a task, unique whatever the templates are called: two
     templates with the same name, or names that sanitise alike (`a/b`, `a?b`), get the template
     id appended (then a counter). Compared case-insensitively, as the file systems archives are
@@ -36,7 +37,7 @@ def zip_folders(templates: dict[str, dict[str, Any]]) -> dict[str, str]:
     taken = {MANIFEST}
     folders = {}
     for template_id, template in templates.items():
-        base = safe_name(str(template.get("name") or ""), safe_name(template_id, "template"))
+        base = safe_name(template.name, safe_name(template_id, "template"))
         candidates = [base, f"{base}_{safe_name(template_id, 'template')}"]
         folder = next((c for c in candidates if c.lower() not in taken), None)
         counter = 2

@@ -25,6 +25,7 @@ from libs.errors import ArtifactsMissing
 from libs.observability import tracing
 from libs.storage import ObjectMissing, Storage, task_prefix
 from libs.worker.handler import FinalizeContext
+from proto.documents import DocumentParams, DocumentResult
 from services.docrender.lineage import Entry, batch_pages
 from services.docrender.naming import MANIFEST, zip_entry, zip_folders, zip_key
 
@@ -115,11 +116,11 @@ class ZipPackager:
 class _Archive:
     """Writes the batch ZIP (blocking; runs in the writer thread)."""
 
-    def __init__(self, storage: Storage, params: dict[str, Any], counts: dict[str, int]) -> None:
+    def __init__(self, storage: Storage, params: DocumentParams, counts: dict[str, int]) -> None:
         self._storage = storage
-        self._templates: dict[str, dict[str, Any]] = params.get("templates", {})
+        self._templates = params.templates
         self._folders = zip_folders(self._templates)
-        self._format = str(params.get("outputFormat", "docx"))
+        self._format = params.output_format
         self._counts = counts
 
     def write(self, out: Writable, pages: Iterator[list[Entry]]) -> int:
@@ -149,40 +150,41 @@ class _Archive:
         elif entry.status == "failed":
             self._counts["failed"] += 1
         line = {"rowIndex": row_index, "templateId": template_id,
-                "templateName": self._templates.get(template_id, {}).get("name"),
+                "templateName": template.name if (template := self._templates.get(template_id))
+                else None,
                 "status": entry.status, "file": name, "error": entry.error}
         return json.dumps(line, ensure_ascii=False).encode("utf-8"), name
 
-    def _copy_documents(self, writer: ZipWriter, named: list[tuple[str, dict[str, Any]]]) -> None:
-        packs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    def _copy_documents(self, writer: ZipWriter, named: list[tuple[str, DocumentResult]]) -> None:
+        packs: dict[str, list[tuple[str, DocumentResult]]] = {}
         for name, result in named:
-            if "pack" in result:
-                packs.setdefault(result["pack"], []).append((name, result))
+            if result.pack is not None:
+                packs.setdefault(result.pack, []).append((name, result))
             else:
                 self._copy_object(writer, name, result)
         for pack, documents in packs.items():
-            documents.sort(key=lambda doc: int(doc[1]["offset"]))
-            start = int(documents[0][1]["offset"])
-            end = max(int(r["offset"]) + int(r["size"]) for _, r in documents)
+            documents.sort(key=lambda doc: doc[1].offset)
+            start = documents[0][1].offset
+            end = max(r.offset + r.size for _, r in documents)
             with self._storage.open_range(pack, start, end - start) as stream:
                 position = start
                 for name, result in documents:
-                    offset, size = int(result["offset"]), int(result["size"])
+                    offset, size = result.offset, result.size
                     for _ in iter_chunks(stream, offset - position):
                         pass  # a gap: a document of this pack listed on another page
-                    writer.begin(name, STORED, int(result["crc"]), size, size)
+                    writer.begin(name, STORED, result.crc or 0, size, size)
                     for chunk in iter_chunks(stream, size):
                         writer.write(chunk)
                     position = offset + size
 
-    def _copy_object(self, writer: ZipWriter, name: str, result: dict[str, Any]) -> None:
+    def _copy_object(self, writer: ZipWriter, name: str, result: DocumentResult) -> None:
         """A document stored as its own object (PDF, or a DOCX rendered before packs)."""
-        size = int(result["size"])
-        if "crc" in result:
-            writer.begin(name, STORED, int(result["crc"]), size, size)
-            self._storage.copy_object_to(result["key"], _Forward(writer))  # type: ignore[arg-type]
+        size, key = result.size, result.key or ""
+        if result.crc is not None:
+            writer.begin(name, STORED, result.crc, size, size)
+            self._storage.copy_object_to(key, _Forward(writer))  # type: ignore[arg-type]
             return
-        with self._storage.open_range(result["key"], 0, size) as stream:
+        with self._storage.open_range(key, 0, size) as stream:
             data = b"".join(iter_chunks(stream, min(size, MAX_UNINDEXED_BYTES)))
         writer.begin(name, STORED, zlib.crc32(data), len(data), len(data))
         writer.write(data)

@@ -15,17 +15,20 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from libs.heap import map_large_blocks
 from libs.lifecycle import Runtime, Service, running
 from libs.logging import configure_logging
 from libs.messaging.parts import QueueConsumer
 from libs.messaging.rpc import RpcClient
 from libs.netguard import UrlPolicy
-from libs.observability import metrics, tracing
+from libs.observability import endpoint, metrics, tracing
 from libs.observability.asgi import new_request_id, observe_http
-from libs.sandbox import Limits, SandboxPool
 from libs.settings import load_settings
+from libs.tasks.relay import OutboxRelay
+from libs.tasks.unit_of_work import TaskUnits
 from proto.auth import TokenRevoked
 from proto.events import TaskEvent
+from services.gateway.auth.failures import FailedTokens
 from services.gateway.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware, TokenCache
 from services.gateway.auth.revocations import Revocations
 from services.gateway.boundary import InputBoundaryMiddleware
@@ -34,6 +37,7 @@ from services.gateway.codegen.service import CodegenService
 from services.gateway.console import routes as console
 from services.gateway.deps import DEPENDENCIES
 from services.gateway.documents.routes import DOCUMENT_HANDLERS
+from services.gateway.documents.sandboxes import UploadSandboxes
 from services.gateway.documents.service import DocumentService
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.health.routes import HEALTH_HANDLERS
@@ -43,6 +47,7 @@ from services.gateway.idempotency.service import IdempotencyKeys
 from services.gateway.kb.routes import KB_HANDLERS
 from services.gateway.kb.service import KnowledgeBaseService
 from services.gateway.openapi import COMPONENTS, SECURITY
+from services.gateway.security_headers import security_headers
 from services.gateway.servers.routes import SERVER_HANDLERS
 from services.gateway.servers.service import ServerService
 from services.gateway.settings import GatewaySettings
@@ -54,16 +59,6 @@ from services.gateway.stream.service import StreamService
 from services.gateway.tasks.routes import TASK_HANDLERS
 from services.gateway.tasks.service import TaskService
 from services.gateway.workers import serve_workers, worker_settings
-
-# Checking an uploaded template compiles it and renders it once (the renderer choice); a
-# hostile one must not take the gateway down, nor hold an upload long.
-TEMPLATE_CHECK_LIMITS = Limits(memory_bytes=768 * 2**20, cpu_s=5, wall_s=20.0,
-                               max_output_bytes=1 * 2**20)
-
-
-def _load_template_checks() -> None:
-    """In the sandbox process, at start: imports the checks so the first upload needn't."""
-    import services.gateway.documents.uploads  # noqa: F401
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -108,14 +103,15 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
     token_cache = TokenCache(db)
     url_policy = UrlPolicy.from_setting(settings.server_url_allowlist)
     rpc = await RpcClient.open(runtime.connection)
-    tasks = TaskService(db, runtime.publisher, settings.tenant_defaults)
-    sandbox = SandboxPool(1, TEMPLATE_CHECK_LIMITS, name="gateway-templates",
-                          initializer=_load_template_checks)
-    runtime.exits.callback(sandbox.shutdown, wait=False, cancel_futures=True)
+    relay = OutboxRelay(db, runtime.publisher, poll_s=settings.outbox_poll_s)
+    tasks = TaskService(TaskUnits(db, relay.kick), settings.tenant_defaults)
+    sandboxes = UploadSandboxes.start()
+    runtime.exits.callback(sandboxes.shutdown)
     state.update(
         settings=settings, storage=storage, token_cache=token_cache,
+        failed_tokens=FailedTokens(settings.failed_tokens_per_minute),
         task_service=tasks,
-        document_service=DocumentService(db, storage, tasks, sandbox),
+        document_service=DocumentService(db, storage, tasks, sandboxes),
         kb_service=KnowledgeBaseService(db, storage, rpc, tasks, settings),
         server_service=ServerService(db, storage, tasks, settings, url_policy),
         slide_service=SlideService(db, tasks, hub),
@@ -126,6 +122,7 @@ async def build(settings: GatewaySettings, state: State, runtime: Runtime) -> Se
     )
     revocations = Revocations(token_cache, hub)
     return Service([
+        relay,  # started first and drained last: what requests commit goes out
         QueueConsumer(runtime.connection, hub.declare, TaskEvent, hub.dispatch, prefetch=500),
         QueueConsumer(runtime.connection, revocations.declare, TokenRevoked,
                       revocations.on_revoked, prefetch=50),
@@ -137,8 +134,11 @@ def create_app(settings: GatewaySettings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # No pre-ping: status polls are the gateway's hot path (one statement each).
         try:
-            async with running(settings, "gateway", partial(build, settings, app.state),
-                               pre_ping=False):
+            # Metrics only on the observability port (shared by the workers), never the public.
+            async with endpoint.serving(settings.metrics_host, settings.metrics_port,
+                                        reuse_port=settings.workers > 1), \
+                    running(settings, "gateway", partial(build, settings, app.state),
+                            pre_ping=False):
                 # What exists now (the app, its routes and schemas, the libraries: ~150,000
                 # objects) lives as long as the process: out of the collector's sight, a full
                 # collection no longer pauses requests for tens of milliseconds.
@@ -189,10 +189,11 @@ def _server_options(settings: GatewaySettings) -> dict[str, Any]:
 
 
 def _observed_app(settings: GatewaySettings) -> Any:
+    map_large_blocks()  # uploads of several MB leave no grown heap behind (libs/heap.py)
     configure_logging("gateway", json_logs=settings.json_logs, level=settings.log_level)
     tracing.configure("gateway", settings)
     app: Any = create_app(settings)  # an ASGI app, typed by Litestar more narrowly
-    return observe_http(app)
+    return observe_http(security_headers(app))
 
 
 def worker_app() -> Any:

@@ -7,9 +7,10 @@ class GatewaySettings(CommonSettings, kw_only=True):
     public_url: str = ""  # how clients reach us (for websocketUrl); defaults to host:port
     max_body_bytes: int = 20 * 1024 * 1024
     workers: int = 1
-    # The admins of this tenant are the operator (the system role): they own the servers
-    # Conveyor's own instances register and may adopt them; no other tenant may.
-    operator_tenant: str = "operator"
+    # Wrong bearer tokens one client address may send per minute before they are answered 429
+    # (a valid token always passes); 0: no limit. Behind a proxy, the proxy's address unless
+    # uvicorn is told to trust its forwarded headers.
+    failed_tokens_per_minute: int = 1000
     # Knowledge bases (seed 003): per-file upload limit (the body limit caps it too), knowledge
     # bases per tenant, and how long a search waits for the ingester.
     kb_max_document_bytes: int = 20 * 1024 * 1024

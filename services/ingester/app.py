@@ -5,6 +5,7 @@ import asyncio
 import subprocess
 from functools import partial
 
+from libs.db.engine import create_engine
 from libs.lifecycle import Runtime, Service
 from libs.logging import get_logger
 from libs.messaging.rpc import RpcServer
@@ -20,6 +21,7 @@ from services.ingester.embeddings.local import LocalProvider
 from services.ingester.embeddings.onnx_local import OnnxProvider, OnnxUnavailable
 from services.ingester.embeddings.openai_http import HttpProvider
 from services.ingester.extract import FORMAT_LABELS
+from services.ingester.fusion import Coverage
 from services.ingester.handler import SyncDocument
 from services.ingester.isolation import ExtractionPool
 from services.ingester.ocr import Ocr
@@ -28,11 +30,12 @@ from services.ingester.repository import Fusion
 from services.ingester.rerank import Reranker
 from services.ingester.search import SearchService
 from services.ingester.settings import IngesterSettings
-from services.ingester.tokens import default_model_path, known_share
+from services.ingester.tokens import default_model_path
 
 log = get_logger(__name__)
 
 EMBEDDING_COLUMN_DIMENSIONS = 384  # kb_chunks.embedding is vector(384)
+SEARCH_PREFETCH = 4  # searches one ingester runs at a time
 
 
 async def build_provider(settings: IngesterSettings, threads: int) -> EmbeddingProvider:
@@ -98,11 +101,20 @@ async def build_query_provider(settings: IngesterSettings,
     return await build_provider(settings, settings.search_threads)
 
 
+def coverage(settings: IngesterSettings) -> Coverage:
+    """The scripts the embedding model reads (CONVEYOR_INGESTER_EMBEDDING_SCRIPTS)."""
+    value = settings.embedding_scripts or (
+        "all" if settings.embedding_provider == "http" else "latin")
+    try:
+        return Coverage.parse(value)
+    except ValueError as exc:
+        raise SystemExit(f"CONVEYOR_INGESTER_EMBEDDING_SCRIPTS: {exc}") from None
+
+
 def build_search(settings: IngesterSettings, runtime: Runtime,
                  queries: EmbeddingProvider) -> SearchService:
     fusion = Fusion(vector_weight=settings.search_vector_weight,
-                    keyword_weight=settings.search_keyword_weight, rrf_k=settings.search_rrf_k,
-                    depth=settings.search_depth)
+                    keyword_weight=settings.search_keyword_weight, depth=settings.search_depth)
     reranker = None
     if settings.rerank_url:
         reranker = Reranker(settings.rerank_url, settings.rerank_model,
@@ -110,10 +122,14 @@ def build_search(settings: IngesterSettings, runtime: Runtime,
                             policy=UrlPolicy.from_setting(settings.server_url_allowlist),
                             timeout_s=settings.rerank_timeout_s)
         runtime.exits.push_async_callback(reranker.close)
-    # Only a local model's vocabulary is known here; a remote model is trusted as it is.
-    readable = (known_share(settings.embedding_model_path)
-                if settings.embedding_provider == "local" else None)
-    return SearchService(runtime.db, queries, fusion, readable=readable, reranker=reranker,
+    # Searches read through a pool of their own without a ping per checkout (a round trip
+    # each; a search checks out one or two): after a PostgreSQL restart one search fails and
+    # the pool is renewed, as on the gateway's read path. Up to two connections (pool and
+    # overflow) for each of the SEARCH_PREFETCH searches at a time.
+    db = create_engine(settings.database_url, pool_size=SEARCH_PREFETCH, pre_ping=False)
+    runtime.exits.push_async_callback(db.dispose)
+    return SearchService(db, queries, fusion, coverage=coverage(settings),
+                         reranker=reranker,
                          rerank_candidates=settings.rerank_candidates,
                          keyword_budget=settings.search_keyword_budget,
                          stats_refresh_s=settings.search_stats_refresh_s)
@@ -153,7 +169,7 @@ async def build(settings: IngesterSettings, runtime: Runtime) -> Service:
     log.info("ingester.models_loaded", model=documents.name)
     return Service([
         RpcServer(runtime.connection, Queue.KB_SEARCH, SearchChunks,
-                  build_search(settings, runtime, queries), prefetch=4),
+                  build_search(settings, runtime, queries), prefetch=SEARCH_PREFETCH),
         worker,
     ], worker.capabilities)
 

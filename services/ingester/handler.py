@@ -11,6 +11,7 @@ from libs.logging import get_logger
 from libs.observability import metrics
 from libs.storage import Storage
 from libs.worker.handler import ItemContext, ItemDone
+from proto.kb import KbSyncParams, KbSyncPayload, KbSyncResult
 from services.ingester import repository as repo
 from services.ingester.embeddings.base import EmbeddingError
 from services.ingester.extract import FORMAT_LABELS, ExtractionError, Limits
@@ -70,7 +71,9 @@ class SyncDocument:
         return "\n\n".join(part for part in texts if part.strip())
 
     async def __call__(self, ctx: ItemContext) -> ItemDone:
-        document_id = str(ctx.payload["document_id"])
+        payload: KbSyncPayload = ctx.payload
+        params: KbSyncParams = ctx.params
+        document_id = payload.document_id
         async with self._db.connect() as conn:
             found = await repo.load_document(conn, document_id)
         if found is None:
@@ -78,10 +81,10 @@ class SyncDocument:
         document, indexed = found
         fingerprint = self.fingerprint(document.content_hash)
         if indexed is not None and indexed.fingerprint == fingerprint:
-            return ItemDone(result={"chunks_created": 0, "skipped": True,
-                                    "chunk_count": indexed.chunk_count},
+            return ItemDone(result=KbSyncResult(chunks_created=0, skipped=True,
+                                                chunk_count=indexed.chunk_count),
                             usage={"skipped_documents": 1})
-        position = f"({ctx.item.seq + 1}/{ctx.params.get('total_documents', '?')})"
+        position = f"({ctx.item.seq + 1}/{params.total_documents or '?'})"
         name = document.filename
         label = FORMAT_LABELS.get(document.format, document.format.upper())
         started = time.perf_counter()
@@ -129,6 +132,6 @@ class SyncDocument:
         log.info("kb.document_indexed", document_id=document_id, chunks=len(chunks),
                  ms=int((time.perf_counter() - started) * 1000))
         return ItemDone(
-            result={"chunks_created": len(chunks), "skipped": False},
+            result=KbSyncResult(chunks_created=len(chunks), skipped=False),
             usage={"documents": 1, "embedded_chunks": len(chunks), "bytes": len(data)},
         )

@@ -2,13 +2,12 @@
 chunks (embedding and keyword vector side by side in one row, so whatever removes a chunk
 removes both). Functions take a connection and never commit."""
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from proto.kb import ChunkHit
 from services.ingester.chunker import Chunk
 from services.ingester.keywords import document_vector
 
@@ -139,85 +138,95 @@ async def keyword_frequencies(conn: AsyncConnection) -> dict[str, float]:
 
 
 class Fusion(msgspec.Struct, frozen=True, kw_only=True):
-    """How a hybrid search ranks: each signal's `depth` best chunks, fused by reciprocal rank
-    (weight / (rrf_k + rank), summed over the signals that ranked the chunk)."""
+    """How a hybrid search ranks: each signal's `depth` best chunks, fused by score with
+    these base weights scaled per query (services/ingester/fusion.py)."""
 
     vector_weight: float = 1.0
     keyword_weight: float = 1.0
-    rrf_k: int = 60
     depth: int = 50
 
 
-# One statement: both rankings, fused, then the winners' rows. The HNSW index serves every
-# knowledge base at once, so the kb filter applies during the index scan: pgvector 0.8's
-# iterative scan keeps walking the graph until `depth` rows pass it (relaxed order: the rank is
-# taken after an exact sort). The keyword side reads the GIN index on `keywords`.
-_SEARCH = """
-WITH nearest AS MATERIALIZED (
-    SELECT c.id, c.embedding <=> CAST(:vector AS vector) AS distance
-    FROM kb_chunks c
-    WHERE c.kb_id = CAST(:kb_id AS uuid) AND c.tenant_id = CAST(:tenant_id AS uuid)
-    ORDER BY distance LIMIT :vector_depth),
-by_vector AS (
-    SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM nearest),
-matching AS MATERIALIZED (
-    SELECT c.id, ts_rank(c.keywords, q.query, 1) AS relevance
-    FROM kb_chunks c, (SELECT CAST(:keywords AS tsquery) AS query) q
-    WHERE c.kb_id = CAST(:kb_id AS uuid) AND c.tenant_id = CAST(:tenant_id AS uuid)
-        AND c.keywords @@ q.query
-    ORDER BY relevance DESC, c.id LIMIT :keyword_depth),
-by_keyword AS (
-    SELECT id, relevance, row_number() OVER (ORDER BY relevance DESC, id) AS rank
-    FROM matching),
-fused AS (
-    SELECT coalesce(v.id, k.id) AS id, v.rank AS vector_rank, k.rank AS keyword_rank,
-        k.relevance AS keyword_score,
-        coalesce(CAST(:vector_weight AS float8) / (CAST(:rrf_k AS float8) + v.rank), 0)
-            + coalesce(CAST(:keyword_weight AS float8) / (CAST(:rrf_k AS float8) + k.rank), 0)
-            AS fused
-    FROM by_vector v FULL JOIN by_keyword k ON k.id = v.id
-    ORDER BY fused DESC, id LIMIT :top_k)
-SELECT f.id, c.document_id, d.filename, c.seq, c.context, c.content, f.fused,
-    f.vector_rank, f.keyword_rank, f.keyword_score,
-    1 - (c.embedding <=> CAST(:vector AS vector)) AS similarity
-FROM fused f JOIN kb_chunks c ON c.id = f.id JOIN kb_documents d ON d.id = c.document_id
-ORDER BY f.fused DESC, f.id
-"""
+class Candidate(NamedTuple):
+    """A chunk one ranking found, with its score there (higher is better)."""
+
+    chunk_id: int
+    score: float
 
 
-async def search(
-    conn: AsyncConnection, *, tenant_id: str, kb_id: str, vector: list[float] | None,
-    keywords: str | None, top_k: int, fusion: Fusion, ef_search: int,
-) -> list[ChunkHit]:
-    """The `top_k` best chunks of one knowledge base of one tenant. Without a vector or
-    without keywords (a query of stop words only) the other ranking decides alone."""
-    vector_weight = fusion.vector_weight if vector is not None else 0.0
-    keyword_weight = fusion.keyword_weight if keywords is not None else 0.0
-    await conn.execute(
-        text("""SELECT set_config('hnsw.ef_search', :ef, true),
-            set_config('hnsw.iterative_scan', 'relaxed_order', true)"""),
-        {"ef": str(max(ef_search, fusion.depth))},
-    )
-    rows = await conn.execute(text(_SEARCH), {
-        "vector": vector_literal(vector) if vector is not None else None,
-        "keywords": keywords, "kb_id": kb_id, "tenant_id": tenant_id, "top_k": top_k,
-        "vector_depth": max(fusion.depth, top_k) if vector_weight > 0 else 0,
-        "keyword_depth": max(fusion.depth, top_k) if keyword_weight > 0 else 0,
-        "vector_weight": vector_weight, "keyword_weight": keyword_weight,
-        "rrf_k": fusion.rrf_k,
-    })
-    best = (vector_weight + keyword_weight) / (fusion.rrf_k + 1)
-    return [_hit(row, best) for row in rows]
+async def use_hnsw_search(conn: AsyncConnection, ef_search: int) -> None:
+    """The HNSW index spans every knowledge base, so the kb filter applies during the index
+    scan: pgvector 0.8's iterative scan keeps walking the graph until enough rows pass it
+    (relaxed order: vector_ranking sorts exactly). Set for the connection's session once (and
+    again only when `ef_search` changes), so a search needs no extra round trip for it. The
+    connection must be in autocommit mode: a transaction rolled back would undo the setting
+    while the connection still remembered it."""
+    if conn.info.get("hnsw.ef_search") == ef_search:
+        return
+    if conn.sync_connection is None or conn.sync_connection.get_execution_options().get(
+            "isolation_level") != "AUTOCOMMIT":
+        raise ValueError("use_hnsw_search needs a connection in autocommit mode")
+    await conn.execute(text(
+        "SELECT set_config('hnsw.ef_search', :ef, false), "
+        "set_config('hnsw.iterative_scan', 'relaxed_order', false)"), {"ef": str(ef_search)})
+    conn.info["hnsw.ef_search"] = ef_search
 
 
-def _hit(row: Any, best: float) -> ChunkHit:
-    matched = [name for name, rank in (("vector", row.vector_rank),
-                                       ("keyword", row.keyword_rank)) if rank is not None]
-    return ChunkHit(
-        chunk_id=row.id, document_id=str(row.document_id), filename=row.filename,
-        seq=row.seq, context=row.context, content=row.content,
-        score=round(float(row.fused) / best, 6) if best else 0.0, matched=matched,
-        similarity=round(float(row.similarity), 6) if row.similarity is not None else None,
-        vector_rank=row.vector_rank, keyword_rank=row.keyword_rank,
-        keyword_score=(round(float(row.keyword_score), 6)
-                       if row.keyword_score is not None else None))
+async def vector_ranking(conn: AsyncConnection, *, tenant_id: str, kb_id: str,
+                         vector: list[float], depth: int) -> list[Candidate]:
+    """The knowledge base's `depth` chunks nearest to `vector`, nearest first, scored by
+    cosine similarity (use_hnsw_search first)."""
+    rows = await conn.execute(text(
+        """SELECT c.id, 1 - (c.embedding <=> CAST(:vector AS vector)) AS similarity
+        FROM kb_chunks c
+        WHERE c.kb_id = CAST(:kb_id AS uuid) AND c.tenant_id = CAST(:tenant_id AS uuid)
+        ORDER BY c.embedding <=> CAST(:vector AS vector) LIMIT :depth"""),
+        {"vector": vector_literal(vector), "kb_id": kb_id, "tenant_id": tenant_id,
+         "depth": depth})
+    found = [Candidate(row.id, float(row.similarity)) for row in rows]
+    found.sort(key=lambda candidate: (-candidate.score, candidate.chunk_id))
+    return found
+
+
+async def keyword_ranking(conn: AsyncConnection, *, tenant_id: str, kb_id: str,
+                          keywords: str, depth: int) -> list[Candidate]:
+    """The knowledge base's `depth` chunks holding any of the `keywords` (a tsquery literal)
+    that rank highest by `ts_rank` (length-normalised), over the GIN index."""
+    rows = await conn.execute(text(
+        """SELECT c.id, ts_rank(c.keywords, q.query, 1) AS relevance
+        FROM kb_chunks c, (SELECT CAST(:keywords AS tsquery) AS query) q
+        WHERE c.kb_id = CAST(:kb_id AS uuid) AND c.tenant_id = CAST(:tenant_id AS uuid)
+            AND c.keywords @@ q.query
+        ORDER BY relevance DESC, c.id LIMIT :depth"""),
+        {"keywords": keywords, "kb_id": kb_id, "tenant_id": tenant_id, "depth": depth})
+    return [Candidate(row.id, float(row.relevance)) for row in rows]
+
+
+class ChunkRow(msgspec.Struct, frozen=True, kw_only=True):
+    chunk_id: int
+    document_id: str
+    filename: str
+    seq: int
+    context: str
+    content: str
+    similarity: float | None  # cosine similarity to the query's vector, when there is one
+
+
+async def chunk_rows(conn: AsyncConnection, *, tenant_id: str, kb_id: str,
+                     chunk_ids: list[int], vector: list[float] | None) -> dict[int, ChunkRow]:
+    """The listed chunks of the knowledge base with their documents' filenames, by id."""
+    if not chunk_ids:
+        return {}
+    rows = await conn.execute(text(
+        """SELECT c.id, c.document_id, d.filename, c.seq, c.context, c.content,
+            1 - (c.embedding <=> CAST(:vector AS vector)) AS similarity
+        FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
+        WHERE c.id = ANY(CAST(:ids AS bigint[])) AND c.kb_id = CAST(:kb_id AS uuid)
+            AND c.tenant_id = CAST(:tenant_id AS uuid)"""),
+        {"ids": chunk_ids, "kb_id": kb_id, "tenant_id": tenant_id,
+         "vector": vector_literal(vector) if vector is not None else None})
+    return {row.id: ChunkRow(chunk_id=row.id, document_id=str(row.document_id),
+                             filename=row.filename, seq=row.seq, context=row.context,
+                             content=row.content,
+                             similarity=(float(row.similarity)
+                                         if row.similarity is not None else None))
+            for row in rows}

@@ -36,6 +36,12 @@ class IngesterSettings(CommonSettings, kw_only=True):
     embedding_api_key: str = ""
     embedding_dimensions: int = 384  # must match the kb_chunks.embedding column
     embedding_batch_size: int = 32
+    # The scripts the embedding model reads ("latin", "cjk", "other", comma-separated, or
+    # "all"): a hybrid search weighs its vector ranking by the share of the query written in
+    # them (services/ingester/fusion.py). Empty: the default model's, "latin" for the local
+    # all-MiniLM-L6-v2 (English); "all" for an http model (a model that reads Chinese, say
+    # text-embedding-3 or bge-m3 behind an OpenAI-compatible API, then leads on Chinese too).
+    embedding_scripts: str = ""
     # Batches per model call (pipeline.py): a call's chunks are grouped by length into its
     # batches, and the documents a call completes are stored together. Two kept the model as
     # busy as four and stored documents in smaller, steadier groups (the 200-document sync
@@ -67,11 +73,11 @@ class IngesterSettings(CommonSettings, kw_only=True):
     ocr_enabled: bool = True
     ocr_languages: str = "chi_sim+eng"
     ocr_timeout_s: float = 60.0
-    # Search: reciprocal rank fusion of the vector and keyword rankings (each `search_depth`
-    # deep); an optional OpenAI-compatible rerank endpoint reorders the fused candidates.
+    # Search: the vector and keyword rankings (each `search_depth` deep) fused by score, each
+    # side's weight scaled per query (services/ingester/fusion.py); an optional
+    # OpenAI-compatible rerank endpoint reorders the fused candidates.
     search_vector_weight: float = 1.0
     search_keyword_weight: float = 1.0
-    search_rrf_k: int = 60
     search_depth: int = 50
     # A query keeps its rarest keywords whose shares of all chunks add up to at most this
     # (PostgreSQL's column statistics; keywords.rarest): bounds the rows the keyword side reads.

@@ -40,19 +40,3 @@ def token_counter(model_path: str = "") -> TokenCounter:
                 for encoding in tokenizer.encode_batch(texts, add_special_tokens=False)]
 
     return count
-
-
-def known_share(model_path: str = "") -> Callable[[str], float]:
-    """The share of a text's word pieces the model has in its vocabulary (not [UNK]).
-
-    all-MiniLM-L6-v2 is an English model: most Chinese characters are [UNK] to it, so its
-    embedding of a Chinese question says little. Hybrid search trusts the vector ranking in
-    proportion to this share (services/ingester/search.py)."""
-    tokenizer = _tokenizer(model_path or default_model_path())
-    unknown = tokenizer.token_to_id("[UNK]")
-
-    def share(text: str) -> float:
-        ids = tokenizer.encode(text, add_special_tokens=False).ids
-        return 1.0 - sum(1 for i in ids if i == unknown) / len(ids) if ids else 1.0
-
-    return share

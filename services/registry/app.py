@@ -39,7 +39,10 @@ class RegistrySettings(CommonSettings, kw_only=True):
     health_timeout_s: float = 3.0
     offline_after_failures: int = 2
     remote_poll_interval_s: float = 1.0
-    remote_presign_ttl_s: int = 3600
+    # How long the presigned URLs of one remote batch stay valid: long enough to fetch the
+    # inputs and upload the outputs of a batch, short enough that a leaked URL soon dies (a
+    # file whose URL expired fails retryably and gets fresh URLs in its next batch).
+    remote_presign_ttl_s: int = 600
     # A task waiting for its server says so again (and extends its items' leases) this often.
     waiting_report_every_s: float = 60.0
 
@@ -96,6 +99,7 @@ async def build(settings: RegistrySettings, runtime: Runtime) -> Service:
     bridge = RemoteBridge(runtime.connection, runtime.db, runtime.storage, reporter, policy,
                           BridgeSettings(poll_interval_s=settings.remote_poll_interval_s,
                                          presign_ttl_s=settings.remote_presign_ttl_s,
+                                         operator_tenant=settings.operator_tenant,
                                          keepalive_s=settings.waiting_report_every_s),
                           timeout_s=settings.health_timeout_s * 2)
     watch = ServerWatch(runtime.db, runtime.publisher, reporter, bridge, policy,

@@ -12,6 +12,8 @@ from libs.messaging.topology import (
 )
 from libs.service import run_service
 from libs.settings import CommonSettings, load_settings
+from libs.tasks.relay import OutboxRelay
+from libs.tasks.unit_of_work import TaskUnits
 from proto.control import TaskChanged
 from proto.work import Report, WorkMessage
 from services.scheduler.control import ControlHandler
@@ -32,10 +34,6 @@ class SchedulerSettings(CommonSettings, kw_only=True):
     results_batch: int = 100
     gauges_interval_s: float = 5.0
     upkeep_interval_s: float = 2.0  # ANALYZE/VACUUM of the task tables without autovacuum
-    # Items dispatched this long ago, still unclaimed, with nothing in their queue: their work
-    # message never reached the broker (a scheduler killed between commit and publish), so
-    # it is published again rather than left to the queue lease (4 x item timeout + 60 s).
-    unclaimed_after_s: float = 5.0
     # Credit-based fair share (services/scheduler/dispatching.py): a route gets its workers'
     # slots (instances x concurrency, from heartbeats) plus this share of them in flight, at
     # least `credit_min_buffer` more; `default_credit` items while no worker reports. Off:
@@ -47,26 +45,25 @@ class SchedulerSettings(CommonSettings, kw_only=True):
 
 
 async def build(settings: SchedulerSettings, runtime: Runtime) -> Service:
+    relay = OutboxRelay(runtime.db, runtime.publisher, poll_s=settings.outbox_poll_s)
+    units = TaskUnits(runtime.db, relay.kick)
     dispatcher = Dispatcher(
         CreditSettings(fair_share=settings.fair_share, buffer_ratio=settings.credit_buffer_ratio,
                        min_buffer=settings.credit_min_buffer,
                        default_credit=settings.default_credit),
         settings.tenant_defaults)
-    engine = Engine(
-        runtime.db, runtime.publisher, backoff_base_s=settings.backoff_base_s,
-        progress_interval_s=settings.progress_interval_s, dispatcher=dispatcher,
-    )
-    sweeper = Sweeper(
-        runtime.db, engine, runtime.storage, interval_s=settings.sweep_interval_s,
-        retention_s=settings.retention_s, unclaimed_after_s=settings.unclaimed_after_s,
-    )
+    engine = Engine(units, backoff_base_s=settings.backoff_base_s,
+                    progress_interval_s=settings.progress_interval_s, dispatcher=dispatcher)
+    sweeper = Sweeper(units, engine, runtime.storage, interval_s=settings.sweep_interval_s,
+                      retention_s=settings.retention_s)
     gauges = GaugeSampler(runtime.db, runtime.connection, interval_s=settings.gauges_interval_s)
     runtime.exits.push_async_callback(gauges.close)
     return Service([
+        relay,  # started first and drained last: what the other parts commit goes out
         BatchConsumer(runtime.connection, declare_results_queue, Report, engine.apply_reports,
                       prefetch=settings.results_prefetch, batch=settings.results_batch),
         QueueConsumer(runtime.connection, declare_control_queue, TaskChanged,
-                      ControlHandler(runtime.db, engine), prefetch=10),
+                      ControlHandler(units, engine), prefetch=10),
         # Each work queue's dead letters are bound to it where the queue is declared (by its
         # workers at start, by the engine before its first dispatch).
         QueueConsumer(runtime.connection, declare_dead_work_queue, WorkMessage,

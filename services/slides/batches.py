@@ -2,6 +2,7 @@
 with the seed's summary fields), written from the task events so they exist whether or not a
 client waited for the batch. Written once per batch however often an event is delivered."""
 
+import msgspec
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -9,6 +10,7 @@ from libs.messaging.topology import declare_event_queue
 from libs.tasks import readers
 from libs.tasks.kinds import SLIDES
 from proto.events import TaskCancelled, TaskCompleted, TaskCreated, TaskEvent, TaskFailed
+from proto.slides import SlideBatchParams
 from proto.topology import Queue, event_binding
 from services.slides.journal import SlideJournal
 
@@ -30,16 +32,20 @@ class BatchJournal:
             return
         async with self._db.connect() as conn:
             batch = await readers.find_task(conn, event.task_id, kind=SLIDES.name)
-        if batch is None or "session_id" not in batch.params:
+        if batch is None:
             return  # expired meanwhile: nothing left to log against
-        session_id = str(batch.params["session_id"])
+        try:
+            options = msgspec.convert(batch.params, SlideBatchParams)
+        except msgspec.ValidationError:
+            return  # not a batch of the slides API: no session to log against
+        session_id = options.session_id
         if isinstance(event, TaskCreated):
             await self._journal.write(
                 session_id=session_id, task_id=batch.id, event="batch_generate_start",
                 details={"total_slides": batch.total, "max_workers": batch.concurrency,
-                         "aspect_ratio": batch.params.get("aspect_ratio"),
-                         "renderer": batch.params.get("renderer"),
-                         "style_prompt": batch.params.get("style_prompt", "")})
+                         "aspect_ratio": options.aspect_ratio.value,
+                         "renderer": options.renderer.value if options.renderer else None,
+                         "style_prompt": options.style_prompt})
         elif isinstance(event, TaskCompleted | TaskFailed | TaskCancelled):
             total_time = ((batch.completed_at - batch.created_at).total_seconds()
                           if batch.completed_at else None)

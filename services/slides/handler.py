@@ -22,11 +22,10 @@ def slide_object_key(task_id: str, seq: int) -> str:
 
 
 def _decode(ctx: ItemContext) -> tuple[SlidePayload, SlideBatchParams]:
-    try:
-        return (msgspec.convert(ctx.payload, SlidePayload),
-                msgspec.convert(ctx.params, SlideBatchParams))
-    except msgspec.ValidationError as exc:
-        raise Permanent(f"invalid slide: {exc}") from exc
+    """The slide and its batch's options, decoded by the worker runtime (proto/contracts.py)."""
+    payload, params = ctx.payload, ctx.params
+    assert isinstance(payload, SlidePayload) and isinstance(params, SlideBatchParams)
+    return payload, params
 
 
 class SlideHandler:

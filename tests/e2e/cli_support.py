@@ -43,6 +43,10 @@ async def run(env: dict[str, str], *args: str, stdin: bytes = b"",
     return Result(process.returncode, out.decode(), err.decode())
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @dataclass
 class Terminal:
     """The CLI on a pseudo-terminal (stdin, stdout and stderr all on it)."""
@@ -55,10 +59,14 @@ class Terminal:
     def start(cls, env: dict[str, str], *args: str) -> Terminal:
         master, slave = pty.openpty()
         os.set_blocking(master, False)
+        # A foreground process of a terminal gets Ctrl-C with its default disposition; this
+        # one is started by pytest, which may itself have been started with SIGINT ignored
+        # (a background job of a non-interactive shell): the CLI would inherit that, and
+        # Python installs its KeyboardInterrupt handler only where SIGINT is not ignored.
         process = subprocess.Popen(
             [sys.executable, "-m", "libs.client.cli", *args], cwd=ROOT,
             env={**env, "TERM": "xterm-256color"}, stdin=slave, stdout=slave, stderr=slave,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_interruptible)
         os.close(slave)
         return cls(process, master)
 

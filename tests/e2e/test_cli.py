@@ -10,6 +10,7 @@ import json
 import re
 import stat
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import pytest_asyncio
 from tests.e2e.cli_support import Terminal, cli_env, run
 from tests.e2e.conftest import Api, Stack
 from tests.e2e.docs_fixtures import docx_text, template
+from tests.harness.docrender import running_docrender
 
 
 @pytest.fixture
@@ -158,10 +160,9 @@ async def test_json_output_is_one_parseable_document(shell: dict[str, str], alic
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def docrender(stack: Stack) -> None:
-    handle = await stack.cluster.start("docrender", CONVEYOR_DOCRENDER_OFFICE_INSTANCES="1")
-    await stack.cluster.wait_for_log(handle, "worker.ready")
-    await asyncio.sleep(1.5)  # the gateway accepts pdf once the registry has seen a renderer
+async def docrender(stack: Stack) -> AsyncIterator[None]:
+    async with running_docrender(stack.cluster, pdf=True):
+        yield
 
 
 async def test_docs_generate_quick_start_with_1000_rows(

@@ -29,7 +29,8 @@ async def own_env(run_id: str, s3: S3Endpoint, tmp_path: Path) -> dict[str, str]
            "CONVEYOR_METRICS_PORT_BASE": str(free_port()),
            "CONVEYOR_RUN_DIR": str(tmp_path / "run"), "CONVEYOR_ENV": "prod",
            "CONVEYOR_HEARTBEAT_INTERVAL_S": "0.5",
-           "SCALE": "echo=2 gateway=2 docrender=0 slides=0 ingester=0 remote_reference=0"}
+           "SCALE": "echo=2 gateway=2 docrender=0 slides=0 codegen=0 ingester=0 "
+                    "remote_reference=0"}
     await infra.delete_vhost(vhost)
     await infra.drop_database(name)
 

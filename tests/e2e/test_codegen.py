@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest_asyncio
 
+from tests.e2e.cli_support import cli_env, run
 from tests.e2e.codegen_support import (
     EXAMPLE,
     create,
@@ -21,6 +23,7 @@ from tests.e2e.codegen_support import (
     unzip,
 )
 from tests.e2e.conftest import Api, Stack
+from tests.e2e.openapi_support import validate_answer
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -164,3 +167,41 @@ async def test_injection_and_path_tricks_stay_inside_the_project(
     assert not any("passwd" in name or "authorized_keys" in name or "Evil" in name
                    for name in files)
     assert unparsable_kotlin(files) == []
+
+
+async def test_the_cli_generates_and_saves_the_zip(
+    codegen: None, stack: Stack, tmp_path: Path
+) -> None:
+    api = await _user(stack)
+    env = cli_env(tmp_path / "config", CONVEYOR_URL=stack.url, CONVEYOR_TOKEN=api.token or "")
+    target = tmp_path / "app.zip"
+    result = await run(env, "generate", EXAMPLE, "--package", "com.example.shop", "--preview",
+                       "--wait", "-o", str(target))
+    assert result.code == 0, result.stderr
+    assert "任务完成" in result.stderr and "quality score" in result.stdout
+    files = unzip(target.read_bytes())
+    assert "Marketplace/src/main/kotlin/com/example/shop/entity/Goods.kt" in files
+    bad = await run(env, "generate", "商品", "--package", "Not.Valid")
+    assert bad.code == 5 and "packageName" in bad.stderr
+
+
+async def test_answers_match_the_openapi_document(codegen: None, stack: Stack) -> None:
+    api = await _user(stack)
+    doc = (await api.http.get("/openapi.json")).json()
+    base = "/api/v1/generate"
+    body = await create(api, "图书、借阅和用户", generatePreview=True)
+    validate_answer(doc, "post", f"{base}/async", 200, body)
+    task_id = body["data"]
+    data, _ = await poll(api, task_id, interval_s=0.2)
+    checks = [("get", f"{base}/status/{{task_id}}", f"{base}/status/{task_id}", {}),
+              ("get", f"{base}/tasks", f"{base}/tasks", {}),
+              ("get", f"{base}/app-specs/{{spec_id}}", f"{base}/app-specs/{data['appSpecId']}",
+               {}),
+              ("get", f"{base}/files/{{task_id}}", f"{base}/files/{task_id}",
+               {"path": "build.gradle.kts"})]
+    for method, path, url, params in checks:
+        response = await api.http.request(method.upper(), url, params=params)
+        assert response.status_code == 200, (url, response.text)
+        validate_answer(doc, method, path, 200, response.json())
+    file = (await api.http.get(f"{base}/files/{task_id}", params={"path": "../x"})).json()
+    assert file["code"] == 404

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import zipfile
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,17 +15,16 @@ import pytest_asyncio
 
 from tests.e2e.conftest import Api, Stack
 from tests.e2e.docs_fixtures import docx_text, template, zip_bomb
+from tests.harness.docrender import running_docrender
 
 ROWS = [{"name": "张三", "age": 30, "email": "zhangsan@example.com"},
         {"name": "李四", "age": 25, "email": "lisi@example.com"}]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def docrender(stack: Stack) -> None:
-    handle = await stack.cluster.start("docrender", CONVEYOR_DOCRENDER_OFFICE_INSTANCES="1")
-    await stack.cluster.wait_for_log(handle, "worker.ready")
-    # The gateway refuses pdf until the registry has seen a pdf-capable renderer.
-    await asyncio.sleep(1.5)
+async def docrender(stack: Stack) -> AsyncIterator[None]:
+    async with running_docrender(stack.cluster, pdf=True):
+        yield
 
 
 async def _upload(api: Api, content: bytes, template_id: str | None = None,
@@ -142,6 +141,71 @@ async def test_pdf_with_chinese_text(alice: Api, docrender: None) -> None:
         pdf = pypdf.PdfReader(io.BytesIO(archive.read(f"中文合同/{index + 1:05d}.pdf")))
         text = "".join(page.extract_text() for page in pdf.pages)
         assert row["name"] in text and row["city"] in text, text
+
+
+async def test_merged_pdfs_one_per_row_and_a_bad_row_fails_alone(
+    alice: Api, docrender: None
+) -> None:
+    """A merge-safe template's PDF rows are converted together: the ZIP holds one PDF per row
+    under the usual names, a row the template refuses fails alone, and retry-failed's ZIP is
+    still the whole batch."""
+    from tests.unit.pdf_corpus import total_pages
+
+    response = await _upload(alice, template(
+        "合同 {{ name }}", "{% if bad %}{{ ''.__class__.__mro__ }}{% endif %}"), name="合并")
+    uploaded = response.json()["data"]
+    assert (uploaded["pdfMode"], uploaded["pdfModeReason"]) == ("merged", None), uploaded
+    single = (await _upload(alice, total_pages(), name="总页数")).json()["data"]
+    assert single["pdfMode"] == "single" and "NUMPAGES" in single["pdfModeReason"]
+    rows = [{"name": f"客户{i}", "bad": i == 2} for i in range(6)]
+    body = {"templateIds": [uploaded["templateId"]], "outputFormat": "pdf", "data": rows,
+            "mode": "parallel",
+            "options": {"concurrency": 2, "batchSize": 4, "continueOnError": True}}
+    task_id = (await alice.http.post("/api/v2/batch/tasks", json=body)).json()["data"]["taskId"]
+    await alice.http.post(f"/api/v2/batch/tasks/{task_id}/start")
+    final = await _finished(alice, task_id)
+    assert (final["status"], final["completedItems"], final["failedItems"]) == (
+        "partial_success", 5, 1), final
+    archive = await _zip(alice, task_id)
+    manifest = json.loads(archive.read("manifest.json"))
+    assert [m["status"] for m in manifest] == ["done", "done", "failed", "done", "done", "done"]
+    assert "sandbox" in manifest[2]["error"]
+    for index, row in enumerate(rows):
+        if index != 2:
+            pdf = pypdf.PdfReader(io.BytesIO(archive.read(f"合并/{index + 1:05d}.pdf")))
+            assert len(pdf.pages) == 1
+            assert row["name"] in pdf.pages[0].extract_text().replace(" ", "")
+
+
+async def test_merged_pdfs_lost_then_retry_failed_makes_the_whole_zip(
+    stack: Stack, alice: Api, docrender: None
+) -> None:
+    """PDF packs lost from the bucket while the batch runs: its finalize fails naming them,
+    retry-failed converts exactly those again and its ZIP is the whole batch, one PDF per row
+    under the usual names."""
+    from tests.e2e.test_lost_artifacts import _wipe
+
+    response = await _upload(alice, template("第 {{ n }} 号"), name="丢失")
+    assert response.json()["data"]["pdfMode"] == "merged"
+    rows = 8
+    body = {"templateIds": [response.json()["data"]["templateId"]], "outputFormat": "pdf",
+            "data": [{"n": i} for i in range(rows)], "mode": "parallel",
+            "options": {"concurrency": 1, "batchSize": 2}}
+    task_id = (await alice.http.post("/api/v2/batch/tasks", json=body)).json()["data"]["taskId"]
+    await alice.http.post(f"/api/v2/batch/tasks/{task_id}/start")
+    await alice.wait_until(task_id, lambda t: t["completedItems"] >= 2, timeout_s=60)
+    assert _wipe(stack, f"tasks/{task_id}/") >= 1
+    final = await _finished(alice, task_id)
+    assert final["status"] == "failed" and "OBJECT_MISSING" in final["errorMessage"], final
+    retry = (await alice.command(task_id, "retry-failed")).json()["data"]
+    retried = await _finished(alice, retry["newTaskId"])
+    assert retried["status"] == "completed", retried
+    archive = await _zip(alice, retry["newTaskId"])
+    names = sorted(n for n in archive.namelist() if n != "manifest.json")
+    assert names == [f"丢失/{i + 1:05d}.pdf" for i in range(rows)]
+    for index in range(rows):
+        text = pypdf.PdfReader(io.BytesIO(archive.read(names[index]))).pages[0].extract_text()
+        assert f"第{index}号" in text.replace(" ", ""), text
 
 
 async def test_sandbox_blocks_python_internals_and_fails_only_that_item(

@@ -13,15 +13,13 @@ import pytest_asyncio
 
 from tests.e2e.conftest import Api, Stack
 from tests.e2e.docs_fixtures import docx_text, template
+from tests.harness.docrender import running_docrender
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def docx_renderer(stack: Stack) -> AsyncIterator[None]:
-    handle = await stack.cluster.start("docrender", CONVEYOR_DOCRENDER_OFFICE_INSTANCES="0")
-    await stack.cluster.wait_for_log(handle, "worker.ready")
-    yield
-    # A renderer without LibreOffice left running would take later modules' PDF rows.
-    await stack.cluster.kill(handle)
+    async with running_docrender(stack.cluster, pdf=False):
+        yield
 
 
 async def _upload(api: Api, content: bytes, name: str) -> dict[str, object]:

@@ -135,6 +135,11 @@ async def test_search_finds_each_good_document_first_for_a_paraphrase_in_english
         assert results[0]["document_id"] == library["docs"][filename]
         assert results[0]["score"] >= results[-1]["score"]
         assert results[0]["matched"] and set(results[0]["matched"]) <= {"vector", "keyword"}
+        assert set(results[0]["weights"]) == set(results[0]["matched"])  # each one's weight
+        assert all(weight > 0 for weight in results[0]["weights"].values())
+    # The local model reads English only: a Chinese question leans on keywords alone.
+    chinese = await search(alice, kb_id, "熊猫每天吃什么，住在哪里？")
+    assert {m for r in chinese for m in r["matched"]} == {"keyword"}
     table = await search(alice, kb_id, "Which mountain stage of the bicycle race?", top_k=1)
     assert table[0]["filename"] == "cycling.docx" and "Alpe d'Huez" in table[0]["content"]
     heading = await search(alice, kb_id, "茶文化", top_k=1)  # the Markdown heading, as context

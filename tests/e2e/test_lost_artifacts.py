@@ -18,16 +18,15 @@ from minio.deleteobjects import DeleteObject
 
 from tests.e2e.conftest import Api, Stack
 from tests.e2e.docs_fixtures import template
+from tests.harness.docrender import running_docrender
 
 ROWS = 12
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def docrender(stack: Stack) -> AsyncIterator[None]:
-    handle = await stack.cluster.start("docrender", CONVEYOR_DOCRENDER_OFFICE_INSTANCES="0")
-    await stack.cluster.wait_for_log(handle, "worker.ready")
-    yield
-    await stack.cluster.kill(handle)
+    async with running_docrender(stack.cluster, pdf=False):
+        yield
 
 
 def _s3(stack: Stack) -> Minio:

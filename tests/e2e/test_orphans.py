@@ -15,6 +15,7 @@ from tests.e2e.conftest import Api, Stack
 from tests.e2e.docs_fixtures import template
 from tests.e2e.slides_support import deck, start_slides, wait_status
 from tests.harness import ServiceHandle
+from tests.harness.docrender import start_docrender
 from tests.harness.processes import alive, descendants
 
 GONE_WITHIN_S = 10.0
@@ -44,9 +45,7 @@ def _office_dirs(pid: int) -> list[Path]:
 async def test_docrender_killed_mid_batch_leaves_no_process_or_folder(
     stack: Stack, alice: Api
 ) -> None:
-    handle = await stack.cluster.start("docrender", CONVEYOR_DOCRENDER_OFFICE_INSTANCES="1")
-    await stack.cluster.wait_for_log(handle, "worker.ready")
-    await asyncio.sleep(1.5)  # the gateway accepts pdf once the registry has seen this instance
+    handle = await start_docrender(stack.cluster, pdf=True)
     upload = await alice.http.post("/api/v2/templates", data={"id": "orphans-tpl"},
                                    files={"file": ("t.docx", template("第 {{ n }} 号"))})
     assert upload.status_code in (201, 409), upload.text

@@ -21,7 +21,8 @@ from libs.db.engine import create_engine
 from tests.e2e.conftest import FAST, Api, Stream
 from tests.e2e.docs_fixtures import template
 from tests.e2e.metrics_support import scrape, value
-from tests.harness import Cluster, S3Endpoint, ServiceHandle, create_user, infra
+from tests.harness import Cluster, S3Endpoint, ServiceHandle, create_user
+from tests.harness.own import own_cluster, wait_online
 
 
 @dataclass
@@ -38,21 +39,11 @@ class Scaled:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def scaled(run_id: str, s3: S3Endpoint,
                  tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Scaled]:
-    database, vhost = f"conveyor_test_{run_id}_scale", f"conveyor-test-{run_id}-scale"
-    url = await infra.create_database(database)
-    await infra.migrate(url)
-    env = {"CONVEYOR_ENV": "prod", "CONVEYOR_DATABASE_URL": url,
-           "CONVEYOR_AMQP_URL": await infra.create_vhost(vhost),
-           "CONVEYOR_S3_ENDPOINT": s3.endpoint, "CONVEYOR_S3_ACCESS_KEY": s3.access_key,
-           "CONVEYOR_S3_SECRET_KEY": s3.secret_key, "CONVEYOR_S3_SECURE": "0",
-           "CONVEYOR_S3_BUCKET": s3.bucket, "CONVEYOR_GATEWAY_HOST": "127.0.0.1", **FAST,
-           # docx only, one render process each: two instances on a shared 2-core machine.
-           "CONVEYOR_DOCRENDER_OFFICE_INSTANCES": "0",
-           "CONVEYOR_DOCRENDER_RENDER_PROCESSES": "1",
-           # Small pools: the shared PostgreSQL has 100 connections for every engineer.
-           "CONVEYOR_DB_POOL_SIZE": "3"}
-    cluster = Cluster(env, tmp_path_factory.mktemp("scaled"))
-    try:
+    async with own_cluster("scale", run_id, s3, tmp_path_factory.mktemp("scaled"), {
+            **FAST,
+            # docx only, one render process each: two instances on a shared 2-core machine.
+            "CONVEYOR_DOCRENDER_OFFICE_INSTANCES": "0",
+            "CONVEYOR_DOCRENDER_RENDER_PROCESSES": "1"}) as cluster:
         await cluster.start("registry")
         for name in ("scheduler", "scheduler", "echo", "echo"):
             await cluster.start(name)
@@ -62,13 +53,9 @@ async def scaled(run_id: str, s3: S3Endpoint,
         gateway_b = await cluster.start("gateway")
         for handle in cluster.handles:
             await cluster.wait_ready(handle)
-        await asyncio.sleep(1.5)  # the registry has seen every instance's first beat
-        token = await create_user(env, "scale", "sam")
-        yield Scaled(cluster, env, Api(gateway_a.url, token), Api(gateway_b.url, token))
-    finally:
-        await cluster.stop_all()
-        await infra.delete_vhost(vhost)
-        await infra.drop_database(database)
+        await wait_online(cluster, len(cluster.handles))
+        token = await create_user(cluster.env, "scale", "sam")
+        yield Scaled(cluster, cluster.env, Api(gateway_a.url, token), Api(gateway_b.url, token))
 
 
 async def _each_item_settled_once(env: dict[str, str], task_id: str, total: int) -> None:

@@ -155,9 +155,11 @@ async def test_documented_errors(seed: Seed, alice: Api, mallory: Api) -> None:
     assert first["task_id"] in busy.json()["detail"]
     held = (await api.http.get("/servers/server1")).json()
     assert held["current_task_id"] == first["task_id"] and held["busy"] is True
-    for other in (alice, mallory):  # a member who does not own it, another tenant
-        seen = (await other.http.get("/servers/server1")).json()
-        assert seen["current_task_id"] is None and seen["busy"] is True
+    # a member who does not own the task sees that the server is busy, not with what
+    seen = (await alice.http.get("/servers/server1")).json()
+    assert seen["current_task_id"] is None and seen["busy"] is True
+    # another tenant does not see the server at all
+    assert (await mallory.http.get("/servers/server1")).status_code == 404
     assert (await api.http.delete("/servers/server1")).status_code == 409
     await wait_batch(api, first["task_id"])
 
@@ -184,14 +186,14 @@ async def test_files_belong_to_their_tenant(seed: Seed, mallory: Api) -> None:
     theirs = await mallory.http.post("/batch/check-server", json={
         **BATCH, "workflow_name": "docx-to-pdf", "target_folders": ["/private"],
         "folder_keywords": ["kw"], "output_root": "/stolen"})
-    assert theirs.status_code == 400 and theirs.json()["error"]["code"] == "NO_FILES"
+    assert theirs.status_code == 404 and theirs.json()["error"]["code"] == "SERVER_NOT_FOUND"
     assert len(await listed(seed.admin, "/private")) == 2
 
 
 async def test_only_the_owner_tenant_changes_or_deletes_a_server(seed: Seed,
                                                                  stack: Stack) -> None:
     other_admin = await stack.user("evil-corp", "root", admin=True)
-    assert (await other_admin.http.get("/servers/server1")).status_code == 200, "visible"
+    assert (await other_admin.http.get("/servers/server1")).status_code == 404, "invisible"
     for method, body in (("PATCH", {"enabled": False}), ("DELETE", None)):
         response = await other_admin.http.request(method, "/servers/server1", json=body)
         assert response.status_code == 404, response.text

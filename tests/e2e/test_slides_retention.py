@@ -12,10 +12,12 @@ from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage, task_prefix
 from libs.tasks import creation
 from libs.tasks.kinds import SLIDES
+from libs.tasks.unit_of_work import TaskUnits
 from services.scheduler.sweeper import Sweeper
 from services.slides import repository as repo
 from services.slides.cache import SlideCache, cache_key
 from services.slides.handler import slide_object_key
+from tests.harness.tenants import new_tenant
 
 
 async def test_cache_entries_expire_and_missing_objects_are_dropped(env: dict[str, str]) -> None:
@@ -53,10 +55,7 @@ async def test_an_expired_batch_takes_its_logs_and_images(env: dict[str, str]) -
     storage = Storage(settings)
     db = create_engine(settings.database_url, pool_size=2)
     async with db.begin() as conn:
-        tenant = await conn.scalar(text(
-            "INSERT INTO tenants (name) VALUES ('slides-retention') RETURNING id"))
-        user = await conn.scalar(text(
-            "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"), {"t": tenant})
+        tenant, user = await new_tenant(conn, "slides-retention")
         task = await creation.insert_task(conn, creation.NewTask(
             tenant_id=str(tenant), user_id=str(user), kind=SLIDES, name="old batch",
             items=[creation.NewItem({})], params={"session_id": "retention-session"}))
@@ -68,7 +67,7 @@ async def test_an_expired_batch_takes_its_logs_and_images(env: dict[str, str]) -
     assert image.startswith(task_prefix(task.id))
     await storage.put_bytes(image, b"png", "image/png")
 
-    sweeper = Sweeper(db, engine=None, storage=storage, interval_s=1,  # type: ignore[arg-type]
+    sweeper = Sweeper(TaskUnits(db, lambda: None), engine=None, storage=storage, interval_s=1,  # type: ignore[arg-type]
                       retention_s=24 * 3600)
     await sweeper._clean_expired()
 

@@ -33,7 +33,7 @@ class ServiceHandle:
     log: Path
     overrides: dict[str, str] = field(default_factory=dict)  # what restart() starts it with
     port: int | None = None  # the gateway's HTTP port
-    metrics_port: int | None = None  # the others' probe/metrics endpoint
+    metrics_port: int | None = None  # the probe/metrics endpoint
 
     @property
     def pid(self) -> int:
@@ -47,8 +47,9 @@ class ServiceHandle:
 
     @property
     def probe_url(self) -> str:
-        """Where /metrics, /livez and /readyz answer (the gateway: on its HTTP port)."""
-        if self.port is not None:
+        """Where /metrics, /livez and /readyz answer (the gateway's public port answers the
+        probes but not /metrics)."""
+        if self.metrics_port is None:
             return self.url
         return f"http://127.0.0.1:{self.metrics_port}"
 
@@ -92,8 +93,7 @@ class Cluster:
         port = metrics_port = None
         if name == "gateway":
             port = int(overrides.setdefault("CONVEYOR_GATEWAY_PORT", str(free_port())))
-        else:
-            metrics_port = int(overrides.setdefault("CONVEYOR_METRICS_PORT", str(free_port())))
+        metrics_port = int(overrides.setdefault("CONVEYOR_METRICS_PORT", str(free_port())))
         index = sum(h.name == name for h in self.handles)
         log = self.workdir / f"{name}-{index}.log"
         with log.open("wb") as out:
@@ -109,28 +109,24 @@ class Cluster:
         return handle
 
     async def wait_healthy(self, handle: ServiceHandle) -> None:
-        deadline = time.monotonic() + HEALTHY_WITHIN_S
-        async with httpx.AsyncClient(base_url=handle.url, timeout=2, trust_env=False) as client:
-            while time.monotonic() < deadline and handle.running():
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/api/v2/health")).status_code == 200:
-                        return
-                await asyncio.sleep(0.2)
-        state = "running" if handle.running() else f"exited {handle.process.returncode}"
-        raise RuntimeError(f"{handle.name} did not turn healthy ({state})\n{self.tails()}")
+        await self._wait_ok(handle, handle.url, "/api/v2/health", HEALTHY_WITHIN_S, "healthy")
 
     async def wait_ready(self, handle: ServiceHandle, within_s: float = HEALTHY_WITHIN_S) -> None:
         """Wait until the process's /readyz answers 200 (its dependencies all answer)."""
+        await self._wait_ok(handle, handle.probe_url, "/readyz", within_s, "ready")
+
+    async def _wait_ok(self, handle: ServiceHandle, base_url: str, path: str, within_s: float,
+                       what: str) -> None:
+        """Until `path` answers 200, while the process runs."""
         deadline = time.monotonic() + within_s
-        async with httpx.AsyncClient(base_url=handle.probe_url, timeout=2,
-                                     trust_env=False) as client:
+        async with httpx.AsyncClient(base_url=base_url, timeout=2, trust_env=False) as client:
             while time.monotonic() < deadline and handle.running():
                 with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/readyz")).status_code == 200:
+                    if (await client.get(path)).status_code == 200:
                         return
                 await asyncio.sleep(0.2)
         state = "running" if handle.running() else f"exited {handle.process.returncode}"
-        raise RuntimeError(f"{handle.name} did not turn ready ({state})\n{self.tails()}")
+        raise RuntimeError(f"{handle.name} did not turn {what} ({state})\n{self.tails()}")
 
     async def wait_for_log(self, handle: ServiceHandle, text: str) -> None:
         """Wait until the process's output contains `text` (e.g. a readiness event name)."""

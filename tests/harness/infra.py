@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 if TYPE_CHECKING:
-    from moto.server import ThreadedMotoServer
+    from local_s3 import LocalS3
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
@@ -65,22 +65,23 @@ def database_url(name: str) -> str:
     return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
 
 
-async def create_database(name: str) -> str:
+async def _on_server(statement: str) -> None:
+    """One statement on the server's `postgres` database (CREATE/DROP DATABASE)."""
     conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(statement)
     finally:
         await conn.close()
+
+
+async def create_database(name: str) -> str:
+    await _on_server(f'CREATE DATABASE "{name}"')
     return database_url(name)
 
 
 async def drop_database(name: str) -> None:
-    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
-    try:
-        # FORCE: services a test left running may still hold connections.
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    # FORCE: services a test left running may still hold connections.
+    await _on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def migrate(url: str) -> None:
@@ -104,15 +105,20 @@ async def delete_vhost(vhost: str) -> None:
     await run("rabbitmqctl", "-q", "delete_vhost", vhost)
 
 
+async def _listening(host: str, port: int, what: str) -> None:
+    """Until `host:port` accepts connections (a restarted server), or TimeoutError."""
+    deadline = time.monotonic() + COMMAND_WITHIN_S
+    while not port_open(host, port):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not listen on {port} after its restart")
+        await asyncio.sleep(0.2)
+
+
 async def rabbitmq_restart() -> None:
     """Stop and start the broker application (connections drop, durable state stays)."""
     await run("rabbitmqctl", "-q", "stop_app")
     await run("rabbitmqctl", "-q", "start_app")
-    deadline = time.monotonic() + COMMAND_WITHIN_S
-    while not port_open(AMQP_HOST, AMQP_PORT):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"RabbitMQ did not listen on {AMQP_PORT} after start_app")
-        await asyncio.sleep(0.2)
+    await _listening(AMQP_HOST, AMQP_PORT, "RabbitMQ")
 
 
 @contextlib.asynccontextmanager
@@ -124,11 +130,7 @@ async def rabbitmq_stopped() -> AsyncIterator[None]:
         yield
     finally:
         await run("rabbitmqctl", "-q", "start_app")
-        deadline = time.monotonic() + COMMAND_WITHIN_S
-        while not port_open(AMQP_HOST, AMQP_PORT):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"RabbitMQ did not listen on {AMQP_PORT} after start_app")
-            await asyncio.sleep(0.2)
+        await _listening(AMQP_HOST, AMQP_PORT, "RabbitMQ")
 
 
 async def postgres_restart() -> None:
@@ -136,11 +138,7 @@ async def postgres_restart() -> None:
     version = (await run("ls", "/etc/postgresql")).split()[0]
     await run("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart",
               "-m", "fast")
-    deadline = time.monotonic() + COMMAND_WITHIN_S
-    while not port_open("127.0.0.1", 5432):
-        if time.monotonic() > deadline:
-            raise TimeoutError("PostgreSQL did not listen on 5432 after its restart")
-        await asyncio.sleep(0.2)
+    await _listening("127.0.0.1", 5432, "PostgreSQL")
 
 
 # --- S3 -----------------------------------------------------------------------------------
@@ -153,14 +151,18 @@ class S3Endpoint:
     bucket: str
 
 
-def start_s3(bucket: str) -> tuple[ThreadedMotoServer, S3Endpoint]:
-    """A moto S3 server in this process (it checks no credentials), with `bucket` created."""
+def start_s3(bucket: str) -> tuple[LocalS3, S3Endpoint]:
+    """The local S3 endpoint (scripts/local_s3.py: moto behind a SigV4 check of every
+    request) in this process, with `bucket` created."""
     from minio import Minio
-    from moto.server import ThreadedMotoServer
+
+    if str(ROOT / "scripts") not in sys.path:
+        sys.path.insert(0, str(ROOT / "scripts"))
+    from local_s3 import LocalS3
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one INFO line per request
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = LocalS3("127.0.0.1", port, S3_ACCESS_KEY, S3_SECRET_KEY)
     server.start()
     s3 = S3Endpoint(f"127.0.0.1:{port}", S3_ACCESS_KEY, S3_SECRET_KEY, bucket)
     Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False).make_bucket(bucket)

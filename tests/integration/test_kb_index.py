@@ -19,11 +19,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.db.engine import create_engine
+from proto.kb import SearchChunks
 from services.ingester import repository as repo
 from services.ingester.chunker import Chunk
-from services.ingester.keywords import query_expression
+from services.ingester.fusion import Coverage
 from services.ingester.pipeline import IndexPipeline
 from services.ingester.repository import Document, Fusion
+from services.ingester.search import SearchService
 
 DIMENSIONS = 384
 
@@ -100,12 +102,12 @@ async def _index(db: AsyncEngine, documents: dict[Document, list[Chunk]],
 
 async def _search(db: AsyncEngine, tenant: str, kb_id: str, query: str, mode: str = "hybrid",
                   top_k: int = 5) -> list[Any]:
-    async with db.begin() as conn:
-        return await repo.search(
-            conn, tenant_id=tenant, kb_id=kb_id,
-            vector=_vector(query) if mode != "keyword" else None,
-            keywords=query_expression(query) if mode != "vector" else None,
-            top_k=top_k, fusion=Fusion(), ef_search=40)
+    """The ingester's search with the fake model, as if it read every script."""
+    service = SearchService(db, FakeModel(), Fusion(), coverage=Coverage.parse("all"),
+                            stats_refresh_s=0)
+    request = SearchChunks(tenant_id=tenant, kb_id=kb_id, query=query, top_k=top_k,
+                           mode=mode)  # type: ignore[arg-type]
+    return await service.search(request, top_k)
 
 
 async def test_pipeline_calls_may_take_several_batches(db: AsyncEngine) -> None:
@@ -188,6 +190,7 @@ async def test_hybrid_search_fuses_rankings_and_says_which_signals_matched(
     # In both rankings beats in one: tea.txt matches 龙井 and "green tea" by keyword.
     fused = await _search(db, tenant, kb_id, "green tea 龙井")
     assert fused[0].filename == "tea.txt" and fused[0].matched == ["vector", "keyword"]
+    assert set(fused[0].weights) == {"vector", "keyword"} and min(fused[0].weights.values()) > 0
 
 
 async def test_search_never_leaves_its_knowledge_base_or_tenant(db: AsyncEngine) -> None:

@@ -9,7 +9,9 @@ from libs.settings import CommonSettings, load_settings
 from libs.storage import Storage, task_prefix
 from libs.tasks import creation
 from libs.tasks.kinds import ECHO
+from libs.tasks.unit_of_work import TaskUnits
 from services.scheduler.sweeper import Sweeper
+from tests.harness.tenants import new_tenant
 
 
 async def test_expired_tasks_and_their_artifacts_are_removed(env: dict[str, str]) -> None:
@@ -17,10 +19,7 @@ async def test_expired_tasks_and_their_artifacts_are_removed(env: dict[str, str]
     storage = Storage(settings)
     db = create_engine(settings.database_url, pool_size=2)
     async with db.begin() as conn:
-        tenant = await conn.scalar(text(
-            "INSERT INTO tenants (name) VALUES ('retention') RETURNING id"))
-        user = await conn.scalar(text(
-            "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"), {"t": tenant})
+        tenant, user = await new_tenant(conn, "retention")
         tasks = [await creation.insert_task(conn, creation.NewTask(
             tenant_id=str(tenant), user_id=str(user), kind=ECHO, name=name,
             items=[creation.NewItem({})])) for name in ("old", "recent", "running")]
@@ -31,7 +30,7 @@ async def test_expired_tasks_and_their_artifacts_are_removed(env: dict[str, str]
     for task in tasks:
         await storage.put_bytes(task_prefix(task.id) + "result.bin", b"x", "application/zip")
 
-    sweeper = Sweeper(db, engine=None, storage=storage, interval_s=1,  # type: ignore[arg-type]
+    sweeper = Sweeper(TaskUnits(db, lambda: None), engine=None, storage=storage, interval_s=1,  # type: ignore[arg-type]
                       retention_s=24 * 3600)
     await sweeper._clean_expired()
 

@@ -11,21 +11,18 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.db.driver import BROKEN, DriverConnection
 from libs.db.engine import create_engine
 from libs.tasks import creation, readers
 from libs.tasks.kinds import ECHO
+from tests.harness.tenants import new_tenant
 
 
 async def _task(db: AsyncEngine) -> tuple[str, str, str]:
     async with db.begin() as conn:
-        tenant = await conn.scalar(text("INSERT INTO tenants (name) VALUES (:n) RETURNING id"),
-                                   {"n": f"status-{uuid.uuid4().hex[:8]}"})
-        user = await conn.scalar(text(
-            "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"), {"t": tenant})
+        tenant, user = await new_tenant(conn, "status")
         task = await creation.insert_task(conn, creation.NewTask(
             tenant_id=str(tenant), user_id=str(user), kind=ECHO, name="polled",
             items=[creation.NewItem({"value": 1})],

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from libs.db.engine import create_engine
 from libs.tasks import creation, maintenance
 from libs.tasks.kinds import ECHO
+from tests.harness.tenants import new_tenant
 
 SMALL = maintenance.Thresholds(analyze_rows=500, vacuum_rows=1000)
 
@@ -31,10 +32,7 @@ async def test_a_big_task_is_analysed_before_its_first_dispatch(database_url: st
     dispatch query's plan is the ordered index scan that stops after the window."""
     db = create_engine(database_url, pool_size=2)
     async with db.begin() as conn:
-        tenant = await conn.scalar(text(
-            "INSERT INTO tenants (name) VALUES ('bulk') RETURNING id"))
-        user = await conn.scalar(text(
-            "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"), {"t": tenant})
+        tenant, user = await new_tenant(conn, "bulk")
         task = await creation.insert_task(conn, creation.NewTask(
             tenant_id=str(tenant), user_id=str(user), kind=ECHO, name="bulk",
             items=[creation.NewItem({"value": i}) for i in range(maintenance.BULK_INSERT_ROWS)]))
@@ -64,10 +62,7 @@ async def test_a_big_insert_is_analysed_and_churn_is_vacuumed(database_url: str)
     db = create_engine(database_url, pool_size=2)
     assert not await maintenance.autovacuum_on(db)  # as on these machines
     async with db.begin() as conn:
-        tenant = await conn.scalar(text(
-            "INSERT INTO tenants (name) VALUES ('upkeep') RETURNING id"))
-        user = await conn.scalar(text(
-            "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"), {"t": tenant})
+        tenant, user = await new_tenant(conn, "upkeep")
         task = await creation.insert_task(conn, creation.NewTask(
             tenant_id=str(tenant), user_id=str(user), kind=ECHO, name="big",
             items=[creation.NewItem({"value": i}) for i in range(5000)]))

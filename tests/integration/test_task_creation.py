@@ -5,11 +5,11 @@ transaction goes on."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 from libs.db.engine import create_engine
 from libs.tasks import creation, readers
 from libs.tasks.kinds import ECHO
+from tests.harness.tenants import new_tenant
 
 
 async def test_exclusivity_conflict_names_the_holder_and_the_transaction_goes_on(
@@ -17,11 +17,7 @@ async def test_exclusivity_conflict_names_the_holder_and_the_transaction_goes_on
     db = create_engine(database_url, pool_size=1)
     try:
         async with db.begin() as conn:
-            tenant = str(await conn.scalar(text(
-                "INSERT INTO tenants (name) VALUES ('exclusive') RETURNING id")))
-            user = str(await conn.scalar(text(
-                "INSERT INTO users (tenant_id, name) VALUES (:t, 'u') RETURNING id"),
-                {"t": tenant}))
+            tenant, user = await new_tenant(conn, "exclusive")
 
             def new(key: str | None) -> creation.NewTask:
                 return creation.NewTask(tenant_id=tenant, user_id=user, kind=ECHO, name="x",

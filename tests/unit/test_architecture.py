@@ -12,7 +12,8 @@ TASK_DOMAIN = ROOT / "libs" / "tasks"
 MIGRATIONS = ROOT / "libs" / "db" / "migrations"
 
 TASK_TABLE_SQL = re.compile(
-    r"\b(?:FROM|JOIN|UPDATE|INTO|TABLE|USING)\s+(?:ONLY\s+)?(tasks|task_items|task_stages|task_transitions)\b"
+    r"\b(?:FROM|JOIN|UPDATE|INTO|TABLE|USING)\s+(?:ONLY\s+)?"
+    r"(tasks|task_items|task_stages|task_transitions|outbox)\b"
 )
 
 
@@ -125,3 +126,63 @@ def test_every_service_is_wired_in_its_app_and_main_only_runs_it() -> None:
         assert (service / "app.py").exists(), service.name
         assert f"from services.{service.name}.app import main" in main, service.name
         assert len([line for line in main.splitlines() if line.strip()]) <= 3, service.name
+
+
+PUBLISH_CALLS = {"publish", "publish_many", "publish_envelope"}
+# Who may publish directly; everything a task transaction decides goes through the outbox.
+PUBLISHERS = {
+    "libs/messaging/publisher.py": "the publisher itself",
+    "libs/tasks/relay.py": "the outbox relay",
+    "libs/messaging/rpc.py": "RPC requests and their replies",
+    "libs/worker/reporter.py": "workers' result stream (a report is idempotent by attempt)",
+    "libs/worker/runtime.py": "workers' result stream (a report is idempotent by attempt)",
+    "libs/heartbeat.py": "the heartbeat stream",
+    "services/gateway/auth/revocations.py": "the token revocation broadcast",
+    "services/registry/app.py": "instance liveness broadcasts (registry state, no task)",
+    "services/registry/servers/watch.py": "server health broadcasts (registry state, no task)",
+    "bench/engine.py": "the bare broker baseline",
+}
+
+
+def test_no_publish_outside_the_outbox_relay_and_the_stream_paths() -> None:
+    offenders = []
+    for path in _python_files(*CODE_ROOTS):
+        relative = str(path.relative_to(ROOT))
+        if relative in PUBLISHERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), relative)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in PUBLISH_CALLS):
+                offenders.append(f"{relative}:{node.lineno}: {node.func.attr}")
+    assert not offenders, (
+        "task state changes publish through the outbox (TaskUnitOfWork.send):\n"
+        + "\n".join(offenders))
+    stale = [name for name in PUBLISHERS if not (ROOT / name).exists()]
+    assert not stale, f"allowed publishers that no longer exist: {stale}"
+
+
+# Reading a kind's params or payloads by string key, outside the gateway (which writes them).
+DICT_READ = re.compile(r"\.(params|payload)(\[|\.get\()")
+# Workers of kinds that have no contract in proto/contracts.py yet, and that kind: once the
+# kind has one, its workers read structs and the entry goes.
+UNTYPED_WORKERS = {
+    "services/docrender/workflows.py": "server_batch",
+    "services/registry/servers/remote_batch.py": "server_batch",
+}
+
+
+def test_workers_read_their_kinds_contract_structs_not_dicts() -> None:
+    from proto.contracts import KIND_CONTRACTS
+
+    offenders = [
+        f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, match.start()) + 1}: {match.group(0)}"
+        for path in _python_files("services", "libs")
+        if not path.is_relative_to(GATEWAY)
+        and str(path.relative_to(ROOT)) not in UNTYPED_WORKERS
+        for text in [path.read_text()]
+        for match in DICT_READ.finditer(text)
+    ]
+    assert not offenders, "decode params and payloads with proto/contracts.py:\n" + "\n".join(
+        offenders)
+    typed = {path: kind for path, kind in UNTYPED_WORKERS.items() if kind in KIND_CONTRACTS}
+    assert not typed, f"these kinds have contracts now; read their structs: {typed}"

@@ -31,9 +31,9 @@ def test_each_instance_gets_its_own_ports_and_name() -> None:
                                          "echo-2", "docrender-1", "docrender-2"]
     assert [p.ready_url for p in planned[:2]] == ["http://127.0.0.1:8000/readyz",
                                                   "http://127.0.0.1:8001/readyz"]
-    assert planned[2].ready_url == "http://127.0.0.1:9100/readyz"
-    metrics_ports = [p.env["CONVEYOR_METRICS_PORT"] for p in planned[2:]]
-    assert metrics_ports == ["9100", "9101", "9102", "9103", "9104"]
+    assert planned[2].ready_url == "http://127.0.0.1:9102/readyz"
+    metrics_ports = [p.env["CONVEYOR_METRICS_PORT"] for p in planned]
+    assert metrics_ports == ["9100", "9101", "9102", "9103", "9104", "9105", "9106"]
     names = [p.env.get("CONVEYOR_DOCRENDER_INSTANCE_NAME") for p in planned[-2:]]
     assert names == ["docrender-1", "docrender-2"]
     assert "CONVEYOR_DOCRENDER_INSTANCE_NAME" not in plan(SERVICES, {}, ENV)[-1].env

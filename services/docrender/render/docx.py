@@ -11,6 +11,7 @@ a task's rows reuse one compilation per render process on the fallback path too.
 
 import io
 import re
+import zipfile
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -22,11 +23,12 @@ from jinja2.exceptions import SecurityError, TemplateError
 
 from libs.docxfast.choice import DOCXTPL, PARTS
 from libs.docxfast.errors import TemplateRejected, Unsupported
+from libs.docxfast.merge import estimate_pages
 from libs.docxfast.parts import CompiledTemplate, compile_template, render_row
 from libs.logging import get_logger
 from libs.templating import template_environment
 
-__all__ = ["RenderedRow", "TemplateRejected", "render_docx", "render_rows"]
+__all__ = ["RenderedRow", "TemplateRejected", "render_docx", "render_rows", "render_rows_paged"]
 
 log = get_logger(__name__)
 
@@ -163,4 +165,18 @@ def render_rows(key: str, source: bytes, renderer: str,
                     f"output too large: {len(data)} bytes, the limit is {MAX_DOCUMENT_BYTES}")))
             else:
                 results.append(RenderedRow(data=data, crc=zlib.crc32(data)))
+    return results
+
+
+def render_rows_paged(key: str, source: bytes, renderer: str,
+                      rows: list[dict[str, Any]]) -> list[tuple[RenderedRow, int]]:
+    """`render_rows`, each document with an estimate of its pages (merged PDF groups are cut
+    by it)."""
+    results = []
+    for rendered in render_rows(key, source, renderer, rows):
+        pages = 0
+        if rendered.data is not None:
+            with zipfile.ZipFile(io.BytesIO(rendered.data)) as package:
+                pages = estimate_pages(package.read("word/document.xml"))
+        results.append((rendered, pages))
     return results

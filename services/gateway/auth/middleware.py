@@ -1,5 +1,6 @@
 """Authenticates every HTTP request and WebSocket except health, the API docs and the console's
-static files.
+static files. Wrong tokens are counted per client address (auth/failures.py): past the limit
+they are answered 429, while a valid token from that address still passes.
 
 Browsers cannot set headers on a WebSocket. A browser offers the token as a subprotocol pair
 instead, `new WebSocket(url, ["conveyor.bearer", token])` (the Sec-WebSocket-Protocol header,
@@ -13,7 +14,9 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.gateway.auth.failures import FailedTokens
 from services.gateway.auth.repository import Principal, principal_for_token, token_hash
+from services.gateway.errors import ApiError
 
 BEARER_SUBPROTOCOL = "conveyor.bearer"
 PUBLIC_PATHS = ["^/api/v2/health$", "^/docs", "^/redoc", "^/openapi", "^/schema"]
@@ -85,8 +88,16 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException(
                 "missing bearer token: send 'Authorization: Bearer <token>'"
             )
-        cache: TokenCache = connection.app.state.token_cache
+        state = connection.app.state
+        cache: TokenCache = state.token_cache
         principal = await cache.resolve(token)
         if principal is None:
+            failures: FailedTokens = state.failed_tokens
+            client = connection.scope.get("client")
+            wait_s = failures.fail(client[0] if client else "")
+            if wait_s is not None:
+                raise ApiError(429, "TOO_MANY_FAILED_TOKENS",
+                               "too many wrong tokens from this address; "
+                               f"retry in {wait_s}s", headers={"Retry-After": str(wait_s)})
             raise NotAuthorizedException("invalid or revoked token")
         return AuthenticationResult(user=principal, auth=token)

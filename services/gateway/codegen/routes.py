@@ -13,6 +13,7 @@ from services.gateway.codegen.schemas import (
     CodegenPageResponse,
     CodegenStatusResponse,
     CreatedResponse,
+    FileResponse,
 )
 from services.gateway.codegen.service import CodegenService
 from services.gateway.idempotency.context import IDEMPOTENT_CREATE
@@ -55,6 +56,13 @@ class GenerateController(Controller):
         total, rows = await codegen_service.page(principal, page_num=page_num,
                                                  page_size=page_size, status=status)
         return ok(page(total, page_num, page_size, "tasks", rows))
+
+    @get("/files/{task_id:str}", summary="One file of a completed generation's project",
+         responses=documented(FileResponse, errors=(404,)))
+    async def file(self, task_id: str, principal: Principal, codegen_service: CodegenService,
+                   path: Annotated[str, Parameter(min_length=1, max_length=300)],
+                   ) -> dict[str, Any]:
+        return ok(await codegen_service.file(principal, task_id, path))
 
     @get("/app-specs/{spec_id:str}", summary="A stored AppSpec (what the execute agent wrote)",
          responses=documented(AppSpecResponse, errors=(404,)))

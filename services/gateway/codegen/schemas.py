@@ -11,11 +11,13 @@ from services.gateway.tasks.schemas import Page, Seed002Envelope, StageView
 
 
 class CodegenTokenUsage(msgspec.Struct, rename="camel"):
-    plan_tokens: int
-    execute_tokens: int
-    validate_tokens: int
+    """A codegen task's tokens per agent; other kinds report `totalTokens` alone."""
+
     total_tokens: int  # the generate agent's tokens included
-    estimated_cost: float
+    plan_tokens: int = 0
+    execute_tokens: int = 0
+    validate_tokens: int = 0
+    estimated_cost: float = 0.0
 
 
 class CodegenSummary(msgspec.Struct, rename="camel"):
@@ -59,7 +61,7 @@ class CodegenStatusView(CodegenSummary):
     preview_url: str | None = None
     quality_report: QualityReportView | None = None
     files: list[str] = []
-    token_usage: CodegenTokenUsage | dict[str, Any] | None = None
+    token_usage: CodegenTokenUsage | None = None
 
 
 class CodegenPage(Page):
@@ -88,3 +90,13 @@ class AppSpecView(msgspec.Struct, rename="camel"):
 
 class AppSpecResponse(Seed002Envelope):
     data: AppSpecView
+
+
+class FileView(msgspec.Struct):
+    path: str
+    bytes: int
+    content: str
+
+
+class FileResponse(Seed002Envelope):
+    data: FileView

@@ -3,7 +3,9 @@ four agents as stages), read one or a page in seed 002's shape, cancel by seed 0
 read a stored AppSpec. Tasks of other kinds read through these paths keep the generic shape.
 The only place this area opens database connections."""
 
+import io
 import uuid
+import zipfile
 from typing import Any
 
 import msgspec
@@ -19,6 +21,7 @@ from proto.codegen import (
     MAX_REQUIREMENT_CHARS,
     RUNNING_STATUS,
     CodegenParams,
+    CodegenPayload,
     valid_package,
 )
 from services.gateway.auth.repository import Principal
@@ -32,6 +35,7 @@ from services.gateway.tasks.service import TaskService
 STAGE_OF_STATUS = {status: agent for agent, status in RUNNING_STATUS.items()}
 LIST_STATUSES = sorted({*STAGE_OF_STATUS, *(s.value for s in TaskStatus)})
 TASK_NAME_CHARS = 12
+MAX_ARCHIVE_BYTES = 32 * 2**20  # above the codegen service's cap on a project
 
 
 def _bad(field: str, message: str) -> ApiError:
@@ -80,7 +84,8 @@ class CodegenService:
         return await self._tasks.create(creation.NewTask(
             tenant_id=principal.tenant_id, user_id=principal.user_id, kind=CODEGEN,
             name=task_name(params.user_requirement),
-            items=[creation.NewItem({"user_id": principal.user_id})],
+            items=[creation.NewItem(msgspec.to_builtins(
+                CodegenPayload(user_id=principal.user_id)))],
             params=msgspec.to_builtins(params), autostart=True, stages=AGENTS,
         ))
 
@@ -97,7 +102,8 @@ class CodegenService:
             task, stages = await self._tasks.status(principal, task_id)
             if task.kind == CODEGEN.name:
                 status = presenters.codegen_status(task, stages)
-                if status not in CANCELLABLE:
+                # Seed 002's table, plus `paused` (a pause through the generic task API).
+                if status not in CANCELLABLE and status != "paused":
                     raise ApiError(400, "INVALID_TASK_STATE", f"任务无法取消（当前状态：{status}）",
                                    {"task_id": task.id, "current_status": status})
         await self._tasks.cancel(principal, task_id)
@@ -128,6 +134,21 @@ class CodegenService:
         return total, [presenters.codegen_summary(t, stages.get(t.id, []), self._presign)
                        if t.kind == CODEGEN.name else presenters.generic_summary(t)
                        for t in tasks]
+
+    async def file(self, principal: Principal, task_id: str, path: str) -> dict[str, Any]:
+        """One file of a completed generation's project, read from its stored ZIP."""
+        task, stages = await self._tasks.status(principal, task_id)
+        generated = next((s.metadata for s in stages if s.name == "generate"), {})
+        key = generated.get("archiveKey")
+        if task.kind != CODEGEN.name or task.status is not TaskStatus.COMPLETED or not key:
+            raise ApiError(404, "FILE_NOT_FOUND", f"task {task_id} has no generated project")
+        if path not in generated.get("files", []):
+            raise ApiError(404, "FILE_NOT_FOUND", f"{path!r} is not a file of the project")
+        archive = await self._storage.get_bytes(str(key), MAX_ARCHIVE_BYTES)
+        with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+            member = next(n for n in zipped.namelist() if n.split("/", 1)[-1] == path)
+            content = zipped.read(member).decode("utf-8", errors="replace")
+        return {"path": path, "bytes": len(content.encode()), "content": content}
 
     async def app_spec(self, principal: Principal, spec_id: str) -> dict[str, Any]:
         found = None

@@ -10,16 +10,13 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.datastructures import CacheControlHeader
-from litestar.openapi.plugins import (
-    JsonRenderPlugin,
-    OpenAPIRenderPlugin,
-    RedocRenderPlugin,
-    SwaggerRenderPlugin,
-)
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from libs.settings import CommonSettings
+from services.gateway.console.docs import ReDoc, SwaggerUI
+from services.gateway.settings import GatewaySettings
 
 STATIC_DIR = Path(__file__).parent / "static"
 CONSOLE_PATH = "/ui"
@@ -35,20 +32,31 @@ def storage_origin(settings: CommonSettings) -> str:
     return f"{'https' if settings.s3_secure else 'http'}://{host}"
 
 
-def content_security_policy(settings: CommonSettings) -> str:
+def _socket_origins(settings: GatewaySettings) -> str:
+    """The console's own origin as WebSocket origins. 'self' covers them in CSP Level 3
+    browsers; a configured public URL names them for the others."""
+    public = settings.public_url.rstrip("/")
+    if not public.startswith(("http://", "https://")):
+        return ""
+    host = public.split("://", 1)[1].split("/", 1)[0]
+    return f" ws://{host} wss://{host}"
+
+
+def content_security_policy(settings: GatewaySettings) -> str:
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
         f"img-src 'self' blob: data: {storage_origin(settings)}",
-        f"connect-src 'self' ws: wss: {storage_origin(settings)}",
+        # Its own origin (the API and its WebSocket) and the storage its downloads come from.
+        f"connect-src 'self'{_socket_origins(settings)} {storage_origin(settings)}",
         "frame-ancestors 'none'",
         "base-uri 'none'",
         "form-action 'self'",
     ])
 
 
-def console_router(settings: CommonSettings) -> Any:
+def console_router(settings: GatewaySettings) -> Any:
     policy = content_security_policy(settings)
 
     async def secure_headers(response: Response[Any]) -> Response[Any]:  # no thread hop
@@ -77,14 +85,14 @@ async def redirect_root(request: Request[Any, Any, Any]) -> Redirect | None:
 def docs_plugins() -> list[OpenAPIRenderPlugin]:
     """Swagger UI at /docs and ReDoc at /redoc, pointed at the vendored copies."""
     return [
-        SwaggerRenderPlugin(
+        SwaggerUI(
             path="/docs", js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
             css_url=f"{SWAGGER_UI}/swagger-ui.css",
             standalone_preset_js_url=f"{SWAGGER_UI}/swagger-ui-standalone-preset.js",
             favicon=FAVICON,
         ),
-        RedocRenderPlugin(path="/redoc", js_url=f"{REDOC}/redoc.standalone.js",
-                          google_fonts=False, favicon=FAVICON),
+        ReDoc(path="/redoc", js_url=f"{REDOC}/redoc.standalone.js", google_fonts=False,
+              favicon=FAVICON),
         JsonRenderPlugin(path="/openapi.json"),
     ]
 

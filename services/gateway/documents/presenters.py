@@ -33,7 +33,8 @@ def template_view(template: Template) -> dict[str, Any]:
     return {"templateId": template.id, "templateName": template.name,
             "filename": template.filename, "size": template.size_bytes,
             "fields": template.fields, "createdAt": iso(template.created_at),
-            "renderer": template.renderer, "rendererReason": template.renderer_reason}
+            "renderer": template.renderer, "rendererReason": template.renderer_reason,
+            "pdfMode": template.pdf_mode, "pdfModeReason": template.pdf_mode_reason}
 
 
 def data_source_view(source: DataSource) -> dict[str, Any]:

@@ -25,6 +25,9 @@ class Template(msgspec.Struct, kw_only=True):
     # libs.docxfast.choice: `parts` or `docxtpl`, and why not `parts`
     renderer: str = "docxtpl"
     renderer_reason: str | None = None
+    # libs.docxfast.merge_safety: `merged` or `single` PDFs, and why not `merged`
+    pdf_mode: str = "single"
+    pdf_mode_reason: str | None = None
 
 
 class DataSource(msgspec.Struct, kw_only=True):
@@ -62,7 +65,7 @@ async def get_templates(conn: AsyncConnection, tenant_id: str,
                         ids: list[str] | None = None) -> list[Template]:
     rows = await conn.execute(text(
         """SELECT id, name, filename, object_key, size_bytes, fields, created_at, renderer,
-        renderer_reason FROM doc_templates WHERE tenant_id = :tenant_id
+        renderer_reason, pdf_mode, pdf_mode_reason FROM doc_templates WHERE tenant_id = :tenant_id
           AND (CAST(:ids AS text[]) IS NULL OR id = ANY(CAST(:ids AS text[])))
         ORDER BY created_at DESC, id"""), {"tenant_id": tenant_id, "ids": ids})
     return [msgspec.convert(dict(row._mapping), Template) for row in rows]

@@ -2,10 +2,8 @@
 and manage the templates and data sources it renders from. The only place this area opens
 database connections and transactions; routes parse and present."""
 
-import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -14,18 +12,25 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.docxfast.choice import DOCXTPL, RendererChoice
+from libs.docxfast.merge_safety import SINGLE, PdfModeChoice
+from libs.heap import release_free_memory
 from libs.sandbox import ResourceLimitExceeded
 from libs.storage import Storage
 from libs.tasks import creation, readers
 from libs.tasks.kinds import DOCUMENTS
 from libs.tasks.model import Task, utcnow
+from proto.documents import DocumentParams, DocumentPayload, TemplateRef
 from services.gateway.auth.repository import Principal
 from services.gateway.documents import repository as repo
 from services.gateway.documents.dto import CreateBatchTaskRequest
+from services.gateway.documents.sandboxes import UploadSandboxes
 from services.gateway.documents.uploads import (
+    MAX_SOURCE_BYTES,
     BadUpload,
-    parse_rows,
+    ParsedSource,
+    read_data_source,
     template_fields,
+    template_pdf_mode,
     template_renderer,
 )
 from services.gateway.errors import (
@@ -40,7 +45,7 @@ from services.gateway.tasks.service import TaskService
 MAX_DOCUMENTS = DOCUMENTS.max_items
 Action = Literal["start", "pause", "resume", "cancel"]
 MAX_REPORTED_PROBLEMS = 20
-MAX_SOURCE_BYTES = 64 * 1024 * 1024
+LARGE_UPLOAD_BYTES = 1024 * 1024
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -79,11 +84,11 @@ def _new_id(upload: Upload, prefix: str) -> str:
 
 class DocumentService:
     def __init__(self, db: AsyncEngine, storage: Storage, task_service: TaskService,
-                 sandbox: Executor) -> None:
+                 sandboxes: UploadSandboxes) -> None:
         self._db = db
         self._storage = storage
         self._tasks = task_service
-        self._sandbox = sandbox  # libs.sandbox: where uploaded templates are compiled
+        self._sandboxes = sandboxes  # where uploads are checked and read
 
     # --- batches --------------------------------------------------------------------------
 
@@ -134,21 +139,23 @@ class DocumentService:
                            "no PDF-capable renderer is online; try docx or retry later")
         options = data.options
         parallel = data.mode == "parallel" or options.parallel_processing
-        params = {
-            "outputFormat": data.output_format, "mode": "parallel" if parallel else "sequential",
-            "createZip": options.create_zip, "rowCount": len(rows),
-            "dataSourceId": data.data_source_id,
-            "templates": {t.id: {"name": t.name, "key": t.object_key, "renderer": t.renderer}
-                          for t in templates},
-        }
+        params = DocumentParams(
+            output_format=data.output_format, mode="parallel" if parallel else "sequential",
+            create_zip=options.create_zip, row_count=len(rows),
+            data_source_id=data.data_source_id,
+            templates={t.id: TemplateRef(name=t.name, key=t.object_key, renderer=t.renderer,
+                                         pdf_mode=t.pdf_mode)
+                       for t in templates},
+        )
         task = await self._tasks.create(creation.NewTask(
             tenant_id=principal.tenant_id, user_id=principal.user_id, kind=DOCUMENTS,
             name=data.name or " + ".join(t.name for t in templates),
-            items=[creation.NewItem({"template_id": t.id, "row_index": i, "row": row}, t.id)
+            items=[creation.NewItem(msgspec.to_builtins(
+                       DocumentPayload(template_id=t.id, row_index=i, row=row)), t.id)
                    for t in templates for i, row in enumerate(rows)],
             # `concurrency` work messages of `batchSize` documents in flight: the engine's window
             # counts documents. Sequential stays one document at a time, in order.
-            params=params,
+            params=msgspec.to_builtins(params),
             concurrency=options.concurrency * options.batch_size if parallel else 1,
             pack_size=options.batch_size, continue_on_error=options.continue_on_error,
             finalize=options.create_zip,
@@ -192,26 +199,31 @@ class DocumentService:
     async def add_template(self, principal: Principal, upload: Upload) -> repo.Template:
         template_id = _new_id(upload, "tpl")
         # Compiling a template evaluates its constant expressions ({{ "x" * 10**9 }}) and the
-        # renderer choice renders it once: both run in the gateway's sandbox process, under its
-        # memory and CPU limits, never in the gateway itself.
-        loop = asyncio.get_running_loop()
+        # renderer choice renders it once: both run in the gateway's sandbox processes, under
+        # their memory and CPU limits and the tenant's share of them, never in the gateway.
+        sandbox, tenant = self._sandboxes.templates, principal.tenant_id
         try:
-            fields = await loop.run_in_executor(self._sandbox, template_fields, upload.content)
+            fields = await sandbox.run(tenant, template_fields, upload.content)
         except (BadUpload, ResourceLimitExceeded) as exc:
             raise ApiError(400, "INVALID_TEMPLATE", str(exc),
                            [{"field": "file", "message": str(exc)}]) from exc
         try:
-            choice = await loop.run_in_executor(self._sandbox, template_renderer,
-                                                upload.content)
+            choice = await sandbox.run(tenant, template_renderer, upload.content)
         except ResourceLimitExceeded as exc:
             # Its rows will render under the render limits, and fail there if they exceed them.
             choice = RendererChoice(DOCXTPL, f"the probe render stopped: {exc}")
+        try:
+            pdf_mode = await sandbox.run(tenant, template_pdf_mode, upload.content,
+                                         choice.renderer)
+        except ResourceLimitExceeded as exc:
+            pdf_mode = PdfModeChoice(SINGLE, f"the merge-safety check stopped: {exc}")
         key = f"templates/{principal.tenant_id}/{template_id}-{secrets.token_hex(4)}.docx"
         template = repo.Template(id=template_id, name=upload.name,
                                  filename=upload.filename or "template.docx", object_key=key,
                                  size_bytes=len(upload.content), fields=fields,
                                  created_at=utcnow(), renderer=choice.renderer,
-                                 renderer_reason=choice.reason)
+                                 renderer_reason=choice.reason, pdf_mode=pdf_mode.mode,
+                                 pdf_mode_reason=pdf_mode.reason)
         await self._store_then_record(key, upload.content, DOCX_TYPE, partial(
             repo.insert_template, tenant_id=principal.tenant_id, user_id=principal.user_id,
             template=template), "template", template_id)
@@ -235,18 +247,31 @@ class DocumentService:
             raise template_not_found(template_id)
         await self._storage.delete_keys([key])
 
+    async def _read_data_source(self, principal: Principal, upload: Upload) -> ParsedSource:
+        try:
+            return await self._sandboxes.data_sources.run(
+                principal.tenant_id, read_data_source, upload.content, upload.filename)
+        finally:
+            if len(upload.content) > LARGE_UPLOAD_BYTES:
+                # The body and its copies for the sandbox were several MB each: what they left
+                # in the heap goes back now, not at some later peak (libs/heap.py).
+                release_free_memory()
+
     async def add_data_source(self, principal: Principal, upload: Upload) -> repo.DataSource:
         source_id = _new_id(upload, "ds")
         try:
-            fmt, rows = await asyncio.to_thread(parse_rows, upload.content, upload.filename)
+            parsed = await self._read_data_source(principal, upload)
         except BadUpload as exc:
             raise ApiError(400, "VALIDATION_ERROR", str(exc),
                            [{"field": "file", "message": str(exc)}]) from exc
-        columns = sorted({key for row in rows for key in row})
+        except ResourceLimitExceeded as exc:
+            raise ApiError(400, "VALIDATION_ERROR", f"file: too large to read ({exc})",
+                           [{"field": "file", "message": str(exc)}]) from exc
         key = f"datasources/{principal.tenant_id}/{source_id}-{secrets.token_hex(4)}.json"
-        source = repo.DataSource(id=source_id, name=upload.name, format=fmt, object_key=key,
-                                 row_count=len(rows), columns=columns, created_at=utcnow())
-        await self._store_then_record(key, msgspec.json.encode(rows), "application/json", partial(
+        source = repo.DataSource(id=source_id, name=upload.name, format=parsed.format,
+                                 object_key=key, row_count=parsed.row_count,
+                                 columns=parsed.columns, created_at=utcnow())
+        await self._store_then_record(key, parsed.rows_json, "application/json", partial(
             repo.insert_data_source, tenant_id=principal.tenant_id, user_id=principal.user_id,
             source=source), "data source", source_id)
         return source

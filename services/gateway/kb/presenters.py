@@ -97,7 +97,7 @@ def search_hit(hit: ChunkHit) -> dict[str, Any]:
             "score": hit.score, "context": hit.context, "matched": hit.matched,
             "similarity": hit.similarity, "vector_rank": hit.vector_rank,
             "keyword_score": hit.keyword_score, "keyword_rank": hit.keyword_rank,
-            "rerank_score": hit.rerank_score}
+            "rerank_score": hit.rerank_score, "weights": hit.weights}
 
 
 def cancelled(task: Task) -> dict[str, Any]:

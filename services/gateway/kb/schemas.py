@@ -108,6 +108,8 @@ class SearchHitView(msgspec.Struct):
     keyword_score: float | None  # ts_rank of the query's keywords
     keyword_rank: int | None
     rerank_score: float | None
+    # Each matched signal's weight in the fusion for this query ("vector", "keyword").
+    weights: dict[str, float]
 
 
 class SearchResults(msgspec.Struct):

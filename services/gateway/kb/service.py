@@ -6,6 +6,7 @@ transactions; routes parse and present.
 Knowledge bases belong to a tenant, not a user: every member sees its documents and its sync
 tasks (a member told 7002 can look up the running task it names)."""
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 
@@ -261,16 +262,28 @@ class KnowledgeBaseService:
 
     async def search(self, principal: Principal, kb_id: str, query: str, top_k: int,
                      mode: SearchMode = "hybrid") -> tuple[repo.KnowledgeBase, ChunksFound]:
-        """One request to the ingester: it embeds the query with the chunks' model, and runs
-        the vector and keyword rankings and their fusion in one SQL statement."""
-        kb = await self.get(principal, kb_id)
-        request = SearchChunks(tenant_id=principal.tenant_id, kb_id=kb.id, query=query,
+        """One request to the ingester: it embeds the query with the chunks' model, runs the
+        vector and keyword rankings and fuses them. The request leaves while the knowledge
+        base is looked up, not after: the ingester searches only the caller's tenant's
+        chunks, so an unknown or foreign knowledge base finds nothing there, and its 404
+        comes from the lookup, whose answer wins."""
+        raw = ids.parse(ids.KB, kb_id)
+        if raw is None:
+            raise errors.kb_not_found(kb_id)
+        request = SearchChunks(tenant_id=principal.tenant_id, kb_id=raw, query=query,
                                top_k=top_k, mode=mode)
+        call = asyncio.ensure_future(self._rpc.call(Queue.KB_SEARCH, request, ChunksFound,
+                                                    self._settings.kb_search_timeout_s))
         try:
-            found: ChunksFound = await self._rpc.call(Queue.KB_SEARCH, request, ChunksFound,
-                                                      self._settings.kb_search_timeout_s)
+            kb = await self.get(principal, kb_id)
+            found: ChunksFound = await call
         except RpcUnavailable as exc:
             raise errors.search_unavailable(str(exc)) from None
+        finally:
+            if not call.done():
+                call.cancel()
+            elif not call.cancelled():
+                call.exception()  # retrieved: a 404 from the lookup made it moot
         if found.error:
             raise errors.search_unavailable(found.error)
         return kb, found

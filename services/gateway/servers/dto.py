@@ -24,11 +24,14 @@ class RegisterServerRequest(msgspec.Struct, forbid_unknown_fields=True):
     type: Literal["local", "remote"] = "remote"
     enabled: bool = True
     batch_size: BatchSize = SERVER_BATCH.concurrency
+    # The operator's only: the server then runs (and sees the files of) every tenant's batches.
+    shared: bool = False
 
 
 class UpdateServerRequest(msgspec.Struct, forbid_unknown_fields=True):
     enabled: bool | None = None
     batch_size: BatchSize | None = None
+    shared: bool | None = None  # the operator's only
 
 
 class WorkflowOptions(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True,

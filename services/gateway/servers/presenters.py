@@ -3,7 +3,7 @@ seed's come after them and only add detail."""
 
 from typing import Any
 
-from libs.servers.model import Server, ServerStatus
+from libs.servers.model import Server, ServerStatus, ServerType
 from libs.tasks.model import Task, TaskStatus
 from services.gateway.auth.repository import Principal
 from services.gateway.servers.planner import visible_task
@@ -36,6 +36,9 @@ def server_view(server: Server, principal: Principal) -> dict[str, Any]:
         "error": server.problem if server.status != ServerStatus.ONLINE else None,
         "checked_at": iso(server.checked_at),
         "self_registered": server.auto,
+        # local operator servers run everyone's batches without being marked
+        "shared": server.shared or (server.owner_tenant_id is None
+                                    and server.type == ServerType.LOCAL),
     }
 
 

@@ -57,12 +57,13 @@ class ServerController(Controller):
          responses=documented(list[ServerView]))
     async def list_servers(self, principal: Principal,
                            server_service: ServerService) -> list[dict[str, Any]]:
-        return [server_view(server, principal) for server in await server_service.servers()]
+        return [server_view(server, principal)
+                for server in await server_service.servers(principal)]
 
     @get("/{name:str}", summary="One server", responses=documented(ServerView, errors=(404,)))
     async def get_server(self, name: str, principal: Principal,
                          server_service: ServerService) -> dict[str, Any]:
-        return server_view(await server_service.get(name), principal)
+        return server_view(await server_service.get(principal, name), principal)
 
     @patch("/{name:str}", summary="Enable, disable or resize a server (admin)",
            responses=documented(ServerView, errors=(403, 404)))
@@ -192,9 +193,10 @@ class FileController(Controller):
     async def download(self, file_path: Path, principal: Principal, storage: Storage) -> Redirect:
         path = _path(file_path)
         key = tenant_root(principal.tenant_id) + path
-        if not await storage.exists(key):
+        url = await storage.download_url(key, filename=Path(path).name)
+        if url is None:
             raise _not_found(path)
-        return Redirect(storage.presigned_get(key, filename=Path(path).name))
+        return Redirect(url)
 
     @delete("/{file_path:path}", status_code=200, summary="Delete a file",
             responses=documented(FileDeleted, errors=(404,)))

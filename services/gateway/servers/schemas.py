@@ -23,6 +23,7 @@ class ServerView(msgspec.Struct):
     error: str | None  # why it is not online
     checked_at: str | None
     self_registered: bool  # a local docrender instance that registered itself
+    shared: bool  # an operator's server that runs every tenant's batches
 
 
 class ServerDeleted(msgspec.Struct):

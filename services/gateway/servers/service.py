@@ -2,18 +2,20 @@
 a workflow over the tenant's folders on a chosen server, and the tenant's files those batches
 read and write. The only place this area opens database connections and transactions.
 
-Everyone signed in may look at servers; registering, changing and removing them is for
-admins, since a server's URL is one our own processes will call. A server belongs to the
-tenant whose admin registered it and only that tenant's admins change or remove it (anyone
-else: 404); the servers Conveyor's own instances register belong to the operator (admins of
-the operator tenant), not to a tenant."""
+Registering, changing and removing servers is for admins, since a server's URL is one our own
+processes will call. A server belongs to the tenant whose admin registered it: it runs only
+that tenant's batches, only that tenant sees it, and only its admins change or remove it
+(anyone else: 404, as for a name never registered). The servers Conveyor's own instances
+register belong to the operator (admins of the operator tenant) and run everyone's batches;
+so does an operator's remote server the operator marks `shared` (libs/servers/repository.py
+states the rule)."""
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.netguard import UrlPolicy, UrlRefused
 from libs.servers import repository as servers
-from libs.servers.model import NewServer, Server, ServerType, exclusivity_key
+from libs.servers.model import NewServer, Server, ServerType, Viewer, exclusivity_key
 from libs.storage import Storage
 from libs.tasks import creation, readers
 from libs.tasks.kinds import SERVER_BATCH
@@ -71,6 +73,16 @@ class ServerService:
         return None if principal.tenant_name == self._settings.operator_tenant \
             else principal.tenant_id
 
+    def _viewer(self, principal: Principal) -> Viewer:
+        return Viewer(tenant_id=principal.tenant_id,
+                      operator_tenant=self._settings.operator_tenant)
+
+    def _check_shared(self, principal: Principal, shared: bool | None) -> None:
+        """Sharing hands every tenant's files to the server: the operator's decision only."""
+        if shared and self._owner_of(principal) is not None:
+            raise ApiError(403, "FORBIDDEN", "only the operator may share a server with "
+                           "every tenant", [{"field": "shared", "message": "operator only"}])
+
     async def _check_url(self, body: RegisterServerRequest) -> None:
         """A remote server's URL is called by our registry: it must pass the URL policy. A
         local server is reached through its queue; its URL is a label and only needs to be a
@@ -84,42 +96,46 @@ class ServerService:
             raise ApiError(400, "URL_REFUSED", f"url: {exc}",
                            [{"field": "url", "message": str(exc)}]) from None
 
-    async def get(self, name: str) -> Server:
+    async def get(self, principal: Principal, name: str) -> Server:
         async with self._db.connect() as conn:
-            server = await servers.get_server(conn, name)
+            server = await servers.get_server(conn, name, self._viewer(principal))
         if server is None:
             raise server_not_found(name)
         return server
 
-    async def servers(self) -> list[Server]:
+    async def servers(self, principal: Principal) -> list[Server]:
         async with self._db.connect() as conn:
-            return await servers.list_servers(conn)
+            return await servers.list_servers(conn, self._viewer(principal))
 
     async def register(self, principal: Principal, body: RegisterServerRequest) -> Server:
         _require_admin(principal, "register servers")
+        self._check_shared(principal, body.shared)
         await self._check_url(body)
         async with self._db.begin() as conn:
             added = await servers.register(conn, NewServer(
                 name=body.name, type=ServerType(body.type), url=body.url, enabled=body.enabled,
-                batch_size=body.batch_size, owner_tenant_id=self._owner_of(principal)))
+                batch_size=body.batch_size, owner_tenant_id=self._owner_of(principal),
+                shared=body.shared))
         if not added:
             raise ApiError(409, "SERVER_EXISTS", f"a server named {body.name} already exists",
                            [{"field": "name", "message": "already exists"}])
-        return await self.get(body.name)
+        return await self.get(principal, body.name)
 
     async def update(self, principal: Principal, name: str,
                      body: UpdateServerRequest) -> Server:
         _require_admin(principal, "change servers")
+        self._check_shared(principal, body.shared)
         async with self._db.begin() as conn:
             found = await servers.update(conn, name, owner_tenant_id=self._owner_of(principal),
-                                         enabled=body.enabled, batch_size=body.batch_size)
+                                         enabled=body.enabled, batch_size=body.batch_size,
+                                         shared=body.shared)
         if not found:
             raise server_not_found(name)
-        return await self.get(name)
+        return await self.get(principal, name)
 
     async def remove(self, principal: Principal, name: str) -> None:
         _require_admin(principal, "remove servers")
-        server = await self.get(name)
+        server = await self.get(principal, name)
         if server.owner_tenant_id != self._owner_of(principal):
             raise server_not_found(server.name)
         async with self._db.begin() as conn:
@@ -133,7 +149,7 @@ class ServerService:
 
     async def plan(self, principal: Principal, body: BatchRequest, *,
                    unavailable_status: int) -> Plan:
-        return await plan(await self.servers(), self._storage, principal, body,
+        return await plan(await self.servers(principal), self._storage, principal, body,
                           unavailable_status=unavailable_status)
 
     async def process(self, principal: Principal, body: BatchRequest) -> tuple[Task, Plan]:

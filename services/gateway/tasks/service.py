@@ -1,22 +1,22 @@
 """The task use cases every API family shares: read tasks, their stages and items, and the
-user commands. A command commits to PostgreSQL (the source of truth), then publishes the event
-and wakes the scheduler; if the broker is away after the commit nothing is lost: the
-scheduler's sweep finds the committed state within a second. This is where the gateway opens
+user commands. A command is one unit of work: its state change, the event announcing it and
+the scheduler's wake-up commit together (the wake-up and event through the outbox), so a
+broker away at that moment delays them and loses nothing. This is where the gateway opens
 transactions on the task tables; routes never do."""
 
 from collections.abc import Awaitable, Callable, Collection
-from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.db.driver import DriverConnection
 from libs.logging import get_logger
-from libs.messaging.publisher import Outgoing, Publisher
+from libs.messaging.publisher import Outgoing
 from libs.tasks import control, creation, fairshare, limits, readers
-from libs.tasks.events import finished_event, started_event, task_event
+from libs.tasks.events import task_event
 from libs.tasks.kinds import KINDS
 from libs.tasks.limits import TenantDefaults
 from libs.tasks.model import Item, Stage, Task, Transition
+from libs.tasks.unit_of_work import TaskUnitOfWork, TaskUnits
 from proto.control import TaskAction, TaskChanged
 from proto.events import TaskCreated, TaskPaused, TaskResumed
 from proto.topology import Exchange, Queue
@@ -35,12 +35,23 @@ def _wake(task: Task, action: TaskAction) -> Outgoing:
                     task_id=task.id)
 
 
+async def _pause(uow: TaskUnitOfWork, task: Task) -> Task:
+    task = await control.pause(uow.conn, task)
+    uow.send(task_event(TaskPaused, task))
+    return task
+
+
+async def _resume(uow: TaskUnitOfWork, task: Task) -> Task:
+    task = await control.resume(uow.conn, task)
+    uow.send(task_event(TaskResumed, task))
+    return task
+
+
 # A user command: the state change (through the transition table) and the event it announces.
-_COMMANDS: dict[TaskAction, tuple[Callable[[AsyncConnection, Task], Awaitable[Task]],
-                                  Callable[[Task], Outgoing]]] = {
-    TaskAction.STARTED: (control.start, started_event),
-    TaskAction.PAUSED: (control.pause, partial(task_event, TaskPaused)),
-    TaskAction.RESUMED: (control.resume, partial(task_event, TaskResumed)),
+_COMMANDS: dict[TaskAction, Callable[[TaskUnitOfWork, Task], Awaitable[Task]]] = {
+    TaskAction.STARTED: TaskUnitOfWork.start,
+    TaskAction.PAUSED: _pause,
+    TaskAction.RESUMED: _resume,
 }
 
 
@@ -65,17 +76,10 @@ async def _insert_once(conn: AsyncConnection, new: creation.NewTask,
 
 
 class TaskService:
-    def __init__(self, db: AsyncEngine, publisher: Publisher,
-                 defaults: TenantDefaults | None = None) -> None:
-        self._db = db
-        self._publisher = publisher
+    def __init__(self, units: TaskUnits, defaults: TenantDefaults | None = None) -> None:
+        self._units = units
+        self._db: AsyncEngine = units.db
         self._defaults = defaults or TenantDefaults()
-
-    async def _announce(self, *messages: Outgoing) -> None:
-        try:
-            await self._publisher.publish_many(messages)
-        except Exception as exc:
-            log.warning("task.announce_failed", error=repr(exc))
 
     @staticmethod
     async def load(conn: AsyncConnection, principal: Principal, task_id: str, *,
@@ -130,19 +134,20 @@ class TaskService:
                                                  offset=offset, limit=limit)
 
     async def create(self, new: creation.NewTask) -> Task:
-        async with self._db.begin() as conn:
-            task, created = await _insert_once(conn, new, self._defaults)
+        async with self._units.begin() as uow:
+            task, created = await _insert_once(uow.conn, new, self._defaults)
+            if created:
+                uow.send(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         if created:
             log.info("task.created", task_id=task.id, kind=task.kind, items=task.total)
-            await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task
 
     async def _command(self, action: TaskAction, principal: Principal, task_id: str,
                        kind: str | None) -> Task:
-        change, event = _COMMANDS[action]
-        async with self._db.begin() as conn:
-            task = await change(conn, await self.load(conn, principal, task_id, kind=kind))
-        await self._announce(event(task), _wake(task, action))
+        async with self._units.begin() as uow:
+            task = await _COMMANDS[action](
+                uow, await self.load(uow.conn, principal, task_id, kind=kind))
+            uow.send(_wake(task, action))
         return task
 
     async def start(self, principal: Principal, task_id: str, kind: str | None = None) -> Task:
@@ -160,15 +165,16 @@ class TaskService:
     async def cancel_task(self, task: Task) -> Task:
         """Cancel a task the caller has already been authorised for (a kind whose tasks
         belong to a tenant-wide resource authorises by that resource)."""
-        async with self._db.begin() as conn:
-            task = await control.cancel(conn, task)
+        async with self._units.begin() as uow:
+            task = await uow.cancel(task)
+            uow.send(_wake(task, TaskAction.CANCELLED))
         log.info("task.cancelled", task_id=task.id, done=task.done)
-        await self._announce(finished_event(task), _wake(task, TaskAction.CANCELLED))
         return task
 
     async def retry_failed(self, principal: Principal, task_id: str) -> tuple[Task, list[int]]:
         """A new task for the failed items only, linked to the original."""
-        async with self._db.begin() as conn:
+        async with self._units.begin() as uow:
+            conn = uow.conn
             original = await self.load(conn, principal, task_id)
             if not original.status.finished:
                 raise ApiError(400, "TASK_NOT_FINISHED",
@@ -187,6 +193,6 @@ class TaskService:
                 parent_task_id=original.id, route=original.route,
                 item_timeout_s=original.item_timeout_s, task_timeout_s=original.task_timeout_s,
             ), self._defaults)
-        if created:
-            await self._announce(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
+            if created:
+                uow.send(task_event(TaskCreated, task), _wake(task, TaskAction.CREATED))
         return task, [item.seq for item in failed]

@@ -2,7 +2,13 @@
 remote protocol (the task's window is the server's batch size, so a message carries up to
 batch_size files). Like a local worker it claims the items first (pause and cancel stay exact),
 acks only once every item's outcome is confirmed, and writes nothing but presigned uploads:
-a redelivered message resubmits the same batch id, which the server answers idempotently."""
+a redelivered message resubmits the same batch id, which the server answers idempotently.
+
+Before every submission (the only moment URLs are minted) the server must still run the
+task's tenant's batches (libs/servers/repository.py: its owner's, or everyone's for the
+operator's shared and local servers) and every object must lie under that tenant's root; the
+URLs then cover exactly the batch's inputs and outputs, for `presign_ttl_s`, and are logged
+per batch as object keys (never the signed query)."""
 
 import asyncio
 import hashlib
@@ -16,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.errors import Permanent
 from libs.logging import get_logger
+from libs.servers import repository as servers
+from libs.servers.model import Viewer
 from libs.storage import Storage
 from libs.tasks import readers
 from libs.tasks.claims import claim
@@ -33,6 +41,7 @@ FINAL = (FileState.DONE, FileState.FAILED)
 class BridgeSettings:
     poll_interval_s: float
     presign_ttl_s: int  # how long a remote server may take to fetch and upload a batch
+    operator_tenant: str  # whose admins own the servers with no owner tenant
     keepalive_s: float  # while a server is unreachable, extend the items' leases this often
     task_check_every_s: float = 5.0  # notice a cancelled task this soon
 
@@ -71,9 +80,26 @@ class RemoteBatchRunner:
             # of the batch runs; the message is acked once every file is reported.
             await self._reporter.report(await self._run(work, items))
 
+    async def _refusal(self, work: ProcessItems, items: list[WorkItem]) -> str | None:
+        """Why this server may not be handed these files, if it may not."""
+        async with self._db.connect() as conn:
+            allowed = await servers.runs_for(conn, self._server, Viewer(
+                tenant_id=work.tenant_id, operator_tenant=self._settings.operator_tenant))
+        if not allowed:
+            return f"server {self._server} does not run this tenant's batches"
+        root = f"files/{work.tenant_id}/"
+        if any(not str(i.payload.get(key, "")).startswith(root)
+               for i in items for key in ("input_key", "output_key")):
+            return "a file of the batch lies outside its tenant's files"
+        return None
+
     def _batch(self, work: ProcessItems, items: list[WorkItem], bid: str) -> SubmitBatch:
         workflow: dict[str, Any] = work.params["workflow"]
         ttl = self._settings.presign_ttl_s
+        log.info("remote.batch_presigned", server=self._server, batch=bid, task_id=work.task_id,
+                 tenant_id=work.tenant_id, expires_in_s=ttl,
+                 objects=[f"{method} {item.payload[key]}" for item in items
+                          for method, key in (("GET", "input_key"), ("PUT", "output_key"))])
         return SubmitBatch(batch_id=bid, workflow=workflow["name"],
                            options=work.params.get("options", {}), files=[
             BatchFile(id=str(item.seq), name=posixpath.basename(item.payload["file"]),
@@ -100,6 +126,10 @@ class RemoteBatchRunner:
                 if not await self._task_unfinished(work):
                     await self._cancel_quietly(bid)
                     return []  # cancelled or failed meanwhile: its items are settled already
+            if not submitted and (refusal := await self._refusal(work, pending)):
+                log.warning("remote.batch_refused", server=self._server, batch=bid,
+                            task_id=work.task_id, tenant_id=work.tenant_id, reason=refusal)
+                return self._failed(work, pending, refusal, retryable=False)
             try:
                 state = await (self._client.status(bid) if submitted else
                                self._client.submit(self._batch(work, pending, bid)))

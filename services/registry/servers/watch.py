@@ -68,7 +68,7 @@ class ServerWatch:
                                          capabilities=verdict.capabilities, error=verdict.error,
                                          offline_after=self._offline_after)
         async with self._db.connect() as conn:
-            servers = await repo.list_servers(conn)
+            servers = await repo.every_server(conn)
         await self._announce(servers)
         for server in servers:
             await self._report_waiting(server)

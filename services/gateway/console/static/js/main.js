@@ -2,6 +2,7 @@
 import { get, setToken, token } from "./api.js";
 import { h, replace, toast } from "./dom.js";
 import { startLive, stopLive } from "./live.js";
+import { codegenPage, codegenTaskPage } from "./pages/codegen.js";
 import { documentsPage } from "./pages/documents.js";
 import { healthPage } from "./pages/health.js";
 import { kbPage, kbDetailPage } from "./pages/kb.js";
@@ -20,6 +21,8 @@ const ROUTES = [
   [/^#\/kb$/, kbPage, "kb"],
   [/^#\/servers$/, serversPage, "servers"],
   [/^#\/health$/, healthPage, "health"],
+  [/^#\/codegen\/([\w-]+)$/, codegenTaskPage, "codegen"],
+  [/^#\/codegen$/, codegenPage, "codegen"],
 ];
 
 const main = document.getElementById("main");
