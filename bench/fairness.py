@@ -42,16 +42,25 @@ class Client:
         self.http = httpx.AsyncClient(base_url=url, timeout=120,
                                       headers={"Authorization": f"Bearer {token}"})
 
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """As a client should: a 503 (the shared database out of connections) is retried after
+        its Retry-After, for up to a minute."""
+        deadline = time.monotonic() + 60
+        while True:
+            response = await self.http.request(method, path, **kwargs)
+            if response.status_code != 503 or time.monotonic() > deadline:
+                response.raise_for_status()
+                return response
+            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+
     async def echo(self, items: int, *, concurrency: int = 200, sleep_ms: int = ITEM_MS) -> str:
         body = {"kind": "echo", "concurrency": concurrency,
                 "items": [{"value": i, "sleep_ms": sleep_ms} for i in range(items)]}
-        response = await self.http.post("/api/v1/tasks", json=body)
-        response.raise_for_status()
+        response = await self._send("POST", "/api/v1/tasks", json=body)
         return str(response.json()["data"]["taskId"])
 
     async def task(self, task_id: str) -> dict[str, Any]:
-        response = await self.http.get(f"/api/v1/tasks/{task_id}")
-        response.raise_for_status()
+        response = await self._send("GET", f"/api/v1/tasks/{task_id}")
         return dict(response.json()["data"])
 
     async def wait(self, task_id: str, timeout_s: float = 900) -> dict[str, Any]:
@@ -63,7 +72,12 @@ class Client:
         return task
 
     async def cancel(self, task_ids: list[str]) -> None:
-        await asyncio.gather(*(self.http.post(f"/api/v1/tasks/{t}/cancel") for t in task_ids))
+        """Cancel what is still unfinished (a task that already ended answers 400)."""
+        for task_id in task_ids:
+            if (await self.task(task_id))["status"] not in FINISHED:
+                response = await self.http.post(f"/api/v1/tasks/{task_id}/cancel")
+                if response.status_code not in (200, 400):
+                    response.raise_for_status()
 
     async def completed(self, task_ids: list[str]) -> int:
         return sum(t["completedItems"] for t in
@@ -80,11 +94,27 @@ async def timed(create: Callable[[], Awaitable[str]], client: Client) -> float:
     return time.perf_counter() - started
 
 
+async def _patiently(call: Callable[[], Awaitable[str]]) -> str:
+    """The CLI again while the shared PostgreSQL has no connection to spare (a minute)."""
+    for _ in range(30):
+        try:
+            return await call()
+        except RuntimeError as exc:
+            if "too many clients" not in str(exc):
+                raise
+            await asyncio.sleep(2)
+    return await call()
+
+
+async def user_token(env: dict[str, str], tenant: str, user: str) -> str:
+    return await _patiently(lambda: create_user(env, tenant, user))
+
+
 async def set_limits(env: dict[str, str], tenant: str, **limits: int) -> None:
     argv = [sys.executable, "-m", "services.gateway.cli", "set-limits", "--tenant", tenant]
     for name, value in limits.items():
         argv += [f"--{name.replace('_', '-')}", str(value)]
-    await run_process(*argv, env={**clean_environ(), **env})
+    await _patiently(lambda: run_process(*argv, env={**clean_environ(), **env}))
 
 
 async def _wait_running(client: Client, task_ids: list[str]) -> None:
@@ -98,8 +128,8 @@ async def _wait_running(client: Client, task_ids: list[str]) -> None:
 
 
 async def echo_flood(url: str, env: dict[str, str]) -> dict[str, float]:
-    flood = Client(url, await create_user(env, "flood", "fran"))
-    small = Client(url, await create_user(env, "small", "sam"))
+    flood = Client(url, await user_token(env, "flood", "fran"))
+    small = Client(url, await user_token(env, "small", "sam"))
     try:
         await timed(lambda: small.echo(SMALL_ITEMS), small)  # warm-up
         alone = await timed(lambda: small.echo(SMALL_ITEMS), small)
@@ -118,8 +148,8 @@ async def echo_flood(url: str, env: dict[str, str]) -> dict[str, float]:
 
 
 async def weights(url: str, env: dict[str, str]) -> dict[str, float]:
-    heavy = Client(url, await create_user(env, "weighted3", "hana"))
-    light = Client(url, await create_user(env, "weighted1", "lee"))
+    heavy = Client(url, await user_token(env, "weighted3", "hana"))
+    light = Client(url, await user_token(env, "weighted1", "lee"))
     await set_limits(env, "weighted3", weight=3)
     try:
         # Each tenant alone would fill the workers: 4 windows of 400 items of 200 ms.
