@@ -17,8 +17,8 @@ AMQP_URL=${CONVEYOR_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/conveyor}
 
 # Adding a step (apt packages, fonts, a source build): write a step_<name> function below,
 # using apt_ensure for Debian packages, and list <name> here in the order it must run.
-STEPS=(packages office slides kustomize venv ingester postgres pgvector rabbitmq database vhost
-       migrations)
+STEPS=(packages office slides kustomize venv ingester postgres connections pgvector rabbitmq
+       database vhost migrations)
 
 # Debian packages the local stack needs; apt-get runs only when one is missing. Tesseract (with
 # Simplified Chinese and English) is the ingester's OCR for images inside PDF and DOCX files.
@@ -158,6 +158,21 @@ step_postgres() {
         log "starting PostgreSQL $version"
         pg_ctlcluster --skip-systemctl-redirect "$version" main start
     fi
+    wait_for PostgreSQL 60 pg_ready
+}
+
+# The tests start many small clusters side by side (two schedulers, workers, gateways, each
+# with its pools): Debian's default of 100 connections runs out. Raised once, with a restart.
+PG_MAX_CONNECTIONS=${PG_MAX_CONNECTIONS:-300}
+
+step_connections() {
+    local have version
+    have=$(psql "$PG_ADMIN_URL" -Atqc 'show max_connections')
+    ((have >= PG_MAX_CONNECTIONS)) && return 0
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    log "PostgreSQL max_connections $have -> $PG_MAX_CONNECTIONS (restart)"
+    psql "$PG_ADMIN_URL" -Atqc "alter system set max_connections = $PG_MAX_CONNECTIONS" >/dev/null
+    pg_ctlcluster --skip-systemctl-redirect "$version" main restart
     wait_for PostgreSQL 60 pg_ready
 }
 
