@@ -15,9 +15,11 @@ all nodes are members get a replica on each.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -60,6 +62,7 @@ def _env(node: Node) -> dict[str, str]:
         "RABBITMQ_DIST_PORT": str(node.dist_port),
         "RABBITMQ_MNESIA_BASE": str(data / "mnesia"),
         "RABBITMQ_LOG_BASE": str(data / "log"),
+        "RABBITMQ_PID_FILE": str(data / "rabbitmq.pid"),
         "RABBITMQ_CONFIG_FILE": str(data / "rabbitmq"),  # .conf is added
         "RABBITMQ_ENABLED_PLUGINS_FILE": str(data / "enabled_plugins"),
         "ERL_EPMD_ADDRESS": "127.0.0.1",
@@ -118,9 +121,17 @@ def start_node(node: Node) -> None:
 
 
 def stop_node(node: Node) -> None:
-    """Stop one node's whole Erlang VM, as a machine going away would."""
-    if running(node):
+    """Stop one node's whole Erlang VM, as a machine going away would; a node that does not
+    stop when asked is killed (by its pid file), so no run leaves one behind."""
+    if not running(node):
+        return
+    try:
         ctl(node, "stop", timeout=120)
+    except (RuntimeError, subprocess.TimeoutExpired):
+        pid_file = Path(node.data) / "rabbitmq.pid"
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
 
 
 def members(node: Node) -> set[str]:
