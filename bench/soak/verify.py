@@ -160,12 +160,20 @@ async def _zips(soak: SoakEnv, accepted: list[Accepted], tasks: dict[str, Any],
         async with httpx.AsyncClient(base_url=soak.gateway_url, timeout=120, headers={
                 "Authorization": f"Bearer {tokens[made.tenant]}"}) as api:
             response = await api.get(f"/api/v2/batch/tasks/{made.task_id}/download/zip")
-            if response.status_code != 302:
-                found.append(f"ZIP of {made.task_id}: {response.status_code}")
-                continue
-            download = await api.get(response.headers["location"],
-                                      headers={"Authorization": ""})
-        names = set(zipfile.ZipFile(io.BytesIO(download.content)).namelist())
+        if response.status_code != 302:
+            found.append(f"ZIP of {made.task_id}: {response.status_code}")
+            continue
+        async with httpx.AsyncClient(timeout=120) as plain:  # the presigned URL is the grant
+            download = await plain.get(response.headers["location"])
+        if download.status_code != 200:
+            found.append(f"ZIP of {made.task_id}: the presigned URL answered "
+                         f"{download.status_code}")
+            continue
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(download.content)).namelist())
+        except zipfile.BadZipFile:
+            found.append(f"ZIP of {made.task_id}: not a ZIP ({len(download.content)} bytes)")
+            continue
         expected = {str((i.result or {}).get("file")) for i in by_task.get(made.task_id, [])
                     if i.status == "done"}
         if not expected <= names or len(names - expected) > 1:  # one manifest besides
