@@ -55,8 +55,10 @@ def _finalize_status(task: Task) -> str:
 
 
 def _other_status(task: Task, stored: str) -> str:
-    """A stage the engine does not drive: it follows the task once the task stops."""
-    if task.status.finished and stored not in CLOSED:
+    """A stage the engine does not drive (a worker's own, such as code generation's agents):
+    one under way follows the task once the task stops; one that never started stays pending,
+    as its worker left it."""
+    if task.status.finished and stored not in CLOSED and stored != "pending":
         return {TaskStatus.COMPLETED: "completed", TaskStatus.PARTIAL_SUCCESS: "completed",
                 TaskStatus.FAILED: "failed"}.get(task.status, "cancelled")
     if task.status is TaskStatus.PAUSED and stored == "running":
@@ -87,8 +89,11 @@ def stage_views(task: Task, stages: list[Stage]) -> list[Stage]:
             view = msgspec.structs.replace(stage, status=status, progress=progress)
         else:
             view = msgspec.structs.replace(stage, status=_other_status(task, stage.status))
-        started = view.started_at or (task.started_at if view.status != "pending" and
-                                      view.status != "skipped" else None)
+        # The engine's own stages start with the task; a worker's stage keeps the start it
+        # recorded (none: it never ran, whatever its end state).
+        driven = stage.name in ("process", "finalize")
+        started = view.started_at or (task.started_at if driven and view.status != "pending"
+                                      and view.status != "skipped" else None)
         views.append(msgspec.structs.replace(
             view, started_at=started, completed_at=_ended(view.status, view.completed_at, task)))
     return views

@@ -93,11 +93,11 @@ async def test_missing_columns_are_one_readable_line(
                        "--data", str(_csv(tmp_path / "rows.csv", 900)))
     assert result.code == 5
     assert result.stderr.strip() == (
-        "conveyor: rows.csv lacks amount, city, items (400 MISSING_COLUMNS)"), result.stderr
+        "conveyor: rows.csv lacks amount, city, items (400 VALIDATION_ERROR)"), result.stderr
     chinese = await run({**shell, "CONVEYOR_LANG": "zh-CN"}, "docs", "generate", "--template",
                         str(template_path), "--data", str(tmp_path / "rows.csv"))
     assert chinese.stderr.strip() == (
-        "conveyor: rows.csv 缺少列：amount, city, items（400 MISSING_COLUMNS）"), chinese.stderr
+        "conveyor: rows.csv 缺少列：amount, city, items（400 VALIDATION_ERROR）"), chinese.stderr
     bad_range = await run(shell, "docs", "generate", "--template", str(template_path),
                           "--data", str(tmp_path / "rows.csv"), "--rows", "30-1")
     assert bad_range.code == 2 and "LAST >= FIRST" in bad_range.stderr

@@ -10,11 +10,11 @@ def test_english_unless_the_locale_is_chinese(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     monkeypatch.setenv("LANG", "en_US.UTF-8")
-    assert tr("rows.csv lacks amount, city (400 MISSING_COLUMNS)") == (
-        "rows.csv lacks amount, city (400 MISSING_COLUMNS)")
+    assert tr("rows.csv lacks amount, city (400 VALIDATION_ERROR)") == (
+        "rows.csv lacks amount, city (400 VALIDATION_ERROR)")
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    assert tr("rows.csv lacks amount, city (400 MISSING_COLUMNS)") == (
-        "rows.csv 缺少列：amount, city（400 MISSING_COLUMNS）")
+    assert tr("rows.csv lacks amount, city (400 VALIDATION_ERROR)") == (
+        "rows.csv 缺少列：amount, city（400 VALIDATION_ERROR）")
     monkeypatch.setenv("CONVEYOR_LANG", "en")
     assert tr("3 file(s) uploaded, 0 reused") == "3 file(s) uploaded, 0 reused"
 

@@ -123,7 +123,7 @@ def api_errors() -> Iterator[None]:
 
 def one_line(exc: ApiError) -> str:
     """The API's message as a person reads it, its status and code after it for scripts:
-    `rows.csv lacks amount, city (400 MISSING_COLUMNS)`."""
+    `rows.csv lacks amount, city (400 VALIDATION_ERROR)`."""
     message = " ".join(exc.message.split())
     return f"{message} ({exc.status} {exc.code})"
 

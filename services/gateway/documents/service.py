@@ -69,23 +69,17 @@ class Upload:
 def _check_fields(templates: list[repo.Template], rows: list[dict[str, Any]],
                   source: str) -> None:
     """Every row must carry every field its templates use: refused up front, not per item, in
-    one line that names the columns to add ("rows.csv lacks amount, city"); `details` lists each
-    column with the templates that use it and how many rows lack it."""
-    lacking: dict[str, int] = {}
-    users: dict[str, list[str]] = {}
-    for template in templates:
-        for field in template.fields:
-            users.setdefault(field, []).append(template.name)
-    for field in users:
-        count = sum(1 for row in rows if field not in row)
-        if count:
-            lacking[field] = count
-    if lacking:
-        names = sorted(lacking)
-        raise ApiError(400, "MISSING_COLUMNS", f"{source} lacks {', '.join(names)}",
-                       [{"field": name, "message": f"used by {', '.join(users[name])}; "
-                         f"missing in {lacking[name]} of {len(rows)} rows"}
-                        for name in names[:MAX_REPORTED_PROBLEMS]])
+    one line that names the columns to add ("rows.csv lacks amount, city"). The code and the
+    details are seed 000's: VALIDATION_ERROR, one entry per row and field (`data[3].amount`,
+    with the template that uses it)."""
+    problems = [{"field": f"data[{index}].{field}",
+                 "message": f"required by template {template.id} ({template.name})"}
+                for template in templates for index, row in enumerate(rows)
+                for field in template.fields if field not in row]
+    if problems:
+        names = sorted({str(p["field"]).split(".", 1)[1] for p in problems})
+        raise ApiError(400, "VALIDATION_ERROR", f"{source} lacks {', '.join(names)}",
+                       problems[:MAX_REPORTED_PROBLEMS])
 
 
 def _in_range(rows: list[dict[str, Any]],

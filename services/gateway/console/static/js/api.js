@@ -28,9 +28,10 @@ function errorMessage(status, body) {
     const text = (error && error.message) || body.message || body.detail;
     // Details add what the message does not say already (a message that names the missing
     // columns stands alone; one that repeats its detail is said once).
-    const details = error && Array.isArray(error.details) && error.code !== "MISSING_COLUMNS"
-      ? error.details : [];
-    const fields = details.filter((d) => d && !String(text).includes(String(d.message)))
+    const details = error && Array.isArray(error.details) ? error.details : [];
+    const named = (d) => String(d.field || "").startsWith("data[")
+      && String(text).includes(String(d.field).split(".").pop());
+    const fields = details.filter((d) => d && !String(text).includes(String(d.message)) && !named(d))
       .map((d) => (d.field ? `${d.field}: ${d.message}` : String(d.message))).join("; ");
     if (text) return fields ? `${text} (${fields})` : String(text);
   }
