@@ -49,7 +49,10 @@ async def start(conn: AsyncConnection, task: Task) -> Task:
 
 
 async def pause(conn: AsyncConnection, task: Task) -> Task:
-    return await _transition(conn, task, TaskAction.PAUSE, "paused_at = now()")
+    # The moment the pause takes the task's row, not when its transaction began: a pause that
+    # waited for the row (a settlement holding it) lets claims in meanwhile, as it must, and
+    # those items started before it.
+    return await _transition(conn, task, TaskAction.PAUSE, "paused_at = clock_timestamp()")
 
 
 async def resume(conn: AsyncConnection, task: Task) -> Task:
