@@ -120,7 +120,8 @@ async def task_events(task_id: str, request: Request[Any, Any, Any],
                 try:
                     message = await asyncio.wait_for(subscriber.queue.get(), SSE_KEEPALIVE_S)
                 except TimeoutError:
-                    yield ServerSentEventMessage(comment="keepalive")
+                    # A comment line only: with data (even empty) it would be an event.
+                    yield ServerSentEventMessage(comment="keepalive", data=None)
                     continue
                 yield frame(message)
                 if message is REVOKED_MESSAGE:
