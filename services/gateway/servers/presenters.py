@@ -62,7 +62,6 @@ def _message(task: Task) -> str:
 
 def batch_task_view(task: Task, position: int | None = None) -> dict[str, Any]:
     return {
-        "queue": queue_view(task, position, snake=True),
         "task_id": task.id,
         "status": SEED_STATUS[task.status],
         "message": _message(task),
@@ -78,4 +77,6 @@ def batch_task_view(task: Task, position: int | None = None) -> dict[str, Any]:
         "current_step": task.current_step,
         "output_root": task.params.get("output_root"),
         "batch_size": task.concurrency,
+        # After seed 004's fields, in its order: why a task still waits, when it does.
+        "queue": queue_view(task, position, snake=True),
     }
